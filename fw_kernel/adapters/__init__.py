@@ -1,0 +1,1 @@
+"""Adapters: the only place that imports storage, cache, queue and rendering libraries (lazily)."""

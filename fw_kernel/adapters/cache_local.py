@@ -1,0 +1,50 @@
+"""In-process state cache and event bus (the embedded default; one process only)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+
+class LocalStateCache:
+    def __init__(self) -> None:
+        self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._subscribers: dict[str, list[Callable[[dict[str, Any]], None]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def set_state(self, design_id: str, state: dict[str, Any], ttl_s: int) -> None:
+        with self._lock:
+            self._states[design_id] = (time.monotonic() + ttl_s, copy.deepcopy(state))
+
+    def get_state(self, design_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._states.get(design_id)
+            if entry is None or entry[0] < time.monotonic():
+                self._states.pop(design_id, None)
+                return None
+            return copy.deepcopy(entry[1])
+
+    def publish(self, design_id: str, event: dict[str, Any]) -> None:
+        with self._lock:
+            callbacks = list(self._subscribers.get(design_id, ()))
+        for callback in callbacks:
+            callback(event)
+
+    def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers[design_id].append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers.get(design_id, []):
+                    self._subscribers[design_id].remove(callback)
+
+        return unsubscribe
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscribers.clear()

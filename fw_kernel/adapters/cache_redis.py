@@ -1,0 +1,59 @@
+"""State cache and events on Redis: ``design:{id}:state`` (JSON, TTL) and pub/sub on ``design:{id}:events``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .require_ import require_driver
+
+
+class RedisStateCache:
+    def __init__(self, url: str, timeout_s: float = 1.0):
+        redis = require_driver("redis", "redis")
+        self._client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                            health_check_interval=30)
+        self._threads: list[Any] = []
+
+    @staticmethod
+    def state_key(design_id: str) -> str:
+        return f"design:{design_id}:state"
+
+    @staticmethod
+    def channel(design_id: str) -> str:
+        return f"design:{design_id}:events"
+
+    def set_state(self, design_id: str, state: dict[str, Any], ttl_s: int) -> None:
+        self._client.set(self.state_key(design_id), json.dumps(state, separators=(",", ":")), ex=ttl_s)
+
+    def get_state(self, design_id: str) -> dict[str, Any] | None:
+        raw = self._client.get(self.state_key(design_id))
+        return json.loads(raw) if raw else None
+
+    def publish(self, design_id: str, event: dict[str, Any]) -> None:
+        self._client.publish(self.channel(design_id), json.dumps(event, separators=(",", ":"), default=str))
+
+    def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        ready = threading.Event()
+
+        def handler(message: dict[str, Any]) -> None:
+            callback(json.loads(message["data"]))
+
+        pubsub.subscribe(**{self.channel(design_id): handler})
+        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+        ready.set()
+        self._threads.append(thread)
+
+        def unsubscribe() -> None:
+            thread.stop()
+            pubsub.close()
+
+        return unsubscribe
+
+    def close(self) -> None:
+        for thread in self._threads:
+            thread.stop()
+        self._client.close()

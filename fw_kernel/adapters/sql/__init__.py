@@ -1,0 +1,1 @@
+"""Relational storage through SQLAlchemy Core (SQLite embedded, PostgreSQL in production)."""

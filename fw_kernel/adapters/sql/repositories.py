@@ -1,0 +1,348 @@
+"""Repositories and the unit of work over SQLAlchemy Core (domain objects in, domain objects out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+
+from ...domain.avatar import Avatar
+from ...domain.catalog import CatalogItem
+from ...domain.design import Design
+from ...domain.layer import Layer
+from ...domain.records import Collaborator, Comment, HistoryEntry, User, Version
+from ...domain.values import CanvasSettings, DesignMeta
+from ...ports import StaleVersion
+from . import tables as t
+
+_META_FIELDS = tuple(DesignMeta.model_fields)
+_COUNTERS = ("view_count", "like_count", "fork_count")
+
+
+def _layer_row(design_id: str, layer: Layer, now: datetime) -> dict[str, Any]:
+    data = layer.model_dump(mode="json")
+    data["group_name"] = data.pop("group")
+    return {**data, "design_id": design_id, "updated_at": now}
+
+
+def _layer_from(row: Any) -> Layer:
+    data = dict(row._mapping)
+    data.pop("design_id")
+    data.pop("updated_at")
+    data["group"] = data.pop("group_name")
+    return Layer.model_validate(data, strict=False)
+
+
+def _meta_row(meta: DesignMeta) -> dict[str, Any]:
+    return meta.model_dump(mode="json")
+
+
+class SqlDesignRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, design: Design) -> None:
+        now = design.created_at
+        self.c.execute(insert(t.designs).values(
+            id=design.id, owner=design.owner, **_meta_row(design.meta),
+            canvas=design.canvas.model_dump(mode="json"), version=design.version, autosaved_version=0,
+            fork_from=design.fork_from, view_count=0, like_count=0, fork_count=0, created_at=now,
+            updated_at=now, last_edited_at=now))
+        if design.layers:
+            self.c.execute(insert(t.layers), [_layer_row(design.id, x, now) for x in design.layers])
+
+    def get(self, design_id: str) -> Design | None:
+        row = self.c.execute(select(t.designs).where(t.designs.c.id == design_id)).first()
+        if row is None:
+            return None
+        layer_rows = self.c.execute(select(t.layers).where(t.layers.c.design_id == design_id)
+                                    .order_by(t.layers.c.order_index)).all()
+        return self._design_from(row, [_layer_from(r) for r in layer_rows])
+
+    @staticmethod
+    def _design_from(row: Any, layers: list[Layer]) -> Design:
+        m = row._mapping
+        meta = DesignMeta.model_validate({k: m[k] for k in _META_FIELDS}, strict=False)
+        return Design(id=m["id"], owner=m["owner"], meta=meta,
+                      canvas=CanvasSettings.model_validate(m["canvas"], strict=False), layers=tuple(layers),
+                      version=m["version"], fork_from=m["fork_from"], view_count=m["view_count"],
+                      like_count=m["like_count"], fork_count=m["fork_count"], created_at=m["created_at"],
+                      updated_at=m["updated_at"], deleted_at=m["deleted_at"])
+
+    def save(self, old: Design, new: Design, now: datetime) -> Design:
+        values: dict[str, Any] = {"version": old.version + 1, "updated_at": now, "last_edited_at": now}
+        if new.meta is not old.meta:
+            values.update(_meta_row(new.meta))
+        if new.canvas is not old.canvas:
+            values["canvas"] = new.canvas.model_dump(mode="json")
+        result = self.c.execute(update(t.designs).where(
+            and_(t.designs.c.id == old.id, t.designs.c.version == old.version, t.designs.c.deleted_at.is_(None))
+        ).values(**values))
+        if result.rowcount != 1:
+            raise StaleVersion(old.id)
+        before = {layer.id: layer for layer in old.layers}
+        after = {layer.id: layer for layer in new.layers}
+        gone = [i for i in before if i not in after]
+        if gone:
+            self.c.execute(delete(t.layers).where(and_(t.layers.c.design_id == old.id, t.layers.c.id.in_(gone))))
+        added = [_layer_row(old.id, x, now) for i, x in after.items() if i not in before]
+        if added:
+            self.c.execute(insert(t.layers), added)
+        for layer_id, layer in after.items():
+            if layer_id in before and before[layer_id] is not layer:
+                row = _layer_row(old.id, layer, now)
+                self.c.execute(update(t.layers).where(and_(t.layers.c.design_id == old.id,
+                                                           t.layers.c.id == layer_id)).values(**row))
+        return new.replace(version=old.version + 1, updated_at=now)
+
+    def soft_delete(self, design_id: str, now: datetime) -> None:
+        self.c.execute(update(t.designs).where(t.designs.c.id == design_id).values(
+            deleted_at=now, version=t.designs.c.version + 1, last_edited_at=now))
+
+    def list_for(self, user: str) -> list[Design]:
+        shared = select(t.collaborators.c.design_id).where(t.collaborators.c.user_name == user)
+        rows = self.c.execute(select(t.designs).where(and_(
+            t.designs.c.deleted_at.is_(None), or_(t.designs.c.owner == user, t.designs.c.id.in_(shared))
+        )).order_by(t.designs.c.last_edited_at.desc())).all()
+        ids = [r.id for r in rows]
+        layers: dict[str, list[Layer]] = {i: [] for i in ids}
+        if ids:
+            for r in self.c.execute(select(t.layers).where(t.layers.c.design_id.in_(ids))
+                                    .order_by(t.layers.c.design_id, t.layers.c.order_index)):
+                layers[r.design_id].append(_layer_from(r))
+        return [self._design_from(r, layers[r.id]) for r in rows]
+
+    def count_owned(self, user: str) -> int:
+        return self.c.execute(select(func.count()).select_from(t.designs).where(
+            and_(t.designs.c.owner == user, t.designs.c.deleted_at.is_(None)))).scalar_one()
+
+    def bump_counter(self, design_id: str, counter: str) -> None:
+        if counter not in _COUNTERS:
+            raise ValueError(counter)
+        column = t.designs.c[counter]
+        self.c.execute(update(t.designs).where(t.designs.c.id == design_id).values({column: column + 1}))
+
+    def pending_autosave(self, edited_before: datetime, limit: int) -> list[str]:
+        return list(self.c.execute(select(t.designs.c.id).where(and_(
+            t.designs.c.version > t.designs.c.autosaved_version, t.designs.c.last_edited_at <= edited_before,
+        )).order_by(t.designs.c.last_edited_at).limit(limit)).scalars())
+
+    def mark_autosaved(self, design_id: str, version: int) -> None:
+        self.c.execute(update(t.designs).where(and_(
+            t.designs.c.id == design_id, t.designs.c.autosaved_version < version)).values(autosaved_version=version))
+
+
+class SqlVersionRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, version: Version) -> None:
+        self.c.execute(insert(t.versions).values(
+            design_id=version.design_id, version_number=version.version_number, message=version.message,
+            snapshot=version.snapshot, design_version=version.design_version, created_by=version.created_by,
+            created_at=version.created_at, synced=False))
+
+    @staticmethod
+    def _from(row: Any) -> Version:
+        return Version(**dict(row._mapping))
+
+    def list(self, design_id: str) -> list[Version]:
+        return [self._from(r) for r in self.c.execute(select(t.versions).where(
+            t.versions.c.design_id == design_id).order_by(t.versions.c.version_number))]
+
+    def get(self, design_id: str, number: int) -> Version | None:
+        row = self.c.execute(select(t.versions).where(and_(
+            t.versions.c.design_id == design_id, t.versions.c.version_number == number))).first()
+        return self._from(row) if row else None
+
+    def next_number(self, design_id: str) -> int:
+        current = self.c.execute(select(func.max(t.versions.c.version_number)).where(
+            t.versions.c.design_id == design_id)).scalar()
+        return (current or 0) + 1
+
+    def unsynced(self, limit: int) -> list[Version]:
+        return [self._from(r) for r in self.c.execute(select(t.versions).where(t.versions.c.synced.is_(False))
+                                                      .order_by(t.versions.c.created_at).limit(limit))]
+
+    def mark_synced(self, design_id: str, number: int) -> None:
+        self.c.execute(update(t.versions).where(and_(
+            t.versions.c.design_id == design_id, t.versions.c.version_number == number)).values(synced=True))
+
+
+class SqlHistoryRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, entry: HistoryEntry) -> None:
+        self.c.execute(insert(t.history).values(design_id=entry.design_id, version=entry.version,
+                                                user_name=entry.user, action=entry.action, data=entry.data,
+                                                created_at=entry.created_at))
+
+    def list(self, design_id: str, since_version: int | None = None, limit: int | None = None
+             ) -> list[HistoryEntry]:
+        query = select(t.history).where(t.history.c.design_id == design_id)
+        if since_version is not None:
+            query = query.where(t.history.c.version > since_version)
+        query = query.order_by(t.history.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.c.execute(query))[::-1]
+        return [HistoryEntry(r.design_id, r.version, r.user_name, r.action, r.data, r.created_at, r.id)
+                for r in rows]
+
+
+class SqlCollaboratorRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def put(self, collaborator: Collaborator) -> None:
+        key = and_(t.collaborators.c.design_id == collaborator.design_id,
+                   t.collaborators.c.user_name == collaborator.user)
+        if self.c.execute(update(t.collaborators).where(key).values(role=collaborator.role)).rowcount == 0:
+            self.c.execute(insert(t.collaborators).values(
+                design_id=collaborator.design_id, user_name=collaborator.user, role=collaborator.role,
+                added_by=collaborator.added_by, created_at=collaborator.created_at))
+
+    def remove(self, design_id: str, user: str) -> None:
+        self.c.execute(delete(t.collaborators).where(and_(t.collaborators.c.design_id == design_id,
+                                                          t.collaborators.c.user_name == user)))
+
+    def list(self, design_id: str) -> list[Collaborator]:
+        return [Collaborator(r.design_id, r.user_name, r.role, r.added_by, r.created_at)
+                for r in self.c.execute(select(t.collaborators).where(t.collaborators.c.design_id == design_id)
+                                        .order_by(t.collaborators.c.created_at))]
+
+    def role(self, design_id: str, user: str) -> str | None:
+        return self.c.execute(select(t.collaborators.c.role).where(and_(
+            t.collaborators.c.design_id == design_id, t.collaborators.c.user_name == user))).scalar()
+
+
+class SqlCommentRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, comment: Comment) -> None:
+        self.c.execute(insert(t.comments).values(id=comment.id, design_id=comment.design_id,
+                                                 layer_id=comment.layer_id, user_name=comment.user,
+                                                 text=comment.text, created_at=comment.created_at))
+
+    def list(self, design_id: str) -> list[Comment]:
+        return [Comment(r.id, r.design_id, r.user_name, r.text, r.created_at, r.layer_id)
+                for r in self.c.execute(select(t.comments).where(t.comments.c.design_id == design_id)
+                                        .order_by(t.comments.c.created_at))]
+
+
+class SqlAvatarRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, avatar: Avatar) -> None:
+        self.c.execute(insert(t.avatars).values(id=avatar.id, owner=avatar.owner, name=avatar.name,
+                                                measurements=avatar.measurements, body_hint=avatar.body_hint,
+                                                source=avatar.source, created_at=avatar.created_at))
+
+    @staticmethod
+    def _from(r: Any) -> Avatar:
+        return Avatar(r.id, r.owner, r.name, dict(r.measurements), r.body_hint, r.created_at, r.source)
+
+    def get(self, avatar_id: str) -> Avatar | None:
+        row = self.c.execute(select(t.avatars).where(and_(t.avatars.c.id == avatar_id,
+                                                          t.avatars.c.deleted_at.is_(None)))).first()
+        return self._from(row) if row else None
+
+    def list(self, owner: str) -> list[Avatar]:
+        return [self._from(r) for r in self.c.execute(select(t.avatars).where(and_(
+            t.avatars.c.owner == owner, t.avatars.c.deleted_at.is_(None))).order_by(t.avatars.c.created_at))]
+
+
+class SqlCatalogRepository:
+    _HASH_KEY = "catalog_manifest_hash"
+
+    def __init__(self, conn: Connection, now: datetime):
+        self.c = conn
+        self.now = now
+
+    def manifest_hash(self) -> str | None:
+        return self.c.execute(select(t.meta_kv.c.value).where(t.meta_kv.c.key == self._HASH_KEY)).scalar()
+
+    def replace_all(self, items: Sequence[CatalogItem], manifest_hash: str) -> None:
+        self.c.execute(delete(t.items))
+        if items:
+            self.c.execute(insert(t.items), [{
+                "id": i.id, "type": i.type, "name": i.name, "description": i.description, "tags": list(i.tags),
+                "price": i.price, "currency": i.currency, "availability": i.availability,
+                "compatibility": i.compatibility, "parameters": i.parameters, "appearance": i.appearance,
+                "physical": i.physical, "thumbnail": i.thumbnail, "updated_at": self.now} for i in items])
+        self.c.execute(delete(t.meta_kv).where(t.meta_kv.c.key == self._HASH_KEY))
+        self.c.execute(insert(t.meta_kv).values(key=self._HASH_KEY, value=manifest_hash))
+
+    def all(self) -> list[CatalogItem]:
+        return [CatalogItem(id=r.id, type=r.type, name=r.name, description=r.description, tags=tuple(r.tags),
+                            price=float(r.price), currency=r.currency, availability=r.availability,
+                            compatibility=r.compatibility, parameters=r.parameters, appearance=r.appearance,
+                            physical=r.physical, thumbnail=r.thumbnail)
+                for r in self.c.execute(select(t.items).order_by(t.items.c.type, t.items.c.id))]
+
+
+class SqlUserRepository:
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def ensure(self, name: str, now: datetime) -> User:
+        row = self.c.execute(select(t.users).where(t.users.c.name == name)).first()
+        if row is None:
+            dialect = self.c.dialect.name
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                self.c.execute(pg_insert(t.users).values(name=name, tier="free", created_at=now)
+                               .on_conflict_do_nothing())
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                self.c.execute(sqlite_insert(t.users).values(name=name, tier="free", created_at=now)
+                               .on_conflict_do_nothing())
+            return User(name, "free", now)
+        return User(row.name, row.tier, row.created_at)
+
+
+class SqlUnitOfWork:
+    """One connection and one transaction; rolled back unless ``commit()`` was called."""
+
+    def __init__(self, engine: Engine, clock: Any):
+        self._engine = engine
+        self._clock = clock
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._conn = self._engine.connect()
+        self._conn.begin()
+        c = self._conn
+        self.designs = SqlDesignRepository(c)
+        self.versions = SqlVersionRepository(c)
+        self.history = SqlHistoryRepository(c)
+        self.collaborators = SqlCollaboratorRepository(c)
+        self.comments = SqlCommentRepository(c)
+        self.avatars = SqlAvatarRepository(c)
+        self.catalog = SqlCatalogRepository(c, self._clock())
+        self.users = SqlUserRepository(c)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        assert self._conn is not None
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        assert self._conn is not None
+        self._conn.rollback()

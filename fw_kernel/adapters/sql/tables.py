@@ -1,0 +1,220 @@
+"""Table definitions used by the repositories (the schema itself is created by the Alembic migrations).
+
+Schemas ``design``, ``avatar``, ``catalog`` and ``shared`` on PostgreSQL; on SQLite they are translated away
+(table names are unique across schemas).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+SCHEMAS = ("design", "avatar", "catalog", "shared")
+SQLITE_SCHEMA_MAP = {name: None for name in SCHEMAS}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Ts = UTCDateTime
+
+metadata = MetaData()
+
+users = Table(
+    "users", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("tier", String(20), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    schema="shared",
+)
+
+meta_kv = Table(
+    "meta", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    schema="shared",
+)
+
+avatars = Table(
+    "avatars", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("measurements", Json, nullable=False),
+    Column("body_hint", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("deleted_at", Ts),
+    schema="avatar",
+)
+
+items = Table(
+    "items", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(20), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("price", Numeric(12, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("availability", String(20), nullable=False),
+    Column("compatibility", Json, nullable=False),
+    Column("parameters", Json, nullable=False),
+    Column("appearance", Json, nullable=False),
+    Column("physical", Json, nullable=False),
+    Column("thumbnail", String(300)),
+    Column("updated_at", Ts, nullable=False),
+    schema="catalog",
+)
+
+designs = Table(
+    "designs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("avatar_id", String(32)),
+    Column("category", String(20), nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("occasion", String(200), nullable=False),
+    Column("season", String(20)),
+    Column("status", String(20), nullable=False),
+    Column("visibility", String(20), nullable=False),
+    Column("canvas", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("autosaved_version", Integer, nullable=False),
+    Column("fork_from", String(32)),
+    Column("view_count", Integer, nullable=False),
+    Column("like_count", Integer, nullable=False),
+    Column("fork_count", Integer, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("updated_at", Ts, nullable=False),
+    Column("last_edited_at", Ts, nullable=False),
+    Column("deleted_at", Ts),
+    schema="design",
+)
+
+layers = Table(
+    "layers", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("design_id", String(32), primary_key=True),
+    Column("order_index", Integer, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("catalog_item_id", String(64), nullable=False),
+    Column("transform", Json, nullable=False),
+    Column("customization", Json, nullable=False),
+    Column("is_visible", Boolean, nullable=False),
+    Column("is_locked", Boolean, nullable=False),
+    Column("blend_mode", String(20), nullable=False),
+    Column("opacity", Integer, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("group_name", String(200)),
+    Column("updated_at", Ts, nullable=False),
+    schema="design",
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("version_number", Integer, primary_key=True),
+    Column("message", Text, nullable=False),
+    Column("snapshot", Json, nullable=False),
+    Column("design_version", Integer, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("synced", Boolean, nullable=False),
+    schema="design",
+)
+
+history = Table(
+    "history", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("design_id", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("created_at", Ts, nullable=False, primary_key=True),
+    schema="design",
+)
+
+collaborators = Table(
+    "collaborators", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("user_name", String(200), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("created_at", Ts, nullable=False),
+    schema="design",
+)
+
+comments = Table(
+    "comments", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("design_id", String(32), nullable=False),
+    Column("layer_id", String(32)),
+    Column("user_name", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    schema="design",
+)
+
+# The document store of the embedded default (MongoDB collections of the same names in production).
+doc_snapshots = Table(
+    "design_snapshots", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("version_number", Integer, primary_key=True),
+    Column("doc", Json, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    schema="shared",
+)
+
+doc_autosaves = Table(
+    "design_autosaves", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("design_version", Integer, primary_key=True),
+    Column("doc", Json, nullable=False),
+    Column("saved_at", Ts, nullable=False),
+    Column("expires_at", Ts, nullable=False),
+    schema="shared",
+)
+
+doc_render_cache = Table(
+    "render_cache", metadata,
+    Column("render_hash", String(128), primary_key=True),
+    Column("doc", Json, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("expires_at", Ts, nullable=False),
+    schema="shared",
+)

@@ -1,0 +1,375 @@
+"""The notebook API: ``fw.connect()`` -> :class:`Workspace` -> designs, avatars and catalog.
+
+Every edit is saved before the call returns; undo/redo stacks live on the open design object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .bootstrap import Services, bootstrap
+from .domain.avatar import Avatar
+from .domain.catalog import CatalogItem
+from .domain.commands import (
+    AddLayer,
+    Command,
+    Composite,
+    RemoveLayer,
+    ReorderLayers,
+    UpdateCanvas,
+    UpdateDesign,
+    UpdateLayer,
+)
+from .domain.design import Design as DesignState
+from .domain.design import snapshot
+from .domain.errors import ValidationError
+from .domain.layer import Layer
+from .domain.records import Collaborator, Comment, HistoryEntry, Version
+from .domain.validation import validate
+from .services.clock import new_id
+from .settings import Settings
+
+
+def connect(*, home: str | None = None, database_url: str | None = None, mongo_url: str | None = None,
+            redis_url: str | None = None, storage_url: str | None = None, user: str | None = None,
+            **options: Any) -> Workspace:
+    """Open a workspace: the embedded default (SQLite under ``FW_HOME``), or the given services.
+
+    Arguments override the ``FW_*`` environment variables. ``options`` are further :class:`Settings` fields
+    (``autosave_debounce_s``, ``max_layers_per_design``...).
+    """
+    settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
+                                 storage_url=storage_url, user=user, **options)
+    return Workspace(bootstrap(settings))
+
+
+class Workspace:
+    """What ``fw.connect()`` returns: ``ws.designs``, ``ws.avatars``, ``ws.catalog``."""
+
+    def __init__(self, services: Services):
+        self._services = services
+        self.user = services.settings.user
+        self.settings = services.settings
+        self.designs = Designs(self)
+        self.avatars = Avatars(self)
+        self.catalog = Catalog(services)
+
+    def flush(self) -> None:
+        """Auto-save every edited design now (also done on ``close()`` and every few seconds)."""
+        self._services.autosaver.run_once(force=True)
+
+    def close(self) -> None:
+        self._services.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace(user={self.user!r}, database={self.settings.resolved_database_url!r})"
+
+
+class Catalog:
+    def __init__(self, services: Services):
+        self._catalog = services.catalog
+
+    def get(self, item_id: str) -> CatalogItem:
+        return self._catalog.get(item_id)
+
+    def list(self, type: str | None = None) -> list[CatalogItem]:
+        return self._catalog.list(type)
+
+    def search(self, text: str = "", type: str | None = None, **filters: Any) -> list[CatalogItem]:
+        return self._catalog.search(text, type=type, **filters)
+
+
+class Avatars:
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+        self._service = ws._services.avatars
+
+    def create(self, name: str, measurements: dict[str, float], body_hint: str = "neutral") -> Avatar:
+        """An avatar from body measurements in centimetres (height, bust, waist, hips, inseam...)."""
+        return self._service.create(self._ws.user, name, measurements, body_hint)
+
+    def get(self, avatar_id: str) -> Avatar:
+        return self._service.get(self._ws.user, avatar_id)
+
+    def list(self) -> list[Avatar]:
+        return self._service.list(self._ws.user)
+
+
+class Designs:
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+        self._service = ws._services.designs
+
+    def create(self, name: str, avatar: Avatar | str | None = None, category: str = "outfit",
+               **fields: Any) -> Design:
+        """A new design owned by you (``description``, ``tags``, ``occasion``, ``season``, ``visibility``...)."""
+        avatar_id = avatar.id if isinstance(avatar, Avatar) else avatar
+        state = self._service.create(self._ws.user, name, avatar_id, category=category, **fields)
+        return Design(self._ws, state, "owner")
+
+    def get(self, design_id: str) -> Design:
+        state, role = self._service.open(self._ws.user, design_id, count_view=True)
+        return Design(self._ws, state, role)
+
+    def list(self) -> list[Design]:
+        """Designs you own or that are shared with you, most recently edited first."""
+        out = []
+        for state in self._service.list(self._ws.user):
+            role = "owner" if state.owner == self._ws.user else None
+            out.append(Design(self._ws, state, role))
+        return out
+
+
+class Design:
+    """An open design. Edits are saved when the call returns; ``undo()``/``redo()`` step through this
+    session's edits; ``refresh()`` pulls what collaborators changed."""
+
+    def __init__(self, ws: Workspace, state: DesignState, role: str | None):
+        self._ws = ws
+        self._service = ws._services.designs
+        self._state = state
+        self._role = role
+        self._undo: list[Command] = []
+        self._redo: list[Command] = []
+        self._listeners: list[Callable[[Design, str], None]] = []
+        self._lock = threading.RLock()
+
+    # -- read ----------------------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._state.id
+
+    @property
+    def name(self) -> str:
+        return self._state.meta.name
+
+    @property
+    def meta(self) -> Any:
+        return self._state.meta
+
+    @property
+    def owner(self) -> str:
+        return self._state.owner
+
+    @property
+    def version(self) -> int:
+        return self._state.version
+
+    @property
+    def canvas(self) -> Any:
+        return self._state.canvas
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._state.layers)
+
+    @property
+    def fork_from(self) -> str | None:
+        return self._state.fork_from
+
+    @property
+    def counts(self) -> dict[str, int]:
+        s = self._state
+        return {"views": s.view_count, "likes": s.like_count, "forks": s.fork_count}
+
+    @property
+    def state(self) -> DesignState:
+        return self._state
+
+    def snapshot(self) -> dict[str, Any]:
+        return snapshot(self._state)
+
+    def layer(self, layer_id: str) -> Layer:
+        return self._state.layer(layer_id)
+
+    def refresh(self) -> Design:
+        """Reload from the store (collaborators' edits); keeps this session's undo stack."""
+        with self._lock:
+            self._state, self._role = self._service.open(self._ws.user, self.id)
+        self._notify("refresh")
+        return self
+
+    def on_change(self, callback: Callable[[Design, str], None]) -> Callable[[], None]:
+        """Call ``callback(design, action)`` after every edit made through this object (for the studio)."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    def _notify(self, action: str) -> None:
+        for callback in list(self._listeners):
+            callback(self, action)
+
+    # -- edits ---------------------------------------------------------------------------------------------
+    def _run(self, command: Command, action: str | None = None, record_undo: bool = True,
+             extra: dict[str, Any] | None = None) -> Command:
+        with self._lock:
+            self._state, inverse = self._service.execute(self._ws.user, self._state, command, action, extra)
+            if record_undo:
+                self._undo.append(inverse)
+                self._redo.clear()
+        self._notify(action or command.action)
+        return inverse
+
+    def add_layer(self, item: CatalogItem | str, customization: dict[str, Any] | None = None, *,
+                  name: str | None = None, type: str | None = None, index: int | None = None,
+                  **fields: Any) -> Layer:
+        """Put a catalog item on the design (on top, or at ``index``); returns the new layer.
+
+        ``fields`` may set ``transform``, ``opacity``, ``blend_mode``, ``is_visible``, ``is_locked``, ``notes``,
+        ``group``. ``type``, when given, must match the item's type.
+        """
+        item_id = item.id if isinstance(item, CatalogItem) else item
+        found = self._ws._services.catalog.find(item_id)
+        if found is None:
+            raise ValidationError.bad("item", item_id, "the id of an existing catalog item "
+                                      "(see ws.catalog.search(...))")
+        if type is not None and type != found.type:
+            raise ValidationError.bad("type", type, f"{found.type!r} (the type of {found.id!r})",
+                                      "layer type must match its catalog item")
+        custom = found.validate_customization(customization)
+        layer = validate(Layer, {"id": new_id(), "type": found.type, "catalog_item_id": found.id,
+                                 "name": name if name is not None else found.name, "customization": custom,
+                                 **fields})
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+            raise ValidationError.bad("index", index, "an integer >= 0")
+        self._run(AddLayer(layer, index))
+        return self._state.layer(layer.id)
+
+    def update_layer(self, layer_id: str, **changes: Any) -> Layer:
+        """Change a layer: ``transform`` (partial: ``{"rotation": {"y": 10}}``), ``customization`` (merged),
+        ``opacity`` 0..100, ``blend_mode``, ``is_visible``, ``is_locked``, ``name``, ``notes``, ``group``."""
+        self._run(UpdateLayer(layer_id, changes))
+        return self._state.layer(layer_id)
+
+    def remove_layer(self, layer_id: str) -> None:
+        self._run(RemoveLayer(layer_id))
+
+    def reorder_layers(self, layer_ids: Iterable[str]) -> None:
+        """Set the stacking order, bottom first; every layer id exactly once."""
+        if isinstance(layer_ids, str) or not isinstance(layer_ids, Iterable):
+            raise ValidationError.bad("layer_ids", layer_ids, "a list of every layer id, bottom first")
+        self._run(ReorderLayers(tuple(layer_ids)))
+
+    def group_layers(self, layer_ids: Iterable[str], group: str | None) -> None:
+        """Put layers in a named group (``None`` ungroups them); one undo step."""
+        ids = list(layer_ids)
+        if not ids:
+            raise ValidationError.bad("layer_ids", ids, "at least one layer id")
+        self._run(Composite(tuple(UpdateLayer(i, {"group": group}) for i in ids), action="group_layers",
+                            data={"layer_ids": ids, "group": group}))
+
+    def update(self, **changes: Any) -> None:
+        """Change descriptive fields: name, description, category, tags, occasion, season, status, visibility,
+        avatar_id."""
+        if "visibility" in changes and self._role != "owner":
+            from .domain.errors import PermissionDenied
+
+            raise PermissionDenied("only the owner can change a design's visibility", field="visibility",
+                                   value=changes["visibility"], allowed="owner")
+        self._run(UpdateDesign(changes))
+
+    def update_canvas(self, **changes: Any) -> None:
+        """Change canvas settings: camera (position, target, fov), lighting_preset, background, show_grid,
+        grid_size, show_guides, snap_to_grid, render_quality, antialiasing, shadows, ambient_occlusion."""
+        self._run(UpdateCanvas(changes))
+
+    def undo(self) -> bool:
+        """Undo this session's last edit; False when there is nothing to undo."""
+        with self._lock:
+            if not self._undo:
+                return False
+            command = self._undo.pop()
+            try:
+                inverse = self._run(command, action="undo", record_undo=False, extra={"undoes": command.action})
+            except Exception:
+                self._undo.append(command)
+                raise
+            self._redo.append(inverse)
+            return True
+
+    def redo(self) -> bool:
+        """Redo the last undone edit; False when there is nothing to redo."""
+        with self._lock:
+            if not self._redo:
+                return False
+            command = self._redo.pop()
+            try:
+                inverse = self._run(command, action="redo", record_undo=False, extra={"redoes": command.action})
+            except Exception:
+                self._redo.append(command)
+                raise
+            self._undo.append(inverse)
+            return True
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # -- versions ------------------------------------------------------------------------------------------
+    def checkpoint(self, message: str = "") -> Version:
+        return self._service.checkpoint(self._ws.user, self.id, message)
+
+    @property
+    def versions(self) -> list[Version]:
+        return self._service.versions(self._ws.user, self.id)
+
+    def diff(self, a: int, b: int) -> list[dict[str, Any]]:
+        """RFC 6902 operations that turn version ``a``'s snapshot into version ``b``'s."""
+        return self._service.diff(self._ws.user, self.id, a, b)
+
+    def restore(self, version_number: int) -> None:
+        """Make version ``version_number`` the current state (an edit itself: undoable, in history)."""
+        with self._lock:
+            self._state, inverse = self._service.restore(self._ws.user, self._state, version_number)
+            self._undo.append(inverse)
+            self._redo.clear()
+        self._notify("restore")
+
+    def fork(self, name: str | None = None) -> Design:
+        state = self._service.fork(self._ws.user, self.id, name)
+        self.refresh()
+        return Design(self._ws, state, "owner")
+
+    @property
+    def history(self) -> list[HistoryEntry]:
+        return self._service.history(self._ws.user, self.id)
+
+    # -- people --------------------------------------------------------------------------------------------
+    def share(self, user: str, role: str = "viewer") -> Collaborator:
+        return self._service.share(self._ws.user, self.id, user, role)
+
+    def unshare(self, user: str) -> None:
+        self._service.unshare(self._ws.user, self.id, user)
+
+    @property
+    def collaborators(self) -> list[Collaborator]:
+        return self._service.collaborators(self._ws.user, self.id)
+
+    def comment(self, text: str, layer_id: str | None = None) -> Comment:
+        return self._service.comment(self._ws.user, self.id, text, layer_id)
+
+    @property
+    def comments(self) -> list[Comment]:
+        return self._service.comments(self._ws.user, self.id)
+
+    def like(self) -> None:
+        self._service.like(self._ws.user, self.id)
+
+    def delete(self) -> None:
+        """Soft-delete (owner only): hidden from lists and reads, kept in the store."""
+        self._service.delete(self._ws.user, self.id)
+
+    def __repr__(self) -> str:
+        return (f"Design({self.name!r}, id={self.id!r}, version={self.version}, layers={len(self._state.layers)},"
+                f" owner={self.owner!r})")

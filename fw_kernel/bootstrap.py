@@ -1,0 +1,83 @@
+"""The one place that wires adapters to services from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .domain.limits import TierLimits
+from .ports import DocumentStore, StateCache, UnitOfWorkFactory
+from .services.autosave import Autosaver
+from .services.avatars import AvatarService
+from .services.catalog import CatalogService
+from .services.clock import utcnow
+from .services.designs import DesignService
+from .settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    uow: UnitOfWorkFactory
+    documents: DocumentStore
+    cache: StateCache
+    designs: DesignService
+    avatars: AvatarService
+    catalog: CatalogService
+    autosaver: Autosaver
+    engine: Any = None
+
+    def close(self) -> None:
+        self.autosaver.stop(flush=True)
+        self.cache.close()
+        self.documents.close()
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def bootstrap(settings: Settings) -> Services:
+    """Create engines and clients, run migrations, sync the catalog, start auto-save."""
+    from .adapters.cache_local import LocalStateCache
+    from .adapters.catalog_files import load_manifests
+    from .adapters.resilient import BreakerStateCache
+    from .adapters.sql.engine import make_engine
+    from .adapters.sql.migrate import upgrade
+    from .adapters.sql.repositories import SqlUnitOfWork
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, utcnow)
+
+    documents: DocumentStore
+    if settings.mongo_url:
+        from .adapters.documents_mongo import MongoDocumentStore
+
+        documents = MongoDocumentStore(settings.mongo_url, settings.mongo_database)
+    else:
+        from .adapters.documents_sql import SqlDocumentStore
+
+        documents = SqlDocumentStore(engine)
+    cache: StateCache
+    if settings.redis_url:
+        from .adapters.cache_redis import RedisStateCache
+
+        cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
+    else:
+        cache = LocalStateCache()
+    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine)
+
+
+def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
+         load_manifests: Any, engine: Any = None) -> Services:
+    """Services over given adapters (also used by tests with the in-memory adapters)."""
+    catalog = CatalogService(uow, load_manifests)
+    catalog.sync()
+    overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
+    designs = DesignService(uow, catalog, cache, overrides=overrides)
+    autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
+    if settings.autosave_thread:
+        autosaver.start(settings.autosave_interval_s)
+    return Services(settings, uow, documents, cache, designs, AvatarService(uow), catalog, autosaver, engine)

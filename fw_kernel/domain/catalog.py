@@ -1,0 +1,89 @@
+"""Catalog items and the rules for customising them (plain Python; manifests are parsed by an adapter)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ValidationError
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """One catalog entry: a silhouette, fabric, pattern, element or accessory.
+
+    ``parameters`` maps a parameter name to its spec, e.g. ``{"type": "number", "min": 0.5, "max": 0.9,
+    "default": 0.68, "unit": "m"}``; see ``catalog_data/schema.json``.
+    """
+
+    id: str
+    type: str
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    price: float = 0.0
+    currency: str = "EUR"
+    availability: str = "in_stock"
+    compatibility: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    appearance: dict[str, Any] = field(default_factory=dict)
+    physical: dict[str, Any] = field(default_factory=dict)
+    thumbnail: str | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """Default value of every parameter."""
+        return {name: spec["default"] for name, spec in self.parameters.items()}
+
+    def resolve(self, customization: dict[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with a (validated) customization."""
+        return {**self.defaults(), **customization}
+
+    def validate_customization(self, values: Any, field_name: str = "customization") -> dict[str, Any]:
+        """Check a customization against this item's parameters; return it normalised.
+
+        Raises :class:`ValidationError` naming the parameter, the value and the allowed range or options.
+        """
+        if values is None:
+            return {}
+        if not isinstance(values, dict):
+            raise ValidationError.bad(field_name, values, "a dict of parameter -> value")
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            where = f"{field_name}.{key}"
+            spec = self.parameters.get(key) if isinstance(key, str) else None
+            if spec is None:
+                allowed = ", ".join(sorted(self.parameters)) or "none (this item has no parameters)"
+                raise ValidationError.bad(where, value, f"parameters of {self.id!r}: {allowed}", "unknown parameter")
+            out[key] = check_parameter(where, value, spec)
+        return out
+
+
+def check_parameter(where: str, value: Any, spec: dict[str, Any]) -> Any:
+    """Validate one parameter value against its spec; return the normalised value."""
+    kind = spec["type"]
+    if kind in ("number", "integer"):
+        unit = f" {spec['unit']}" if spec.get("unit") else ""
+        allowed = f"{'an integer' if kind == 'integer' else 'a number'} from {spec['min']} to {spec['max']}{unit}"
+        ok_type = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type:
+            raise ValidationError.bad(where, value, allowed)
+        if not math.isfinite(value) or not spec["min"] <= value <= spec["max"]:
+            raise ValidationError.bad(where, value, allowed)
+        return float(value) if kind == "number" else int(value)
+    if kind == "color":
+        if not isinstance(value, str) or not _HEX.match(value):
+            raise ValidationError.bad(where, value, "a hex colour like '#aa3344'")
+        return value.lower()
+    if kind == "choice":
+        if value not in spec["options"]:
+            raise ValidationError.bad(where, value, "one of " + ", ".join(map(repr, spec["options"])))
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValidationError.bad(where, value, "True or False")
+        return value
+    raise ValidationError.bad(where, value, "a known parameter type", f"unknown parameter type {kind!r}")

@@ -1,0 +1,60 @@
+"""Errors of the notebook API.
+
+Every refused call raises a subclass of :class:`FWError` whose message names what was wrong, the offending value
+and what is allowed. A refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MAX_VALUE_REPR = 60
+
+
+def show_value(value: Any) -> str:
+    """Short, safe repr of a user value for an error message (a 10 MB string must not end up in a message)."""
+    text = repr(value)
+    if len(text) > _MAX_VALUE_REPR:
+        size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+        text = text[: _MAX_VALUE_REPR - 3] + "..." + size
+    return text
+
+
+class FWError(Exception):
+    """Base of every error the notebook API raises on purpose."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None, allowed: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+class ValidationError(FWError, ValueError):
+    """An argument is malformed or out of range."""
+
+    @classmethod
+    def bad(cls, field: str, value: Any, allowed: str, why: str | None = None) -> ValidationError:
+        reason = f" ({why})" if why else ""
+        return cls(
+            f"{field}: {show_value(value)} is not allowed{reason}; allowed: {allowed}",
+            field=field,
+            value=value,
+            allowed=allowed,
+        )
+
+
+class NotFound(FWError, LookupError):
+    """No such object, or one the current user may not see (private designs are never revealed)."""
+
+
+class PermissionDenied(FWError, PermissionError):
+    """The current user's role does not allow the call, or the layer is locked."""
+
+
+class Conflict(FWError):
+    """Another session changed the same thing first; refresh and retry."""
+
+
+class LimitExceeded(FWError):
+    """A per-user tier limit (designs per user, layers per design) would be exceeded."""

@@ -1,0 +1,1 @@
+"""Use cases: they speak to storage only through the ports (``fw_kernel.ports``)."""

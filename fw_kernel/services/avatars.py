@@ -1,0 +1,45 @@
+"""Avatar records (the fitted body geometry arrives with the avatar fitting work)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..domain.avatar import BODY_HINTS, Avatar, validate_measurements
+from ..domain.errors import NotFound, ValidationError
+from ..ports import UnitOfWorkFactory
+from .clock import new_id, utcnow
+
+
+class AvatarService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime] = utcnow,
+                 ids: Callable[[], str] = new_id):
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+    def create(self, user: str, name: Any, measurements: Any, body_hint: Any = "neutral") -> Avatar:
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValidationError.bad("name", name, "non-empty text of at most 200 characters")
+        if body_hint not in BODY_HINTS:
+            raise ValidationError.bad("body_hint", body_hint, "one of " + ", ".join(BODY_HINTS))
+        values = validate_measurements(measurements)
+        avatar = Avatar(self._ids(), user, name, values, body_hint, self._clock())
+        with self._uow() as uow:
+            uow.users.ensure(user, self._clock())
+            uow.avatars.add(avatar)
+            uow.commit()
+        return avatar
+
+    def get(self, user: str, avatar_id: str) -> Avatar:
+        with self._uow() as uow:
+            avatar = uow.avatars.get(avatar_id) if isinstance(avatar_id, str) else None
+        if avatar is None or avatar.owner != user:
+            raise NotFound(f"avatar {avatar_id!r} does not exist or is not yours", field="avatar_id",
+                           value=avatar_id)
+        return avatar
+
+    def list(self, user: str) -> list[Avatar]:
+        with self._uow() as uow:
+            return uow.avatars.list(user)

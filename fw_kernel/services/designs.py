@@ -1,0 +1,301 @@
+"""Design use cases: create, edit (with optimistic concurrency and rebase), versions, forks, sharing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..domain import permissions
+from ..domain.commands import Command, EditContext, ReplaceState, footprints_overlap
+from ..domain.design import Design, snapshot
+from ..domain.diff import diff
+from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from ..domain.limits import DEFAULT_TIERS, TierLimits
+from ..domain.records import Collaborator, Comment, HistoryEntry, Version
+from ..domain.validation import validate
+from ..domain.values import ROLES, DesignMeta
+from ..ports import StaleVersion, StateCache, UnitOfWork, UnitOfWorkFactory
+from .catalog import CatalogService
+from .clock import new_id, utcnow
+
+log = logging.getLogger(__name__)
+
+_MAX_REBASES = 8
+
+
+class DesignService:
+    """Every operation on designs. ``user`` is the acting user's name; roles are checked on every call."""
+
+    def __init__(self, uow: UnitOfWorkFactory, catalog: CatalogService, events: StateCache | None = None,
+                 tiers: dict[str, TierLimits] | None = None, overrides: TierLimits | None = None,
+                 clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id):
+        self._uow = uow
+        self._catalog = catalog
+        self._events = events
+        self._tiers = tiers or DEFAULT_TIERS
+        self._overrides = overrides
+        self._clock = clock
+        self._ids = ids
+        self._tier_of: dict[str, str] = {}
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def limits_for(self, uow: UnitOfWork, user: str) -> TierLimits:
+        if user not in self._tier_of:
+            self._tier_of[user] = uow.users.ensure(user, self._clock()).tier
+        base = self._tiers.get(self._tier_of[user], DEFAULT_TIERS["free"])
+        if self._overrides is None:
+            return base
+        return TierLimits(
+            max_designs=self._overrides.max_designs if self._overrides.max_designs is not None
+            else base.max_designs,
+            max_layers_per_design=self._overrides.max_layers_per_design
+            if self._overrides.max_layers_per_design is not None else base.max_layers_per_design,
+        )
+
+    def _load(self, uow: UnitOfWork, design_id: str, user: str, operation: str) -> tuple[Design, str]:
+        design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+        if design is None:
+            raise NotFound(f"design {design_id!r} does not exist or is not shared with {user!r}",
+                           field="design_id", value=design_id)
+        role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
+        permissions.check(design, user, role, operation)
+        return design, role  # type: ignore[return-value]
+
+    def _record(self, uow: UnitOfWork, design: Design, user: str, action: str, data: dict[str, Any]) -> None:
+        uow.history.add(HistoryEntry(design.id, design.version, user, action, data, self._clock()))
+
+    def _publish(self, design: Design, user: str, action: str, data: dict[str, Any]) -> None:
+        if self._events is None:
+            return
+        event = {"type": action, "design_id": design.id, "version": design.version, "user": user, "data": data,
+                 "at": self._clock().isoformat()}
+        try:
+            self._events.publish(design.id, event)
+        except Exception as exc:  # events are best-effort: the edit is already durable
+            log.warning("event for design %s not published: %s", design.id, exc)
+
+    # -- create / read -----------------------------------------------------------------------------------
+    def create(self, user: str, name: Any, avatar_id: str | None = None, **fields: Any) -> Design:
+        meta = validate(DesignMeta, {"name": name, "avatar_id": avatar_id, **fields})
+        now = self._clock()
+        with self._uow() as uow:
+            if avatar_id is not None:
+                avatar = uow.avatars.get(avatar_id) if isinstance(avatar_id, str) else None
+                if avatar is None or avatar.owner != user:
+                    raise NotFound(f"avatar {avatar_id!r} does not exist or is not yours; create one with "
+                                   "ws.avatars.create(...)", field="avatar", value=avatar_id)
+            limits = self.limits_for(uow, user)
+            if limits.max_designs is not None and uow.designs.count_owned(user) >= limits.max_designs:
+                raise LimitExceeded(f"{user!r} already has {limits.max_designs} designs, the most the tier "
+                                    "allows; delete or archive one, or ask for a higher tier",
+                                    field="designs", allowed=f"at most {limits.max_designs}")
+            design = Design(id=self._ids(), owner=user, meta=meta, version=1, created_at=now, updated_at=now)
+            uow.designs.add(design)
+            self._record(uow, design, user, "create", {"name": meta.name, "category": meta.category})
+            uow.commit()
+        self._publish(design, user, "create", {"name": meta.name})
+        return design
+
+    def open(self, user: str, design_id: str, count_view: bool = False) -> tuple[Design, str]:
+        with self._uow() as uow:
+            design, role = self._load(uow, design_id, user, "read")
+            if count_view and role != "owner":
+                uow.designs.bump_counter(design.id, "view_count")
+                uow.commit()
+        return design, role
+
+    def list(self, user: str) -> list[Design]:
+        with self._uow() as uow:
+            return uow.designs.list_for(user)
+
+    # -- edits ---------------------------------------------------------------------------------------------
+    def execute(self, user: str, known: Design, command: Command, action: str | None = None,
+                extra: dict[str, Any] | None = None) -> tuple[Design, Command]:
+        """Apply ``command`` to the design and save it; return the saved design and the inverse command.
+
+        ``known`` is the caller's copy. If someone else saved in between, the command is re-applied on the
+        fresh state when it touches nothing they touched (edits to different layers both survive); otherwise
+        :class:`Conflict` is raised and nothing is saved.
+        """
+        action = action or command.action
+        design = known
+        rebased = False
+        for _ in range(_MAX_REBASES):
+            with self._uow() as uow:
+                role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
+                permissions.check(design, user, role, "edit")
+                ctx = EditContext(self._catalog.find, self.limits_for(uow, design.owner).max_layers_per_design)
+                try:
+                    new, inverse = command.apply(design, ctx)
+                except (ValidationError, NotFound) as exc:
+                    if not rebased:
+                        raise
+                    raise Conflict(f"another session changed design {design.id!r} so that this edit no longer "
+                                   f"applies ({exc}); call design.refresh() and decide again") from None
+                try:
+                    saved = uow.designs.save(design, new, self._clock())
+                except StaleVersion:
+                    saved = None
+                else:
+                    data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint())}
+                    self._record(uow, saved, user, action, data)
+                    uow.commit()
+            if saved is None:  # someone saved first: the transaction rolled back on leaving the block
+                design = self._rebase(design, user, command)
+                rebased = True
+                continue
+            self._publish(saved, user, action, data)
+            return saved, inverse
+        raise Conflict(f"design {design.id!r} is being edited too busily to save this edit; try again")
+
+    def _rebase(self, stale: Design, user: str, command: Command) -> Design:
+        with self._uow() as fresh_uow:
+            fresh = fresh_uow.designs.get(stale.id)
+            if fresh is None or fresh.deleted_at is not None:
+                raise NotFound(f"design {stale.id!r} was deleted by another session", field="design_id",
+                               value=stale.id)
+            for entry in fresh_uow.history.list(stale.id, since_version=stale.version):
+                touched = entry.data.get("touched", ["*"])
+                if footprints_overlap(command.footprint(), touched):
+                    raise Conflict(
+                        f"{entry.user!r} changed the same thing first ({entry.action} at version "
+                        f"{entry.version}, {entry.created_at:%H:%M:%S}); call design.refresh() to see it, "
+                        "then redo your change if you still want it",
+                        field="version", value=stale.version, allowed=f"version {fresh.version}",
+                    )
+        return fresh
+
+    # -- versions ------------------------------------------------------------------------------------------
+    def checkpoint(self, user: str, design_id: str, message: Any) -> Version:
+        if not isinstance(message, str) or len(message) > 500:
+            raise ValidationError.bad("message", message, "text of at most 500 characters")
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "checkpoint")
+            version = Version(design.id, uow.versions.next_number(design.id), message, snapshot(design),
+                              design.version, user, self._clock())
+            uow.versions.add(version)
+            self._record(uow, design, user, "checkpoint", {"version_number": version.version_number,
+                                                            "message": message})
+            uow.commit()
+        self._publish(design, user, "checkpoint", {"version_number": version.version_number})
+        return version
+
+    def versions(self, user: str, design_id: str) -> list[Version]:
+        with self._uow() as uow:
+            self._load(uow, design_id, user, "read")
+            return uow.versions.list(design_id)
+
+    def version(self, user: str, design_id: str, number: Any) -> Version:
+        with self._uow() as uow:
+            self._load(uow, design_id, user, "read")
+            found = uow.versions.get(design_id, number) if isinstance(number, int) else None
+            if found is None:
+                numbers = [v.version_number for v in uow.versions.list(design_id)]
+                raise NotFound(f"design {design_id!r} has no version {number!r}; its versions are {numbers}",
+                               field="version", value=number, allowed=str(numbers))
+            return found
+
+    def diff(self, user: str, design_id: str, a: Any, b: Any) -> list[dict[str, Any]]:
+        return diff(self.version(user, design_id, a).snapshot, self.version(user, design_id, b).snapshot)
+
+    def restore(self, user: str, known: Design, number: Any) -> tuple[Design, Command]:
+        version = self.version(user, known.id, number)
+        return self.execute(user, known, ReplaceState(version.snapshot, note={"version_number": number}),
+                            action="restore")
+
+    def fork(self, user: str, design_id: str, name: Any = None) -> Design:
+        now = self._clock()
+        with self._uow() as uow:
+            source, _ = self._load(uow, design_id, user, "fork")
+            meta = validate(DesignMeta, {**source.meta.model_dump(), "visibility": "private", "status": "draft",
+                                         "name": name if name is not None else f"{source.meta.name} (fork)"})
+            limits = self.limits_for(uow, user)
+            if limits.max_designs is not None and uow.designs.count_owned(user) >= limits.max_designs:
+                raise LimitExceeded(f"{user!r} already has {limits.max_designs} designs, the most the tier "
+                                    "allows", field="designs", allowed=f"at most {limits.max_designs}")
+            fork = Design(id=self._ids(), owner=user, meta=meta, canvas=source.canvas, layers=source.layers,
+                          version=1, fork_from=source.id, created_at=now, updated_at=now)
+            uow.designs.add(fork)
+            uow.designs.bump_counter(source.id, "fork_count")
+            self._record(uow, fork, user, "fork", {"from": source.id, "from_version": source.version})
+            self._record(uow, source, user, "forked", {"fork": fork.id, "touched": []})
+            uow.commit()
+        self._publish(source, user, "forked", {"fork": fork.id})
+        return fork
+
+    # -- people --------------------------------------------------------------------------------------------
+    def share(self, user: str, design_id: str, other: Any, role: Any) -> Collaborator:
+        if role not in ROLES:
+            raise ValidationError.bad("role", role, "one of " + ", ".join(ROLES))
+        if not isinstance(other, str) or not other or len(other) > 200:
+            raise ValidationError.bad("user", other, "a user name (1..200 characters)")
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "share")
+            if other == design.owner:
+                raise ValidationError.bad("user", other, "someone other than the owner",
+                                          "the owner already has every right")
+            uow.users.ensure(other, self._clock())
+            collaborator = Collaborator(design.id, other, role, user, self._clock())
+            uow.collaborators.put(collaborator)
+            self._record(uow, design, user, "share", {"user": other, "role": role, "touched": []})
+            uow.commit()
+        self._publish(design, user, "collaborator_joined", {"user": other, "role": role})
+        return collaborator
+
+    def unshare(self, user: str, design_id: str, other: str) -> None:
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "share")
+            if uow.collaborators.role(design.id, other) is None:
+                raise NotFound(f"{other!r} is not a collaborator of design {design_id!r}", field="user",
+                               value=other)
+            uow.collaborators.remove(design.id, other)
+            self._record(uow, design, user, "unshare", {"user": other, "touched": []})
+            uow.commit()
+        self._publish(design, user, "collaborator_left", {"user": other})
+
+    def collaborators(self, user: str, design_id: str) -> list[Collaborator]:
+        with self._uow() as uow:
+            self._load(uow, design_id, user, "read")
+            return uow.collaborators.list(design_id)
+
+    def comment(self, user: str, design_id: str, text: Any, layer_id: str | None = None) -> Comment:
+        if not isinstance(text, str) or not text.strip() or len(text) > 5_000:
+            raise ValidationError.bad("text", text, "non-empty text of at most 5000 characters")
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "comment")
+            if layer_id is not None:
+                design.layer(layer_id)
+            comment = Comment(self._ids(), design.id, user, text, self._clock(), layer_id)
+            uow.comments.add(comment)
+            self._record(uow, design, user, "comment", {"comment_id": comment.id, "layer_id": layer_id,
+                                                         "touched": []})
+            uow.commit()
+        self._publish(design, user, "comment", {"comment_id": comment.id})
+        return comment
+
+    def comments(self, user: str, design_id: str) -> list[Comment]:
+        with self._uow() as uow:
+            self._load(uow, design_id, user, "read")
+            return uow.comments.list(design_id)
+
+    def history(self, user: str, design_id: str, limit: int | None = None) -> list[HistoryEntry]:
+        with self._uow() as uow:
+            self._load(uow, design_id, user, "read")
+            return uow.history.list(design_id, limit=limit)
+
+    def like(self, user: str, design_id: str) -> None:
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "read")
+            uow.designs.bump_counter(design.id, "like_count")
+            uow.commit()
+
+    def delete(self, user: str, design_id: str) -> None:
+        with self._uow() as uow:
+            design, _ = self._load(uow, design_id, user, "delete")
+            uow.designs.soft_delete(design.id, self._clock())
+            self._record(uow, design, user, "delete", {"touched": ["*"]})
+            uow.commit()
+        self._publish(design, user, "delete", {})
+

@@ -1,0 +1,1 @@
+"""Design service, render worker and JupyterHub configuration: arrive with the platform issues."""
