@@ -43,8 +43,8 @@ class _Designs:
         self.s.designs[design.id] = design
         self.s.edited[design.id] = (design.created_at, 0)  # type: ignore[assignment]
 
-    def get(self, design_id: str) -> Design | None:
-        return self.s.designs.get(design_id)
+    def get(self, design_id: str, for_update: bool = False) -> Design | None:
+        return self.s.designs.get(design_id)  # one transaction at a time: always "locked"
 
     def save(self, old: Design, new: Design, now: datetime) -> Design:
         stored = self.s.designs.get(old.id)

@@ -22,7 +22,7 @@ from .clock import new_id, utcnow
 
 log = logging.getLogger(__name__)
 
-_MAX_REBASES = 8
+_MAX_REBASES = 3
 
 
 class DesignService:
@@ -115,56 +115,54 @@ class DesignService:
                 extra: dict[str, Any] | None = None) -> tuple[Design, Command]:
         """Apply ``command`` to the design and save it; return the saved design and the inverse command.
 
-        ``known`` is the caller's copy. If someone else saved in between, the command is re-applied on the
-        fresh state when it touches nothing they touched (edits to different layers both survive); otherwise
-        :class:`Conflict` is raised and nothing is saved.
+        ``known`` is the caller's copy. The first attempt is optimistic (no read: a conditional update on the
+        version). If someone else saved in between, the second attempt locks the row, checks the history since
+        ``known.version`` and re-applies the command on the fresh state when it touches nothing they touched
+        (edits to different layers both survive); otherwise :class:`Conflict` is raised and nothing is saved.
         """
         action = action or command.action
         design = known
-        rebased = False
-        for _ in range(_MAX_REBASES):
+        for attempt in range(_MAX_REBASES):
+            rebasing = attempt > 0
             with self._uow() as uow:
+                if rebasing:
+                    design = self._fresh_for_rebase(uow, known, user, command)
                 role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
                 permissions.check(design, user, role, "edit")
                 ctx = EditContext(self._catalog.find, self.limits_for(uow, design.owner).max_layers_per_design)
                 try:
                     new, inverse = command.apply(design, ctx)
                 except (ValidationError, NotFound) as exc:
-                    if not rebased:
+                    if not rebasing:
                         raise
                     raise Conflict(f"another session changed design {design.id!r} so that this edit no longer "
                                    f"applies ({exc}); call design.refresh() and decide again") from None
                 try:
                     saved = uow.designs.save(design, new, self._clock())
                 except StaleVersion:
-                    saved = None
-                else:
-                    data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint())}
-                    self._record(uow, saved, user, action, data)
-                    uow.commit()
-            if saved is None:  # someone saved first: the transaction rolled back on leaving the block
-                design = self._rebase(design, user, command)
-                rebased = True
-                continue
+                    continue  # rolled back on leaving the block; retry with the row locked
+                data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint())}
+                self._record(uow, saved, user, action, data)
+                uow.commit()
             self._publish(saved, user, action, data)
             return saved, inverse
         raise Conflict(f"design {design.id!r} is being edited too busily to save this edit; try again")
 
-    def _rebase(self, stale: Design, user: str, command: Command) -> Design:
-        with self._uow() as fresh_uow:
-            fresh = fresh_uow.designs.get(stale.id)
-            if fresh is None or fresh.deleted_at is not None:
-                raise NotFound(f"design {stale.id!r} was deleted by another session", field="design_id",
-                               value=stale.id)
-            for entry in fresh_uow.history.list(stale.id, since_version=stale.version):
-                touched = entry.data.get("touched", ["*"])
-                if footprints_overlap(command.footprint(), touched):
-                    raise Conflict(
-                        f"{entry.user!r} changed the same thing first ({entry.action} at version "
-                        f"{entry.version}, {entry.created_at:%H:%M:%S}); call design.refresh() to see it, "
-                        "then redo your change if you still want it",
-                        field="version", value=stale.version, allowed=f"version {fresh.version}",
-                    )
+    def _fresh_for_rebase(self, uow: UnitOfWork, known: Design, user: str, command: Command) -> Design:
+        """The stored design, row-locked for this transaction, if nothing since ``known`` conflicts."""
+        fresh = uow.designs.get(known.id, for_update=True)
+        if fresh is None or fresh.deleted_at is not None:
+            raise NotFound(f"design {known.id!r} was deleted by another session", field="design_id",
+                           value=known.id)
+        for entry in uow.history.list(known.id, since_version=known.version):
+            touched = entry.data.get("touched", ["*"])
+            if footprints_overlap(command.footprint(), touched):
+                raise Conflict(
+                    f"{entry.user!r} changed the same thing first ({entry.action} at version "
+                    f"{entry.version}, {entry.created_at:%H:%M:%S}); call design.refresh() to see it, "
+                    "then redo your change if you still want it",
+                    field="version", value=known.version, allowed=f"version {fresh.version}",
+                )
         return fresh
 
     # -- versions ------------------------------------------------------------------------------------------

@@ -53,8 +53,9 @@ class SqlDesignRepository:
         if design.layers:
             self.c.execute(insert(t.layers), [_layer_row(design.id, x, now) for x in design.layers])
 
-    def get(self, design_id: str) -> Design | None:
-        row = self.c.execute(select(t.designs).where(t.designs.c.id == design_id)).first()
+    def get(self, design_id: str, for_update: bool = False) -> Design | None:
+        query = select(t.designs).where(t.designs.c.id == design_id)
+        row = self.c.execute(query.with_for_update() if for_update else query).first()
         if row is None:
             return None
         layer_rows = self.c.execute(select(t.layers).where(t.layers.c.design_id == design_id)

@@ -1,0 +1,101 @@
+"""``fw`` command line: ``fw demo``, ``fw migrate``, ``fw autosave``, ``fw catalog check``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import fw_kernel as fw
+
+    ws = fw.connect(home=args.home)
+    print(f"Connected: {ws}")
+    avatar = ws.avatars.create("Ada", measurements={"height": 168, "bust": 88, "waist": 70, "hips": 96,
+                                                    "inseam": 78})
+    design = ws.designs.create("Summer look", avatar=avatar, category="outfit", season="summer",
+                               tags=["demo", "linen"])
+    dress = design.add_layer(ws.catalog.get("sil-aline-dress"), customization={"color": "#e8d8c4"})
+    fabric = design.add_layer(ws.catalog.search("jersey", type="fabric")[0], customization={"color": "#aa3344"})
+    stripes = design.add_layer(ws.catalog.get("pat-breton-stripes"), opacity=70, blend_mode="multiply")
+    design.update_layer(fabric.id, transform={"rotation": {"y": 10}}, notes="check drape at the hem")
+    v1 = design.checkpoint("first draft")
+    design.update_layer(stripes.id, opacity=40)
+    design.update_layer(dress.id, is_locked=True)
+    v2 = design.checkpoint("softer stripes, dress locked")
+    design.undo()
+    print(f"\n{design!r}")
+    print("\nLayers (bottom first):")
+    for layer in design.layers:
+        print(f"  {layer.order_index}. {layer.name:<28} {layer.type:<10} opacity={layer.opacity:<3} "
+              f"blend={layer.blend_mode:<8} locked={layer.is_locked}")
+    print(f"\nVersions: {design.versions}")
+    print(f"Diff v{v1.version_number} -> v{v2.version_number}:")
+    for op in design.diff(v1.version_number, v2.version_number):
+        print("  ", json.dumps(op))
+    print("\nHistory:")
+    for entry in design.history:
+        print(f"  v{entry.version:<3} {entry.created_at:%H:%M:%S} {entry.user:<10} {entry.action:<14} "
+              f"{json.dumps({k: v for k, v in entry.data.items() if k != 'touched'})[:70]}")
+    ws.close()
+    print(f"\nEverything is saved in {ws.settings.resolved_database_url}")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .adapters.sql.engine import make_engine
+    from .adapters.sql.migrate import upgrade
+    from .settings import Settings
+
+    settings = Settings.from_env(database_url=args.database_url)
+    upgrade(make_engine(settings.resolved_database_url))
+    print(f"migrated {settings.resolved_database_url}")
+    return 0
+
+
+def _autosave(args: argparse.Namespace) -> int:
+    import fw_kernel as fw
+
+    ws = fw.connect(autosave_thread=False)
+    report = ws._services.autosaver.run_once(force=args.force)
+    print(f"saved {report.saved} designs, synced {report.snapshots_synced} snapshots, errors: {report.errors}")
+    ws._services.documents.purge_expired(ws._services.autosaver._clock())
+    ws.close()
+    return 1 if report.errors else 0
+
+
+def _catalog_check(args: argparse.Namespace) -> int:
+    from .adapters.catalog_files import load_manifests
+
+    items, digest = load_manifests(args.dir)
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.type] = counts.get(item.type, 0) + 1
+    print(f"{len(items)} items OK ({counts}); manifest hash {digest[:12]}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="create a design, edit it and print its history")
+    demo.add_argument("--home", help="FW_HOME for the embedded default")
+    demo.set_defaults(func=_demo)
+    migrate = sub.add_parser("migrate", help="run the database migrations")
+    migrate.add_argument("--database-url")
+    migrate.set_defaults(func=_migrate)
+    autosave = sub.add_parser("autosave", help="auto-save pending designs once")
+    autosave.add_argument("--force", action="store_true", help="ignore the debounce")
+    autosave.set_defaults(func=_autosave)
+    catalog = sub.add_parser("catalog", help="catalog tools")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    check = catalog_sub.add_parser("check", help="validate the manifests")
+    check.add_argument("--dir")
+    check.set_defaults(func=_catalog_check)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
