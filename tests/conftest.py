@@ -165,7 +165,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str | N
 
 
 @pytest.fixture
-def connect(backend: dict[str, str | None], unique_user: str):  # noqa: ANN201
+def connect(backend: dict[str, str | None], unique_user: str):
     """``connect(user=...)`` opens a workspace on the test's backend; all are closed at the end."""
     import fw_kernel as fw
 

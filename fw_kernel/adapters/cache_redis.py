@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -37,23 +36,22 @@ class RedisStateCache:
 
     def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        ready = threading.Event()
 
         def handler(message: dict[str, Any]) -> None:
             callback(json.loads(message["data"]))
 
         pubsub.subscribe(**{self.channel(design_id): handler})
         thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
-        ready.set()
         self._threads.append(thread)
 
         def unsubscribe() -> None:
-            thread.stop()
-            pubsub.close()
+            thread.stop()      # the worker closes its pubsub connection itself when it exits
+            thread.join(timeout=2)
 
         return unsubscribe
 
     def close(self) -> None:
         for thread in self._threads:
             thread.stop()
+            thread.join(timeout=2)
         self._client.close()

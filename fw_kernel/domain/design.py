@@ -23,7 +23,7 @@ class Design:
     id: str
     owner: str
     meta: DesignMeta
-    canvas: CanvasSettings = CanvasSettings()
+    canvas: CanvasSettings = field(default_factory=CanvasSettings)
     layers: tuple[Layer, ...] = ()
     version: int = 1
     fork_from: str | None = None

@@ -29,7 +29,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _on_connect(dbapi_connection, _record) -> None:
             # Let SQLAlchemy (not pysqlite) emit BEGIN, so every transaction can be BEGIN IMMEDIATE.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -40,7 +40,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(connection) -> None:  # noqa: ANN001
+        def _on_begin(connection) -> None:
             # Take the write lock up front: two processes never deadlock upgrading read locks.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

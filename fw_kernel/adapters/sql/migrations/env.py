@@ -11,7 +11,7 @@ from fw_kernel.adapters.sql.engine import make_engine
 connection = context.config.attributes.get("connection")
 
 
-def _run(conn) -> None:  # noqa: ANN001
+def _run(conn) -> None:
     postgres = conn.dialect.name == "postgresql"
     context.configure(connection=conn, target_metadata=None,
                       version_table_schema="shared" if postgres else None, transactional_ddl=True)
