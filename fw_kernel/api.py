@@ -156,6 +156,11 @@ class Design:
         return self._state.meta
 
     @property
+    def role(self) -> str | None:
+        """Your role on this design when it was opened: owner, editor, commenter or viewer."""
+        return self._role
+
+    @property
     def owner(self) -> str:
         return self._state.owner
 
@@ -268,11 +273,6 @@ class Design:
     def update(self, **changes: Any) -> None:
         """Change descriptive fields: name, description, category, tags, occasion, season, status, visibility,
         avatar_id."""
-        if "visibility" in changes and self._role != "owner":
-            from .domain.errors import PermissionDenied
-
-            raise PermissionDenied("only the owner can change a design's visibility", field="visibility",
-                                   value=changes["visibility"], allowed="owner")
         self._run(UpdateDesign(changes))
 
     def update_canvas(self, **changes: Any) -> None:

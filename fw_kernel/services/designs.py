@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import permissions
-from ..domain.commands import Command, EditContext, ReplaceState, footprints_overlap
+from ..domain.commands import Command, EditContext, ReplaceState, UpdateDesign, footprints_overlap
 from ..domain.design import Design, snapshot
 from ..domain.diff import diff
 from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError
@@ -129,6 +129,8 @@ class DesignService:
                     design = self._fresh_for_rebase(uow, known, user, command)
                 role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
                 permissions.check(design, user, role, "edit")
+                if isinstance(command, UpdateDesign) and "visibility" in command.changes:
+                    permissions.check(design, user, role, "share")  # who may see it is the owner's call
                 ctx = EditContext(self._catalog.find, self.limits_for(uow, design.owner).max_layers_per_design)
                 try:
                     new, inverse = command.apply(design, ctx)
