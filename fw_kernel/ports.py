@@ -10,6 +10,7 @@ from .domain.avatar import Avatar
 from .domain.catalog import CatalogItem
 from .domain.design import Design
 from .domain.records import Collaborator, Comment, HistoryEntry, User, Version
+from .domain.search import CatalogQuery
 
 
 class StaleVersion(Exception):
@@ -75,6 +76,9 @@ class CatalogRepository(Protocol):
     def replace_all(self, items: Sequence[CatalogItem], manifest_hash: str) -> None: ...
     def manifest_hash(self) -> str | None: ...
     def all(self) -> list[CatalogItem]: ...
+    def search(self, query: CatalogQuery) -> list[str]:
+        """Ids of items matching the query's words (any of each word's alternatives) and filters, best first."""
+        ...
 
 
 class UserRepository(Protocol):

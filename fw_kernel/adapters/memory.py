@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from ..domain.avatar import Avatar
 from ..domain.catalog import CatalogItem
 from ..domain.design import Design
 from ..domain.records import Collaborator, Comment, HistoryEntry, User, Version
+from ..domain.search import CatalogQuery
 from ..ports import StaleVersion
 
 
@@ -177,6 +179,31 @@ class _Catalog:
 
     def all(self) -> list[CatalogItem]:
         return list(self.s.catalog.values())
+
+    def search(self, query: CatalogQuery) -> list[str]:
+        scored = []
+        for item in self.s.catalog.values():
+            if (query.type and item.type != query.type) or (query.availability and item.availability !=
+                                                              query.availability):
+                continue
+            if (query.max_price is not None and item.price > query.max_price) or not set(query.tags) <= set(
+                    item.tags):
+                continue
+            fields = [(_words(item.name), 10.0), (_words(" ".join((*item.tags, item.type))), 5.0),
+                      (_words(item.description), 1.0)]
+            score = 0.0
+            for alts in query.alternatives:
+                hit = max((w for words, w in fields if any(x.startswith(a) for x in words for a in alts)), default=0)
+                if not hit:
+                    break
+                score += hit
+            else:
+                scored.append((-score, item.name, item.id))
+        return [i for *_, i in sorted(scored)][: query.limit]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
 
 
 class _Users:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..domain.catalog import CatalogItem
 from ..domain.errors import NotFound, ValidationError
+from ..domain.search import CatalogQuery, Vocabulary
 from ..domain.values import LAYER_TYPES
 from ..ports import UnitOfWorkFactory
+
+AVAILABILITY = ("in_stock", "low_stock", "out_of_stock", "made_to_order", "discontinued")
 
 ManifestLoader = Callable[[], tuple[Sequence[CatalogItem], str]]
 
@@ -18,6 +22,7 @@ class CatalogService:
         self._uow = uow
         self._load = load_manifests
         self._items: dict[str, CatalogItem] | None = None
+        self._vocab: Vocabulary | None = None
 
     def sync(self) -> int:
         """Load manifests into the store when they changed; return the number of items in the catalog."""
@@ -28,6 +33,7 @@ class CatalogService:
                     uow.catalog.replace_all(items, digest)
                     uow.commit()
         self._items = None
+        self._vocab = None
         return len(self._all())
 
     def _all(self) -> dict[str, CatalogItem]:
@@ -52,40 +58,35 @@ class CatalogService:
         return [item for item in self._all().values() if type is None or item.type == type]
 
     def search(self, text: str = "", *, type: str | None = None, tags: Sequence[str] = (),
-               max_price: float | None = None, availability: str | None = None) -> list[CatalogItem]:
-        """Items whose name, tags or description contain every word of ``text``, best matches first.
+               max_price: float | None = None, availability: str | None = None, limit: int = 50
+               ) -> list[CatalogItem]:
+        """Items matching every word of ``text`` (typos tolerated, prefixes match) and the filters, best first."""
+        if not isinstance(text, str) or len(text) > 200:
+            raise ValidationError.bad("text", text, "text of at most 200 characters")
+        if type is not None and type not in LAYER_TYPES:
+            raise ValidationError.bad("type", type, "one of " + ", ".join(LAYER_TYPES))
+        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+            raise ValidationError.bad("tags", tags, "a list of tag strings")
+        if max_price is not None and (isinstance(max_price, bool) or not isinstance(max_price, int | float)
+                                      or not max_price >= 0):
+            raise ValidationError.bad("max_price", max_price, "a number >= 0")
+        if availability is not None and availability not in AVAILABILITY:
+            raise ValidationError.bad("availability", availability, "one of " + ", ".join(AVAILABILITY))
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
+            raise ValidationError.bad("limit", limit, "an integer from 1 to 500")
+        query = CatalogQuery(text, type, tuple(tags), max_price, availability, limit)
+        if query.words:
+            query = replace(query, alternatives=self._vocabulary().alternatives(query.words))
+        with self._uow() as uow:
+            ids = uow.catalog.search(query)
+        items = self._all()
+        return [items[i] for i in ids if i in items]
 
-        A starter implementation over the in-memory catalog; full-text search with typo tolerance
-        (PostgreSQL FTS + pg_trgm, SQLite FTS5) comes with the full catalog.
-        """
-        if not isinstance(text, str):
-            raise ValidationError.bad("text", text, "a string")
-        words = [w for w in text.lower().split() if w]
-        scored: list[tuple[float, str, CatalogItem]] = []
-        for item in self.list(type):
-            if tags and not set(tags) <= set(item.tags):
-                continue
-            if max_price is not None and item.price > max_price:
-                continue
-            if availability is not None and item.availability != availability:
-                continue
-            score = _score(item, words)
-            if words and score == 0:
-                continue
-            scored.append((-score, item.name, item))
-        return [item for *_, item in sorted(scored, key=lambda t: (t[0], t[1]))]
-
-
-def _score(item: CatalogItem, words: list[str]) -> float:
-    fields: list[tuple[str, float]] = [(item.name.lower(), 3.0), (" ".join(item.tags), 2.0),
-                                       (item.description.lower(), 1.0), (item.id, 1.0)]
-    total = 0.0
-    for word in words:
-        hit = max((weight for text, weight in fields if word in text), default=0.0)
-        if hit == 0:
-            return 0.0
-        total += hit
-    return total
+    def _vocabulary(self) -> Vocabulary:
+        if self._vocab is None:
+            self._vocab = Vocabulary(f"{i.name} {' '.join(i.tags)} {i.type} {i.description}"
+                                     for i in self._all().values())
+        return self._vocab
 
 
 def item_summary(item: CatalogItem) -> dict[str, Any]:

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 
 from ...domain.avatar import Avatar
 from ...domain.catalog import CatalogItem
 from ...domain.design import Design
 from ...domain.layer import Layer
 from ...domain.records import Collaborator, Comment, HistoryEntry, User, Version
+from ...domain.search import CatalogQuery
 from ...domain.values import CanvasSettings, DesignMeta
 from ...ports import StaleVersion
 from . import tables as t
@@ -269,15 +270,55 @@ class SqlCatalogRepository:
         return self.c.execute(select(t.meta_kv.c.value).where(t.meta_kv.c.key == self._HASH_KEY)).scalar()
 
     def replace_all(self, items: Sequence[CatalogItem], manifest_hash: str) -> None:
+        sqlite = self.c.dialect.name == "sqlite"
         self.c.execute(delete(t.items))
+        if sqlite:
+            self.c.exec_driver_sql("DELETE FROM items_fts")
         if items:
             self.c.execute(insert(t.items), [{
                 "id": i.id, "type": i.type, "name": i.name, "description": i.description, "tags": list(i.tags),
                 "price": i.price, "currency": i.currency, "availability": i.availability,
                 "compatibility": i.compatibility, "parameters": i.parameters, "appearance": i.appearance,
-                "physical": i.physical, "thumbnail": i.thumbnail, "updated_at": self.now} for i in items])
+                "physical": i.physical, "thumbnail": i.thumbnail, "updated_at": self.now,
+                "search_text": " ".join((*i.tags, i.type))} for i in items])
+            if sqlite:
+                self.c.exec_driver_sql(
+                    "INSERT INTO items_fts (id, name, tags, description) VALUES (?, ?, ?, ?)",
+                    [(i.id, i.name, " ".join((*i.tags, i.type)), i.description) for i in items])
         self.c.execute(delete(t.meta_kv).where(t.meta_kv.c.key == self._HASH_KEY))
         self.c.execute(insert(t.meta_kv).values(key=self._HASH_KEY, value=manifest_hash))
+
+    def search(self, query: CatalogQuery) -> list[str]:
+        """Ids of matching items, best first (PostgreSQL: tsvector + pg_trgm; SQLite: FTS5 bm25)."""
+        filters, params = _catalog_filters(query, self.c.dialect.name)
+        params["limit"] = query.limit
+        where = " AND ".join(filters) or "TRUE"
+        if not query.alternatives:
+            sql = f"SELECT i.id FROM {self._items} i WHERE {where} ORDER BY i.type, i.name LIMIT :limit"
+            return list(self.c.execute(text(sql), params).scalars())
+        if self.c.dialect.name == "postgresql":
+            params["tsq"] = " & ".join("(" + " | ".join(f"{w}:*" for w in alts) + ")" for alts in query.alternatives)
+            params["text"] = query.text
+            sql = f"""
+                SELECT i.id FROM catalog.items i, to_tsquery('english', :tsq) q
+                WHERE (i.search @@ q OR :text <% (i.name || ' ' || i.search_text)) AND {where}
+                ORDER BY ts_rank_cd(i.search, q) + word_similarity(:text, i.name || ' ' || i.search_text) DESC,
+                         i.name
+                LIMIT :limit"""
+            self.c.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.5")
+            return list(self.c.execute(text(sql), params).scalars())
+        params["match"] = " AND ".join("(" + " OR ".join(f'"{w}"*' for w in alts) + ")"
+                                       for alts in query.alternatives)
+        sql = f"""
+            SELECT i.id FROM items_fts f JOIN items i ON i.id = f.id
+            WHERE items_fts MATCH :match AND {where}
+            ORDER BY bm25(items_fts, 0.0, 10.0, 5.0, 1.0), i.name
+            LIMIT :limit"""
+        return list(self.c.execute(text(sql), params).scalars())
+
+    @property
+    def _items(self) -> str:
+        return "catalog.items" if self.c.dialect.name == "postgresql" else "items"
 
     def all(self) -> list[CatalogItem]:
         return [CatalogItem(id=r.id, type=r.type, name=r.name, description=r.description, tags=tuple(r.tags),
@@ -285,6 +326,27 @@ class SqlCatalogRepository:
                             compatibility=r.compatibility, parameters=r.parameters, appearance=r.appearance,
                             physical=r.physical, thumbnail=r.thumbnail)
                 for r in self.c.execute(select(t.items).order_by(t.items.c.type, t.items.c.id))]
+
+
+def _catalog_filters(query: CatalogQuery, dialect: str) -> tuple[list[str], dict[str, Any]]:
+    filters: list[str] = []
+    params: dict[str, Any] = {}
+    if query.type is not None:
+        filters.append("i.type = :type")
+        params["type"] = query.type
+    if query.max_price is not None:
+        filters.append("i.price <= :max_price")
+        params["max_price"] = query.max_price
+    if query.availability is not None:
+        filters.append("i.availability = :availability")
+        params["availability"] = query.availability
+    for n, tag in enumerate(query.tags):
+        params[f"tag{n}"] = tag
+        if dialect == "postgresql":
+            filters.append(f"i.tags ? :tag{n}")
+        else:
+            filters.append(f"EXISTS (SELECT 1 FROM json_each(i.tags) WHERE json_each.value = :tag{n})")
+    return filters, params
 
 
 class SqlUserRepository:

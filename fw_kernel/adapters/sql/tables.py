@@ -94,6 +94,7 @@ items = Table(
     Column("physical", Json, nullable=False),
     Column("thumbnail", String(300)),
     Column("updated_at", Ts, nullable=False),
+    Column("search_text", Text, nullable=False),
     schema="catalog",
 )
 
