@@ -84,7 +84,12 @@ class Catalog:
         return self._catalog.list(type)
 
     def search(self, text: str = "", type: str | None = None, **filters: Any) -> list[CatalogItem]:
+        """Full-text search (typos tolerated); filters: ``tags``, ``max_price``, ``availability``, ``limit``."""
         return self._catalog.search(text, type=type, **filters)
+
+    def recommend(self, design: Design, limit: int = 10) -> list[CatalogItem]:
+        """Items compatible with what the design already uses, missing types first."""
+        return self._catalog.recommend([x.catalog_item_id for x in design.layers], design.meta.category, limit)
 
 
 class Avatars:
@@ -362,6 +367,10 @@ class Design:
     @property
     def comments(self) -> list[Comment]:
         return self._service.comments(self._ws.user, self.id)
+
+    def recommendations(self, limit: int = 10) -> list[CatalogItem]:
+        """Catalog items that go with this design's layers."""
+        return self._ws.catalog.recommend(self, limit)
 
     def like(self) -> None:
         self._service.like(self._ws.user, self.id)

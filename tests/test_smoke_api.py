@@ -29,3 +29,14 @@ def test_design_lifecycle(connect) -> None:
     assert fork.fork_from == design.id and ws.designs.get(design.id).counts["forks"] == 1
     actions = [h.action for h in design.history]
     assert actions[:3] == ["create", "add_layer", "add_layer"] and "restore" in actions
+
+
+def test_recommendations_follow_the_design(connect) -> None:
+    ws = connect()
+    design = ws.designs.create("rec", category="outfit")
+    first = [i.type for i in design.recommendations(limit=5)]
+    assert first and set(first) <= {"silhouette", "accessory"}  # nothing to put a fabric on yet
+    design.add_layer("sil-tshirt")
+    after = design.recommendations(limit=50)
+    assert "sil-tshirt" not in [i.id for i in after]
+    assert any(i.type == "fabric" for i in after)

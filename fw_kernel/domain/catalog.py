@@ -87,3 +87,44 @@ def check_parameter(where: str, value: Any, spec: dict[str, Any]) -> Any:
             raise ValidationError.bad(where, value, "True or False")
         return value
     raise ValidationError.bad(where, value, "a known parameter type", f"unknown parameter type {kind!r}")
+
+
+#: Design categories that accept items made for any category.
+_OPEN_CATEGORIES = ("outfit", "full_collection")
+_TYPE_ORDER = ("silhouette", "fabric", "pattern", "element", "accessory")
+
+
+def compatible(item: CatalogItem, used: list[CatalogItem], category: str) -> bool:
+    """Whether ``item`` can join a design of ``category`` whose layers use the ``used`` items.
+
+    Rules: not discontinued; no mutual ``excludes`` with a used item; every type in ``applies_to`` (what the
+    item sits on, e.g. a fabric on a silhouette) present in the design; a design category the item is made for
+    (outfits and full collections take everything).
+    """
+    if item.availability == "discontinued":
+        return False
+    used_ids = {u.id for u in used}
+    if used_ids & set(item.compatibility.get("excludes", ())):
+        return False
+    if any(item.id in u.compatibility.get("excludes", ()) for u in used):
+        return False
+    applies_to = item.compatibility.get("applies_to") or []
+    if applies_to and not {u.type for u in used} & set(applies_to):
+        return False
+    categories = item.compatibility.get("categories") or []
+    return not (categories and category not in _OPEN_CATEGORIES and category not in categories)
+
+
+def recommend(items: list[CatalogItem], used: list[CatalogItem], category: str, limit: int = 10
+              ) -> list[CatalogItem]:
+    """Compatible items not yet in the design: types the design lacks first, then by tags shared with it."""
+    used_ids = {u.id for u in used}
+    present_types = {u.type for u in used}
+    used_tags = {t for u in used for t in u.tags}
+    candidates = [i for i in items if i.id not in used_ids and compatible(i, used, category)]
+
+    def rank(item: CatalogItem) -> tuple[int, int, int, int, str]:
+        return (item.type in present_types, -len(used_tags & set(item.tags)), item.availability != "in_stock",
+                _TYPE_ORDER.index(item.type) if item.type in _TYPE_ORDER else 9, item.name)
+
+    return sorted(candidates, key=rank)[:limit]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..domain.catalog import CatalogItem
+from ..domain.catalog import CatalogItem, recommend
 from ..domain.errors import NotFound, ValidationError
 from ..domain.search import CatalogQuery, Vocabulary
 from ..domain.values import LAYER_TYPES
@@ -81,6 +81,14 @@ class CatalogService:
             ids = uow.catalog.search(query)
         items = self._all()
         return [items[i] for i in ids if i in items]
+
+    def recommend(self, item_ids: Sequence[str], category: str, limit: int = 10) -> list[CatalogItem]:
+        """Compatible items for a design whose layers use ``item_ids`` (see ``domain.catalog.recommend``)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise ValidationError.bad("limit", limit, "an integer from 1 to 100")
+        items = self._all()
+        used = [items[i] for i in item_ids if i in items]
+        return recommend(list(items.values()), used, category, limit)
 
     def _vocabulary(self) -> Vocabulary:
         if self._vocab is None:
