@@ -126,11 +126,10 @@ class Designs:
 
     def list(self) -> list[Design]:
         """Designs you own or that are shared with you, most recently edited first."""
-        out = []
-        for state in self._service.list(self._ws.user):
-            role = "owner" if state.owner == self._ws.user else None
-            out.append(Design(self._ws, state, role))
-        return out
+        return [Design(self._ws, state, role) for state, role in self._service.list(self._ws.user)]
+
+
+_ADD_LAYER_FIELDS = ("transform", "opacity", "blend_mode", "is_visible", "is_locked", "notes", "group")
 
 
 class Design:
@@ -235,6 +234,10 @@ class Design:
         ``fields`` may set ``transform``, ``opacity``, ``blend_mode``, ``is_visible``, ``is_locked``, ``notes``,
         ``group``. ``type``, when given, must match the item's type.
         """
+        unknown = sorted(set(fields) - set(_ADD_LAYER_FIELDS))
+        if unknown:
+            raise ValidationError.bad(unknown[0], fields[unknown[0]], "keyword arguments " + ", ".join(
+                ("customization", "name", "type", "index", *_ADD_LAYER_FIELDS)), "not settable when adding a layer")
         item_id = item.id if isinstance(item, CatalogItem) else item
         found = self._ws._services.catalog.find(item_id)
         if found is None:

@@ -38,7 +38,7 @@ class Services:
 def bootstrap(settings: Settings) -> Services:
     """Create engines and clients, run migrations, sync the catalog, start auto-save."""
     from .adapters.cache_local import LocalStateCache
-    from .adapters.catalog_files import load_manifests
+    from .adapters.catalog_files import load_manifests, manifest_digest
     from .adapters.resilient import BreakerStateCache
     from .adapters.sql.engine import make_engine
     from .adapters.sql.migrate import upgrade
@@ -67,13 +67,14 @@ def bootstrap(settings: Settings) -> Services:
         cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
     else:
         cache = LocalStateCache()
-    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine)
+    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
+                digest=lambda: manifest_digest(settings.catalog_dir))
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
-         load_manifests: Any, engine: Any = None) -> Services:
+         load_manifests: Any, engine: Any = None, digest: Any = None) -> Services:
     """Services over given adapters (also used by tests with the in-memory adapters)."""
-    catalog = CatalogService(uow, load_manifests)
+    catalog = CatalogService(uow, load_manifests, digest)
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
     designs = DesignService(uow, catalog, cache, overrides=overrides)

@@ -27,6 +27,15 @@ def default_catalog_dir() -> Path:
     raise FileNotFoundError("catalog_data/ not found next to fw_kernel; set catalog_dir in fw.connect(...)")
 
 
+def manifest_digest(directory: Path | None = None) -> str:
+    """Hash of the manifest files (cheap: lets a connect skip parsing when nothing changed)."""
+    directory = Path(directory) if directory else default_catalog_dir()
+    digest = hashlib.sha256()
+    for name in MANIFESTS:
+        digest.update(name.encode() + b"\0" + (directory / name).read_bytes())
+    return digest.hexdigest()
+
+
 def load_manifests(directory: Path | None = None) -> tuple[list[CatalogItem], str]:
     """Parse and check every manifest; return the items and a hash of the manifest files."""
     directory = Path(directory) if directory else default_catalog_dir()

@@ -52,11 +52,12 @@ class MongoDocumentStore:
         return doc["snapshot"] if doc else None
 
     def put_autosave(self, design_id: str, design_version: int, state: dict[str, Any],
-                     patch: list[dict[str, Any]], at: datetime) -> None:
+                     patch: list[dict[str, Any]], at: datetime, base_version: int = 0) -> None:
         self.ensure_indexes()
         self.autosaves.update_one(
             {"designId": design_id, "designVersion": design_version},
-            {"$setOnInsert": {"state": state, "patch": patch, "savedAt": at}}, upsert=True)
+            {"$setOnInsert": {"baseVersion": base_version, "state": state, "patch": patch, "savedAt": at}},
+            upsert=True)
 
     def latest_autosave(self, design_id: str) -> dict[str, Any] | None:
         doc = self.autosaves.find_one({"designId": design_id}, sort=[("designVersion", -1)])

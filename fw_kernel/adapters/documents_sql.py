@@ -33,9 +33,9 @@ class SqlDocumentStore:
             ))).scalar()
 
     def put_autosave(self, design_id: str, design_version: int, state: dict[str, Any],
-                     patch: list[dict[str, Any]], at: datetime) -> None:
-        doc = {"designId": design_id, "designVersion": design_version, "state": state, "patch": patch,
-               "savedAt": at.isoformat()}
+                     patch: list[dict[str, Any]], at: datetime, base_version: int = 0) -> None:
+        doc = {"designId": design_id, "designVersion": design_version, "baseVersion": base_version, "state": state,
+               "patch": patch, "savedAt": at.isoformat()}
         with self._engine.begin() as c:
             key = and_(t.doc_autosaves.c.design_id == design_id,
                        t.doc_autosaves.c.design_version == design_version)

@@ -274,11 +274,11 @@ class MemoryDocumentStore:
         return self.snapshots.get((design_id, version_number))
 
     def put_autosave(self, design_id: str, design_version: int, state: dict[str, Any],
-                     patch: list[dict[str, Any]], at: datetime) -> None:
+                     patch: list[dict[str, Any]], at: datetime, base_version: int = 0) -> None:
         self._check()
         self.autosaves.setdefault((design_id, design_version), {
-            "designId": design_id, "designVersion": design_version, "state": state, "patch": patch,
-            "savedAt": at.isoformat()})
+            "designId": design_id, "designVersion": design_version, "baseVersion": base_version, "state": state,
+            "patch": patch, "savedAt": at.isoformat()})
 
     def latest_autosave(self, design_id: str) -> dict[str, Any] | None:
         self._check()

@@ -38,6 +38,13 @@ class Avatar:
     source: str = "measurements"
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def validate_measurements(values: Any) -> dict[str, float]:
     """Check a measurement dict (cm); return it with floats. Raises :class:`ValidationError`."""
     if not isinstance(values, dict) or not values:
@@ -52,7 +59,7 @@ def validate_measurements(values: Any) -> dict[str, float]:
         if isinstance(value, str):
             raise ValidationError.bad(f"measurements.{key}", value, allowed,
                                       "give a plain number in centimetres, without units")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             raise ValidationError.bad(f"measurements.{key}", value, allowed)
         if not low <= value <= high:
             raise ValidationError.bad(f"measurements.{key}", value, allowed)

@@ -62,6 +62,13 @@ class CatalogItem:
         return out
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def check_parameter(where: str, value: Any, spec: dict[str, Any]) -> Any:
     """Validate one parameter value against its spec; return the normalised value."""
     kind = spec["type"]
@@ -71,7 +78,7 @@ def check_parameter(where: str, value: Any, spec: dict[str, Any]) -> Any:
         ok_type = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
         if isinstance(value, bool) or not ok_type:
             raise ValidationError.bad(where, value, allowed)
-        if not math.isfinite(value) or not spec["min"] <= value <= spec["max"]:
+        if not _finite(value) or not spec["min"] <= value <= spec["max"]:
             raise ValidationError.bad(where, value, allowed)
         return float(value) if kind == "number" else int(value)
     if kind == "color":

@@ -91,7 +91,7 @@ class AddLayer(Command):
         layers = list(design.layers)
         index = len(layers) if self.index is None else max(0, min(self.index, len(layers)))
         layers.insert(index, self.layer)
-        return design.with_layers(layers), RemoveLayer(self.layer.id)
+        return design.with_layers(layers), RemoveLayer(self.layer.id, undoing_add=True)
 
     def footprint(self) -> frozenset[str]:
         return frozenset({f"layer:{self.layer.id}"})
@@ -105,10 +105,12 @@ class AddLayer(Command):
 class RemoveLayer(Command):
     layer_id: str
     action: str = "remove_layer"
+    undoing_add: bool = False  # the undo of an add may remove a layer that was added locked
 
     def apply(self, design: Design, ctx: EditContext) -> tuple[Design, Command]:
         layer = design.layer(self.layer_id)
-        _refuse_if_locked(layer, "removing it")
+        if not self.undoing_add:
+            _refuse_if_locked(layer, "removing it")
         index = design.layers.index(layer)
         layers = [x for x in design.layers if x.id != self.layer_id]
         return design.with_layers(layers), AddLayer(layer, index)
@@ -176,7 +178,7 @@ class _ReplaceLayerFields(UpdateLayer):
 
     def apply(self, design: Design, ctx: EditContext) -> tuple[Design, Command]:
         layer = design.layer(self.layer_id)
-        if layer.is_locked and set(self.changes) != {"is_locked"}:
+        if layer.is_locked and self.changes.get("is_locked") is not False and set(self.changes) != {"is_locked"}:
             _refuse_if_locked(layer, "undoing a change to it")
         data = {**layer.model_dump(), **self.changes}
         new_layer = validate(Layer, data)
@@ -233,6 +235,8 @@ class UpdateCanvas(Command):
     action: str = "update_canvas"
 
     def apply(self, design: Design, ctx: EditContext) -> tuple[Design, Command]:
+        if not self.changes:
+            raise ValidationError.bad("changes", {}, "at least one of " + ", ".join(CanvasSettings.model_fields))
         current = design.canvas.model_dump()
         merged = dict(current)
         for key, value in self.changes.items():

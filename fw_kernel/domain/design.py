@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .errors import NotFound
+from .errors import NotFound, show_value
 from .layer import Layer
 from .validation import validate
 from .values import CanvasSettings, DesignMeta
@@ -43,7 +43,7 @@ class Design:
             if layer.id == layer_id:
                 return layer
         ids = ", ".join(layer.id for layer in self.layers) or "none"
-        raise NotFound(f"layer {layer_id!r} is not in design {self.id!r}; its layers are: {ids}",
+        raise NotFound(f"layer {show_value(layer_id)} is not in design {self.id!r}; its layers are: {ids}",
                        field="layer_id", value=layer_id, allowed=ids)
 
     def index_of(self, layer_id: str) -> int:

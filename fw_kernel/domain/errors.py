@@ -20,6 +20,21 @@ def show_value(value: Any) -> str:
     return text
 
 
+def plausible_id(value: Any, max_length: int = 64) -> bool:
+    """Could ``value`` be a stored id? (Anything else is simply not found, without asking the store.)"""
+    return isinstance(value, str) and 0 < len(value) <= max_length and "\x00" not in value
+
+
+def check_text(field: str, value: Any, max_length: int, allow_empty: bool = False) -> str:
+    """Plain text a store can hold: a str, not too long, without NUL characters."""
+    allowed = f"text of at most {max_length} characters" + ("" if allow_empty else ", not empty")
+    if not isinstance(value, str) or len(value) > max_length or (not allow_empty and not value.strip()):
+        raise ValidationError.bad(field, value, allowed)
+    if "\x00" in value:
+        raise ValidationError.bad(field, value, allowed + ", without NUL characters", "contains a NUL character")
+    return value
+
+
 class FWError(Exception):
     """Base of every error the notebook API raises on purpose."""
 

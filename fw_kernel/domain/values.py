@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 Category = Literal["outfit", "top", "bottom", "dress", "outerwear", "full_collection"]
 Status = Literal["draft", "published", "archived"]
@@ -39,8 +39,23 @@ def _list_to_tuple(value: object) -> object:
 AsTuple = BeforeValidator(_list_to_tuple)
 
 
+def _no_nul(value: object) -> object:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL characters are not allowed in text")
+    if isinstance(value, tuple | list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text; refuse it everywhere so both back ends agree.
+        return _no_nul(value)
 
 
 class Vec3(Frozen):

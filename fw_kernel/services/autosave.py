@@ -85,17 +85,25 @@ class Autosaver:
         if previous is None:
             latest = self._docs.latest_autosave(design_id)
             previous = (latest["designVersion"], latest["state"]) if latest else (0, {})
+        if previous[0] >= design.version:  # another process saved this version already
+            self._after_save(design_id, design.version, state, report, saved=False)
+            return
         patch = diff(previous[1], state)
-        self._docs.put_autosave(design_id, design.version, state, patch, self._clock())
+        # The patch names its base, so the chain stays sound when several kernels auto-save one design.
+        self._docs.put_autosave(design_id, design.version, state, patch, self._clock(), base_version=previous[0])
+        self._after_save(design_id, design.version, state, report, saved=True)
+
+    def _after_save(self, design_id: str, version: int, state: dict[str, Any], report: AutosaveReport,
+                    saved: bool) -> None:
         with self._uow() as uow:
-            uow.designs.mark_autosaved(design_id, design.version)
+            uow.designs.mark_autosaved(design_id, version)
             uow.commit()
-        self._last[design_id] = (design.version, state)
+        self._last[design_id] = (version, state)
         self._last.move_to_end(design_id)
         while len(self._last) > self._remember:
             self._last.popitem(last=False)
-        report.saved += 1
-        self._refresh_cache(design_id, design.version, state, report)
+        report.saved += int(saved)
+        self._refresh_cache(design_id, version, state, report)
 
     def _refresh_cache(self, design_id: str, version: int, state: dict[str, Any], report: AutosaveReport) -> None:
         if self._cache is None:

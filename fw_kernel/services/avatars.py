@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.avatar import BODY_HINTS, Avatar, validate_measurements
-from ..domain.errors import NotFound, ValidationError
+from ..domain.errors import NotFound, ValidationError, check_text, plausible_id, show_value
 from ..ports import UnitOfWorkFactory
 from .clock import new_id, utcnow
 
@@ -20,8 +20,7 @@ class AvatarService:
         self._ids = ids
 
     def create(self, user: str, name: Any, measurements: Any, body_hint: Any = "neutral") -> Avatar:
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise ValidationError.bad("name", name, "non-empty text of at most 200 characters")
+        check_text("name", name, 200)
         if body_hint not in BODY_HINTS:
             raise ValidationError.bad("body_hint", body_hint, "one of " + ", ".join(BODY_HINTS))
         values = validate_measurements(measurements)
@@ -34,9 +33,9 @@ class AvatarService:
 
     def get(self, user: str, avatar_id: str) -> Avatar:
         with self._uow() as uow:
-            avatar = uow.avatars.get(avatar_id) if isinstance(avatar_id, str) else None
+            avatar = uow.avatars.get(avatar_id) if plausible_id(avatar_id) else None
         if avatar is None or avatar.owner != user:
-            raise NotFound(f"avatar {avatar_id!r} does not exist or is not yours", field="avatar_id",
+            raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not yours", field="avatar_id",
                            value=avatar_id)
         return avatar
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..domain.catalog import CatalogItem, recommend
-from ..domain.errors import NotFound, ValidationError
+from ..domain.errors import NotFound, ValidationError, check_text, plausible_id, show_value
 from ..domain.search import CatalogQuery, Vocabulary
 from ..domain.values import LAYER_TYPES
 from ..ports import UnitOfWorkFactory
@@ -18,15 +18,23 @@ ManifestLoader = Callable[[], tuple[Sequence[CatalogItem], str]]
 
 
 class CatalogService:
-    def __init__(self, uow: UnitOfWorkFactory, load_manifests: ManifestLoader | None = None):
+    def __init__(self, uow: UnitOfWorkFactory, load_manifests: ManifestLoader | None = None,
+                 digest: Callable[[], str] | None = None):
         self._uow = uow
         self._load = load_manifests
+        self._digest = digest
         self._items: dict[str, CatalogItem] | None = None
         self._vocab: Vocabulary | None = None
 
     def sync(self) -> int:
         """Load manifests into the store when they changed; return the number of items in the catalog."""
         if self._load is not None:
+            if self._digest is not None:
+                with self._uow() as uow:
+                    unchanged = uow.catalog.manifest_hash() == self._digest()
+                if unchanged:
+                    self._items = self._vocab = None
+                    return len(self._all())
             items, digest = self._load()
             with self._uow() as uow:
                 if uow.catalog.manifest_hash() != digest:
@@ -43,12 +51,12 @@ class CatalogService:
         return self._items
 
     def find(self, item_id: str) -> CatalogItem | None:
-        return self._all().get(item_id) if isinstance(item_id, str) else None
+        return self._all().get(item_id) if plausible_id(item_id) else None
 
     def get(self, item_id: str) -> CatalogItem:
         item = self.find(item_id)
         if item is None:
-            raise NotFound(f"catalog item {item_id!r} does not exist; search with ws.catalog.search(...)",
+            raise NotFound(f"catalog item {show_value(item_id)} does not exist; search with ws.catalog.search(...)",
                            field="item", value=item_id)
         return item
 
@@ -61,8 +69,7 @@ class CatalogService:
                max_price: float | None = None, availability: str | None = None, limit: int = 50
                ) -> list[CatalogItem]:
         """Items matching every word of ``text`` (typos tolerated, prefixes match) and the filters, best first."""
-        if not isinstance(text, str) or len(text) > 200:
-            raise ValidationError.bad("text", text, "text of at most 200 characters")
+        check_text("text", text, 200, allow_empty=True)
         if type is not None and type not in LAYER_TYPES:
             raise ValidationError.bad("type", type, "one of " + ", ".join(LAYER_TYPES))
         if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):

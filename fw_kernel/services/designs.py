@@ -11,7 +11,7 @@ from ..domain import permissions
 from ..domain.commands import Command, EditContext, ReplaceState, UpdateDesign, footprints_overlap
 from ..domain.design import Design, snapshot
 from ..domain.diff import diff
-from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError, check_text, plausible_id, show_value
 from ..domain.limits import DEFAULT_TIERS, TierLimits
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..domain.validation import validate
@@ -55,9 +55,9 @@ class DesignService:
         )
 
     def _load(self, uow: UnitOfWork, design_id: str, user: str, operation: str) -> tuple[Design, str]:
-        design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+        design = uow.designs.get(design_id) if plausible_id(design_id) else None
         if design is None:
-            raise NotFound(f"design {design_id!r} does not exist or is not shared with {user!r}",
+            raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
                            field="design_id", value=design_id)
         role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
         permissions.check(design, user, role, operation)
@@ -82,9 +82,9 @@ class DesignService:
         now = self._clock()
         with self._uow() as uow:
             if avatar_id is not None:
-                avatar = uow.avatars.get(avatar_id) if isinstance(avatar_id, str) else None
+                avatar = uow.avatars.get(avatar_id) if plausible_id(avatar_id) else None
                 if avatar is None or avatar.owner != user:
-                    raise NotFound(f"avatar {avatar_id!r} does not exist or is not yours; create one with "
+                    raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not yours; create one with "
                                    "ws.avatars.create(...)", field="avatar", value=avatar_id)
             limits = self.limits_for(uow, user)
             if limits.max_designs is not None and uow.designs.count_owned(user) >= limits.max_designs:
@@ -93,7 +93,7 @@ class DesignService:
                                     field="designs", allowed=f"at most {limits.max_designs}")
             design = Design(id=self._ids(), owner=user, meta=meta, version=1, created_at=now, updated_at=now)
             uow.designs.add(design)
-            self._record(uow, design, user, "create", {"name": meta.name, "category": meta.category})
+            self._record(uow, design, user, "create", {"name": meta.name, "category": meta.category, "touched": ["*"]})
             uow.commit()
         self._publish(design, user, "create", {"name": meta.name})
         return design
@@ -106,9 +106,11 @@ class DesignService:
                 uow.commit()
         return design, role
 
-    def list(self, user: str) -> list[Design]:
+    def list(self, user: str) -> list[tuple[Design, str]]:
+        """Designs the user owns or collaborates on, with the user's role on each."""
         with self._uow() as uow:
-            return uow.designs.list_for(user)
+            return [(d, "owner" if d.owner == user else uow.collaborators.role(d.id, user) or "viewer")
+                    for d in uow.designs.list_for(user)]
 
     # -- edits ---------------------------------------------------------------------------------------------
     def execute(self, user: str, known: Design, command: Command, action: str | None = None,
@@ -169,15 +171,14 @@ class DesignService:
 
     # -- versions ------------------------------------------------------------------------------------------
     def checkpoint(self, user: str, design_id: str, message: Any) -> Version:
-        if not isinstance(message, str) or len(message) > 500:
-            raise ValidationError.bad("message", message, "text of at most 500 characters")
+        check_text("message", message, 500, allow_empty=True)
         with self._uow() as uow:
             design, _ = self._load(uow, design_id, user, "checkpoint")
             version = Version(design.id, uow.versions.next_number(design.id), message, snapshot(design),
                               design.version, user, self._clock())
             uow.versions.add(version)
             self._record(uow, design, user, "checkpoint", {"version_number": version.version_number,
-                                                            "message": message})
+                                                            "message": message, "touched": []})
             uow.commit()
         self._publish(design, user, "checkpoint", {"version_number": version.version_number})
         return version
@@ -190,10 +191,11 @@ class DesignService:
     def version(self, user: str, design_id: str, number: Any) -> Version:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")
-            found = uow.versions.get(design_id, number) if isinstance(number, int) else None
+            valid = isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= 2**31 - 1
+            found = uow.versions.get(design_id, number) if valid else None
             if found is None:
                 numbers = [v.version_number for v in uow.versions.list(design_id)]
-                raise NotFound(f"design {design_id!r} has no version {number!r}; its versions are {numbers}",
+                raise NotFound(f"design {design_id!r} has no version {show_value(number)}; its versions are {numbers}",
                                field="version", value=number, allowed=str(numbers))
             return found
 
@@ -219,7 +221,7 @@ class DesignService:
                           version=1, fork_from=source.id, created_at=now, updated_at=now)
             uow.designs.add(fork)
             uow.designs.bump_counter(source.id, "fork_count")
-            self._record(uow, fork, user, "fork", {"from": source.id, "from_version": source.version})
+            self._record(uow, fork, user, "fork", {"from": source.id, "from_version": source.version, "touched": ["*"]})
             self._record(uow, source, user, "forked", {"fork": fork.id, "touched": []})
             uow.commit()
         self._publish(source, user, "forked", {"fork": fork.id})
@@ -229,8 +231,7 @@ class DesignService:
     def share(self, user: str, design_id: str, other: Any, role: Any) -> Collaborator:
         if role not in ROLES:
             raise ValidationError.bad("role", role, "one of " + ", ".join(ROLES))
-        if not isinstance(other, str) or not other or len(other) > 200:
-            raise ValidationError.bad("user", other, "a user name (1..200 characters)")
+        check_text("user", other, 200)
         with self._uow() as uow:
             design, _ = self._load(uow, design_id, user, "share")
             if other == design.owner:
@@ -247,8 +248,8 @@ class DesignService:
     def unshare(self, user: str, design_id: str, other: str) -> None:
         with self._uow() as uow:
             design, _ = self._load(uow, design_id, user, "share")
-            if uow.collaborators.role(design.id, other) is None:
-                raise NotFound(f"{other!r} is not a collaborator of design {design_id!r}", field="user",
+            if not plausible_id(other, 200) or uow.collaborators.role(design.id, other) is None:
+                raise NotFound(f"{show_value(other)} is not a collaborator of design {design_id!r}", field="user",
                                value=other)
             uow.collaborators.remove(design.id, other)
             self._record(uow, design, user, "unshare", {"user": other, "touched": []})
@@ -261,8 +262,7 @@ class DesignService:
             return uow.collaborators.list(design_id)
 
     def comment(self, user: str, design_id: str, text: Any, layer_id: str | None = None) -> Comment:
-        if not isinstance(text, str) or not text.strip() or len(text) > 5_000:
-            raise ValidationError.bad("text", text, "non-empty text of at most 5000 characters")
+        check_text("text", text, 5_000)
         with self._uow() as uow:
             design, _ = self._load(uow, design_id, user, "comment")
             if layer_id is not None:

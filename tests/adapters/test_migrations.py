@@ -22,7 +22,7 @@ def test_sqlite_schema_and_idempotent_upgrade(tmp_path) -> None:
     assert set().union(*TABLES.values()) <= names
     with engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
 @pytest.mark.service
