@@ -10,6 +10,8 @@ from typing import Any
 from .errors import ValidationError
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: Layer types that dress a silhouette layer and may name it with ``customization["target"]``.
+TARGETED_TYPES = ("fabric", "pattern", "element")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ class CatalogItem:
         out: dict[str, Any] = {}
         for key, value in values.items():
             where = f"{field_name}.{key}"
+            if key == "target" and self.type in TARGETED_TYPES:
+                # which silhouette layer this dresses (default: the nearest silhouette below)
+                if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
+                    raise ValidationError.bad(where, value, "the id of a silhouette layer of this design, or None")
+                out[key] = value
+                continue
             spec = self.parameters.get(key) if isinstance(key, str) else None
             if spec is None:
                 allowed = ", ".join(sorted(self.parameters)) or "none (this item has no parameters)"

@@ -1,0 +1,214 @@
+"""Design state + body + catalog -> a renderer-neutral ``trimesh.Scene``.
+
+The scene is the single source for the notebook viewer, the server renderer and the model export: one node per
+visible layer (``layer:<id>``) plus ``avatar``, PBR materials with textures from the fabric and print layers, and
+the canvas settings in ``scene.metadata["canvas"]``. Geometry is cached by content hash, so a rebuild after one
+edit regenerates only what that edit changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+from ..domain.catalog import CatalogItem
+from ..domain.design import Design
+from ..domain.layer import Layer
+from ..geometry.blend import composite
+from ..geometry.color import hex_to_rgb
+from ..geometry.garments import BodyGeometry, Garment, make_garment, spec_from
+from ..geometry.textures import fabric_maps, pattern_image
+from ..geometry.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
+
+TEXTURE_PX = 256
+TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
+SKIN = (0.86, 0.70, 0.60)
+
+
+@dataclass
+class Look:
+    """What a garment looks like: an RGB texture (float, (H, W, 3)) or a flat colour, and PBR factors."""
+
+    rgb: np.ndarray
+    roughness: float = 0.8
+    metallic: float = 0.0
+    tile_m: float = TILE_M
+    textured: bool = False
+
+    def image(self) -> np.ndarray:
+        if self.textured:
+            return self.rgb
+        return np.broadcast_to(self.rgb.reshape(1, 1, 3), (TEXTURE_PX, TEXTURE_PX, 3)).astype(np.float32)
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class SceneBuilder:
+    """Builds scenes and caches generated geometry and textures (bounded LRU, per process)."""
+
+    def __init__(self, capacity: int = 512):
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._capacity = capacity
+        self.hits = 0
+        self.misses = 0
+
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        if key in self._cache:
+            self.hits += 1
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        self.misses += 1
+        value = make()
+        self._cache[key] = value
+        while len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        return value
+
+    def build(self, design: Design, body: BodyGeometry | None, body_key: str,
+              find_item: Callable[[str], CatalogItem | None]) -> trimesh.Scene:
+        """The scene of ``design`` on ``body`` (``body_key`` identifies the body for caching)."""
+        scene = trimesh.Scene()
+        scene.metadata["canvas"] = design.canvas.model_dump(mode="json")
+        scene.metadata["design_id"] = design.id
+        if body is not None:
+            avatar = trimesh.Trimesh(body.vertices, body.faces, process=False)
+            avatar.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+                name="skin", baseColorFactor=[*(int(c * 255) for c in SKIN), 255], roughnessFactor=0.6,
+                metallicFactor=0.0))
+            scene.add_geometry(avatar, node_name="avatar", geom_name="avatar")
+        garments: list[tuple[Layer, Garment, str]] = []
+        looks: dict[str, Look] = {}
+        trims: list[tuple[Layer, trimesh.Trimesh, np.ndarray]] = []
+        for layer in design.layers:
+            item = find_item(layer.catalog_item_id)
+            if item is None or body is None:
+                continue
+            values = item.resolve(layer.customization)
+            if layer.type == "silhouette":
+                spec = spec_from(item.id, item.compatibility.get("categories", []), item.tags, values)
+                under_keys = [k for _, _, k in garments]
+                key = _key("garment", body_key, item.id, spec.__dict__, under_keys)
+                garment = self._cached(key, lambda spec=spec, item=item: make_garment(
+                    body, item.id, spec, [g for _, g, _ in garments]))
+                garments.append((layer, garment, key))
+                looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
+            elif layer.type in ("fabric", "pattern"):
+                target = _target(layer, garments)
+                if target is None:
+                    continue
+                looks[target] = self._dress(looks[target], layer, item, values)
+            elif layer.type == "element":
+                target_layer = _target(layer, garments)
+                if target_layer is None:
+                    continue
+                garment = next(g for lay, g, _ in garments if lay.id == target_layer)
+                kind = trim_kind(item.id, item.tags, ELEMENT_KINDS)
+                if kind is None:
+                    continue
+                key = _key("element", [k for lay, _, k in garments if lay.id == target_layer], kind, values)
+                mesh = self._cached(key, lambda kind=kind, garment=garment, values=values: element_mesh(
+                    kind, garment, values))
+                trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
+            elif layer.type == "accessory":
+                kind = trim_kind(item.id, item.tags, ACCESSORY_KINDS)
+                if kind is None:
+                    continue
+                key = _key("accessory", body_key, [k for _, _, k in garments], kind, values)
+                mesh = self._cached(key, lambda kind=kind, values=values: accessory_mesh(
+                    kind, body, values, [g for _, g, _ in garments]))
+                trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
+        for layer, garment, _ in garments:
+            if layer.is_visible:
+                self._add_garment(scene, layer, garment, looks[layer.id])
+        for layer, mesh, rgb in trims:
+            if layer.is_visible and len(mesh.faces):
+                self._add_trim(scene, layer, mesh, rgb)
+        return scene
+
+    # -- materials -----------------------------------------------------------------------------------------------
+    def _dress(self, under: Look, layer: Layer, item: CatalogItem, values: dict[str, Any]) -> Look:
+        """Composite a fabric or print layer onto the look beneath with its blend mode and opacity."""
+        if item.type == "fabric":
+            app = item.appearance
+            key = _key("fabric", item.id, values)
+            maps = self._cached(key, lambda: fabric_maps(
+                app.get("weave", "plain"), size=(TEXTURE_PX, TEXTURE_PX),
+                base_color=values.get("color", app.get("base_color", "#888888")),
+                roughness=float(app.get("roughness", 0.7)), sheen=float(app.get("sheen", 0.2))))
+            layer_rgb = maps["albedo"]
+            roughness = float(np.mean(maps["roughness"]))
+            tile = TILE_M * float(values.get("scale", 1.0))
+        else:
+            colours = [values[k] for k in sorted(values) if k.startswith("color")] or item.appearance.get("colors", [])
+            key = _key("pattern", item.id, values)
+            layer_rgb = self._cached(key, lambda: pattern_image(
+                item.appearance.get("kind", "stripes"), size=(TEXTURE_PX, TEXTURE_PX), colors=colours,
+                scale=1.0, rotation_deg=float(values.get("rotation", 0.0))))
+            roughness = under.roughness
+            tile = under.tile_m * float(values.get("scale", 1.0))
+        rgb = composite(under.image(), layer_rgb, layer.blend_mode, layer.opacity)
+        return Look(rgb.astype(np.float32), roughness=roughness, tile_m=tile, textured=True)
+
+    def _add_garment(self, scene: trimesh.Scene, layer: Layer, garment: Garment, look: Look) -> None:
+        uv = garment.uv / look.tile_m
+        image = Image.fromarray((np.clip(look.image(), 0, 1) * 255).astype(np.uint8))
+        alpha = layer.opacity / 100.0
+        material = trimesh.visual.material.PBRMaterial(
+            name=f"{layer.name}", baseColorTexture=image, baseColorFactor=[255, 255, 255, round(alpha * 255)],
+            roughnessFactor=look.roughness, metallicFactor=look.metallic, doubleSided=True,
+            alphaMode="BLEND" if alpha < 1 else "OPAQUE")
+        mesh = trimesh.Trimesh(garment.vertices, garment.faces, process=False,
+                               visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
+        scene.add_geometry(mesh, node_name=f"layer:{layer.id}", geom_name=f"layer:{layer.id}",
+                           transform=_matrix(layer, mesh))
+
+    def _add_trim(self, scene: trimesh.Scene, layer: Layer, mesh: trimesh.Trimesh, rgb: np.ndarray) -> None:
+        alpha = layer.opacity / 100.0
+        material = trimesh.visual.material.PBRMaterial(
+            name=layer.name, baseColorFactor=[*(int(c * 255) for c in rgb), round(alpha * 255)],
+            roughnessFactor=0.5, metallicFactor=0.0, doubleSided=True, alphaMode="BLEND" if alpha < 1 else "OPAQUE")
+        copy = mesh.copy()
+        copy.visual = trimesh.visual.TextureVisuals(material=material)
+        scene.add_geometry(copy, node_name=f"layer:{layer.id}", geom_name=f"layer:{layer.id}",
+                           transform=_matrix(layer, copy))
+
+
+def _trim_colour(values: dict[str, Any]) -> str:
+    for key in ("color", "upper_color", "frame_color", "dial_color", "strap_color"):
+        if isinstance(values.get(key), str):
+            return values[key]
+    return "#b8a27a" if "metal" in values or "case_finish" in values else "#444444"
+
+
+def _target(layer: Layer, garments: list[tuple[Layer, Garment, str]]) -> str | None:
+    """The silhouette layer a fabric, print or element dresses: ``customization["target"]`` if it names one, else
+    the nearest silhouette below."""
+    wanted = layer.customization.get("target")
+    ids = [lay.id for lay, _, _ in garments]
+    if isinstance(wanted, str) and wanted in ids:
+        return wanted
+    return ids[-1] if ids else None
+
+
+def _matrix(layer: Layer, mesh: trimesh.Trimesh) -> np.ndarray:
+    """The layer's transform (position m, rotation deg XYZ, scale) about the mesh's centre."""
+    t = layer.transform
+    if t.position == t.position.__class__() and t.rotation == t.rotation.__class__() and \
+            t.scale == t.scale.__class__():
+        return np.eye(4)
+    centre = mesh.bounds.mean(0) if len(mesh.vertices) else np.zeros(3)
+    rotation = trimesh.transformations.euler_matrix(*np.radians([t.rotation.x, t.rotation.y, t.rotation.z]), "sxyz")
+    scale = np.diag([t.scale.x, t.scale.y, t.scale.z, 1.0])
+    to_origin = trimesh.transformations.translation_matrix(-centre)
+    back = trimesh.transformations.translation_matrix(centre + np.array([t.position.x, t.position.y, t.position.z]))
+    return back @ rotation @ scale @ to_origin
