@@ -6,7 +6,7 @@ import copy
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -17,8 +17,8 @@ class LocalStateCache:
         self._lock = threading.Lock()
 
     def set_state(self, design_id: str, state: dict[str, Any], ttl_s: int) -> None:
-        with self._lock:
-            self._states[design_id] = (time.monotonic() + ttl_s, copy.deepcopy(state))
+        with self._lock:  # saved states are never mutated afterwards: keep a reference, copy on read
+            self._states[design_id] = (time.monotonic() + ttl_s, state)
 
     def get_state(self, design_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -27,6 +27,11 @@ class LocalStateCache:
                 self._states.pop(design_id, None)
                 return None
             return copy.deepcopy(entry[1])
+
+    def refresh_states(self, entries: Sequence[tuple[str, int, dict[str, Any]]], ttl_s: int, at: str) -> None:
+        for design_id, version, state in entries:
+            self.set_state(design_id, {"version": version, "state": state}, ttl_s)
+            self.publish(design_id, {"type": "autosaved", "design_id": design_id, "version": version, "at": at})
 
     def publish(self, design_id: str, event: dict[str, Any]) -> None:
         with self._lock:

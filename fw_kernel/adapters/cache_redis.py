@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .require_ import require_driver
@@ -30,6 +30,15 @@ class RedisStateCache:
     def get_state(self, design_id: str) -> dict[str, Any] | None:
         raw = self._client.get(self.state_key(design_id))
         return json.loads(raw) if raw else None
+
+    def refresh_states(self, entries: Sequence[tuple[str, int, dict[str, Any]]], ttl_s: int, at: str) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for design_id, version, state in entries:
+            pipe.set(self.state_key(design_id), json.dumps({"version": version, "state": state},
+                                                           separators=(",", ":")), ex=ttl_s)
+            pipe.publish(self.channel(design_id), json.dumps(
+                {"type": "autosaved", "design_id": design_id, "version": version, "at": at}, separators=(",", ":")))
+        pipe.execute()
 
     def publish(self, design_id: str, event: dict[str, Any]) -> None:
         self._client.publish(self.channel(design_id), json.dumps(event, separators=(",", ":"), default=str))

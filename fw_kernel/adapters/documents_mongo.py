@@ -5,6 +5,7 @@ Works against any MongoDB 7+ server (tests use SecantusDB, which speaks the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,18 @@ class MongoDocumentStore:
             {"designId": design_id, "designVersion": design_version},
             {"$setOnInsert": {"baseVersion": base_version, "state": state, "patch": patch, "savedAt": at}},
             upsert=True)
+
+    def put_autosaves(self, docs: Sequence[dict[str, Any]]) -> None:
+        """One ``insert_many`` (unordered); documents already stored (duplicate key) are left as they are."""
+        if not docs:
+            return
+        self.ensure_indexes()
+        errors = self._pymongo.errors
+        try:
+            self.autosaves.insert_many([dict(d) for d in docs], ordered=False)
+        except errors.BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
 
     def latest_autosave(self, design_id: str) -> dict[str, Any] | None:
         doc = self.autosaves.find_one({"designId": design_id}, sort=[("designVersion", -1)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,14 +35,22 @@ class SqlDocumentStore:
 
     def put_autosave(self, design_id: str, design_version: int, state: dict[str, Any],
                      patch: list[dict[str, Any]], at: datetime, base_version: int = 0) -> None:
-        doc = {"designId": design_id, "designVersion": design_version, "baseVersion": base_version, "state": state,
-               "patch": patch, "savedAt": at.isoformat()}
+        self.put_autosaves([{"designId": design_id, "designVersion": design_version, "baseVersion": base_version,
+                             "state": state, "patch": patch, "savedAt": at}])
+
+    def put_autosaves(self, docs: Sequence[dict[str, Any]]) -> None:
+        if not docs:
+            return
+        rows = [{"design_id": d["designId"], "design_version": d["designVersion"],
+                 "doc": {**d, "savedAt": d["savedAt"].isoformat()}, "saved_at": d["savedAt"],
+                 "expires_at": d["savedAt"] + AUTOSAVE_TTL} for d in docs]
+        dialect = self._engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
         with self._engine.begin() as c:
-            key = and_(t.doc_autosaves.c.design_id == design_id,
-                       t.doc_autosaves.c.design_version == design_version)
-            if c.execute(select(t.doc_autosaves.c.design_id).where(key)).first() is None:
-                c.execute(insert(t.doc_autosaves).values(design_id=design_id, design_version=design_version,
-                                                         doc=doc, saved_at=at, expires_at=at + AUTOSAVE_TTL))
+            c.execute(dialect_insert(t.doc_autosaves).on_conflict_do_nothing(), rows)
 
     def latest_autosave(self, design_id: str) -> dict[str, Any] | None:
         with self._engine.begin() as c:

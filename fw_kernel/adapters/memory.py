@@ -11,7 +11,7 @@ from typing import Any
 
 from ..domain.avatar import Avatar
 from ..domain.catalog import CatalogItem
-from ..domain.design import Design
+from ..domain.design import Design, snapshot
 from ..domain.records import Collaborator, Comment, HistoryEntry, User, Version
 from ..domain.search import CatalogQuery
 from ..ports import StaleVersion
@@ -56,6 +56,16 @@ class _Designs:
         self.s.designs[old.id] = saved
         self.s.edited[old.id] = (now, self.s.edited[old.id][1])
         return saved
+
+    def get_many(self, design_ids: Sequence[str]) -> list[Design]:
+        return [self.s.designs[i] for i in design_ids if i in self.s.designs]
+
+    def snapshots_many(self, design_ids: Sequence[str]) -> list[tuple[str, int, dict[str, Any]]]:
+        return [(d.id, d.version, snapshot(d)) for d in self.get_many(design_ids)]
+
+    def mark_autosaved_many(self, saved: Sequence[tuple[str, int]]) -> None:
+        for design_id, version in saved:
+            self.mark_autosaved(design_id, version)
 
     def soft_delete(self, design_id: str, now: datetime) -> None:
         d = self.s.designs[design_id]
@@ -279,6 +289,11 @@ class MemoryDocumentStore:
         self.autosaves.setdefault((design_id, design_version), {
             "designId": design_id, "designVersion": design_version, "baseVersion": base_version, "state": state,
             "patch": patch, "savedAt": at.isoformat()})
+
+    def put_autosaves(self, docs: Sequence[dict[str, Any]]) -> None:
+        for doc in docs:
+            self.put_autosave(doc["designId"], doc["designVersion"], doc["state"], doc["patch"], doc["savedAt"],
+                              doc["baseVersion"])
 
     def latest_autosave(self, design_id: str) -> dict[str, Any] | None:
         self._check()

@@ -37,6 +37,9 @@ class BreakerStateCache:
     def get_state(self, design_id: str) -> dict[str, Any] | None:
         return self._call("get_state", design_id)
 
+    def refresh_states(self, entries: Any, ttl_s: int, at: str) -> None:
+        self._call("refresh_states", entries, ttl_s, at)
+
     def publish(self, design_id: str, event: dict[str, Any]) -> None:
         self._call("publish", design_id, event)
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..domain.design import snapshot
 from ..domain.diff import diff
 from ..ports import DocumentStore, StateCache, UnitOfWorkFactory
 from .clock import utcnow
@@ -37,7 +36,7 @@ class AutosaveReport:
 class Autosaver:
     def __init__(self, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache | None,
                  debounce_s: float = 30.0, state_ttl_s: int = 1800, clock: Callable[[], datetime] = utcnow,
-                 batch: int = 500, remember: int = 2_000):
+                 batch: int = 500, remember: int = 2_000, chunk: int = 25):
         self._uow = uow
         self._docs = documents
         self._cache = cache
@@ -45,6 +44,7 @@ class Autosaver:
         self._ttl = state_ttl_s
         self._clock = clock
         self._batch = batch
+        self.chunk = chunk
         # Last saved state per design, so a save costs no read of the previous one (bounded LRU).
         self._last: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
         self._remember = remember
@@ -55,79 +55,81 @@ class Autosaver:
 
     # -- one pass --------------------------------------------------------------------------------------------
     def run_once(self, force: bool = False) -> AutosaveReport:
-        """Save every design edited more than ``debounce_s`` ago (all edited ones with ``force``)."""
+        """Save every design edited more than ``debounce_s`` ago (all edited ones with ``force``).
+
+        Designs are saved in chunks: one read of the chunk, one batched write to the document store, one update
+        marking them saved and one pipelined cache refresh. A save's latency is its chunk's.
+        """
         with self._lock:
             report = AutosaveReport()
             now = self._clock()
             before = now if force else now - timedelta(seconds=self.debounce_s)
             with self._uow() as uow:
                 pending = uow.designs.pending_autosave(before, self._batch)
-            for design_id in pending:
+            for start in range(0, len(pending), self.chunk):
+                chunk = pending[start:start + self.chunk]
                 started = time.perf_counter()
                 try:
-                    self._save_one(design_id, report)
-                except Exception as exc:  # document store down: leave it pending and stop this pass
-                    report.errors.append(f"{design_id}: {exc}")
-                    log.warning("auto-save of design %s postponed: %s", design_id, exc)
+                    saved = self._save_chunk(chunk, report)
+                except Exception as exc:  # document store down: leave them pending and stop this pass
+                    report.errors.append(f"{len(chunk)} designs: {exc}")
+                    log.warning("auto-save of %d designs postponed: %s", len(chunk), exc)
                     break
-                report.latencies_s.append(time.perf_counter() - started)
+                report.latencies_s.extend([time.perf_counter() - started] * saved)
             self._sync_snapshots(report)
             self._retry_cache(report)
             return report
 
-    def _save_one(self, design_id: str, report: AutosaveReport) -> None:
+    def _save_chunk(self, design_ids: list[str], report: AutosaveReport) -> int:
         with self._uow() as uow:
-            design = uow.designs.get(design_id)
-        if design is None:
-            return
-        state = snapshot(design)
-        previous = self._last.get(design_id)
-        if previous is None:
-            latest = self._docs.latest_autosave(design_id)
-            previous = (latest["designVersion"], latest["state"]) if latest else (0, {})
-        if previous[0] >= design.version:  # another process saved this version already
-            self._after_save(design_id, design.version, state, report, saved=False)
-            return
-        patch = diff(previous[1], state)
-        # The patch names its base, so the chain stays sound when several kernels auto-save one design.
-        self._docs.put_autosave(design_id, design.version, state, patch, self._clock(), base_version=previous[0])
-        self._after_save(design_id, design.version, state, report, saved=True)
-
-    def _after_save(self, design_id: str, version: int, state: dict[str, Any], report: AutosaveReport,
-                    saved: bool) -> None:
+            states = uow.designs.snapshots_many(design_ids)
+        at = self._clock()
+        docs: list[dict[str, Any]] = []
+        done: list[tuple[str, int, dict[str, Any]]] = []
+        for design_id, version, state in states:
+            previous = self._last.get(design_id)
+            if previous is None:
+                latest = self._docs.latest_autosave(design_id)
+                previous = (latest["designVersion"], latest["state"]) if latest else (0, {})
+            if previous[0] < version:  # else another process saved this version already
+                # The patch names its base, so the chain stays sound when several kernels auto-save one design.
+                docs.append({"designId": design_id, "designVersion": version, "baseVersion": previous[0],
+                             "state": state, "patch": diff(previous[1], state), "savedAt": at})
+            done.append((design_id, version, state))
+        self._docs.put_autosaves(docs)
         with self._uow() as uow:
-            uow.designs.mark_autosaved(design_id, version)
+            uow.designs.mark_autosaved_many([(i, v) for i, v, _ in done])
             uow.commit()
-        self._last[design_id] = (version, state)
-        self._last.move_to_end(design_id)
+        for design_id, version, state in done:
+            self._last[design_id] = (version, state)
+            self._last.move_to_end(design_id)
         while len(self._last) > self._remember:
             self._last.popitem(last=False)
-        report.saved += int(saved)
-        self._refresh_cache(design_id, version, state, report)
+        report.saved += len(docs)
+        self._refresh_cache(done, report)
+        return len(docs)
 
-    def _refresh_cache(self, design_id: str, version: int, state: dict[str, Any], report: AutosaveReport) -> None:
-        if self._cache is None:
+    def _refresh_cache(self, entries: list[tuple[str, int, dict[str, Any]]], report: AutosaveReport) -> None:
+        if self._cache is None or not entries:
             return
         try:
-            self._cache.set_state(design_id, {"version": version, "state": state}, self._ttl)
-            self._cache.publish(design_id, {"type": "autosaved", "design_id": design_id, "version": version,
-                                            "at": self._clock().isoformat()})
+            self._cache.refresh_states(entries, self._ttl, self._clock().isoformat())
         except Exception as exc:  # cache down: the relational store has it; refresh when it is back
-            self._cache_pending.add(design_id)
-            report.errors.append(f"cache {design_id}: {exc}")
+            self._cache_pending.update(design_id for design_id, _, _ in entries)
+            report.errors.append(f"cache: {exc}")
             return
-        self._cache_pending.discard(design_id)
-        report.cache_refreshed += 1
+        self._cache_pending.difference_update(design_id for design_id, _, _ in entries)
+        report.cache_refreshed += len(entries)
 
     def _retry_cache(self, report: AutosaveReport) -> None:
+        entries = []
         for design_id in list(self._cache_pending):
             entry = self._last.get(design_id)
             if entry is None:
                 self._cache_pending.discard(design_id)
-                continue
-            self._refresh_cache(design_id, entry[0], entry[1], report)
-            if design_id in self._cache_pending:
-                break
+            else:
+                entries.append((design_id, entry[0], entry[1]))
+        self._refresh_cache(entries, report)
 
     def _sync_snapshots(self, report: AutosaveReport) -> None:
         with self._uow() as uow:

@@ -129,7 +129,9 @@ class DesignService:
             with self._uow() as uow:
                 if rebasing:
                     design = self._fresh_for_rebase(uow, known, user, command)
-                role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
+                # the owner needs no lookup: saves a query on every edit
+                collaborator = None if design.owner == user else uow.collaborators.role(design.id, user)
+                role = permissions.role_of(design, user, collaborator)
                 permissions.check(design, user, role, "edit")
                 if isinstance(command, UpdateDesign) and "visibility" in command.changes:
                     permissions.check(design, user, role, "share")  # who may see it is the owner's call

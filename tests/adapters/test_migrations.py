@@ -62,3 +62,19 @@ def test_history_rows_outside_monthly_partitions_are_kept(postgres_url: str) -> 
     ensure_history_partitions(engine, now=datetime(2031, 5, 1, tzinfo=UTC), months_ahead=0)  # must not raise
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM design.history WHERE design_id = 'far'").scalar() == 1
+
+
+def test_snapshots_read_from_rows_equal_the_domain_snapshot(connect) -> None:
+    from fw_kernel.domain.design import snapshot
+
+    ws = connect()
+    design = ws.designs.create("rows", tags=["a", "b"], season="summer")
+    layer = design.add_layer("fab-denim-indigo", customization={"color": "#112233"}, notes="n", group="g")
+    design.add_layer("sil-tshirt", transform={"rotation": {"y": 12.5}}, opacity=40, blend_mode="screen")
+    design.update_layer(layer.id, is_locked=True)
+    design.update_canvas(background="transparent", camera={"fov": 55})
+    with ws._services.uow() as uow:
+        [(design_id, version, state)] = uow.designs.snapshots_many([design.id])
+        stored = uow.designs.get(design.id)
+    assert (design_id, version) == (design.id, design.version)
+    assert state == snapshot(stored) == design.snapshot()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, or_, select, text, update
 
 from ...domain.avatar import Avatar
 from ...domain.catalog import CatalogItem
@@ -108,6 +108,40 @@ class SqlDesignRepository:
         rows = self.c.execute(select(t.designs).where(and_(
             t.designs.c.deleted_at.is_(None), or_(t.designs.c.owner == user, t.designs.c.id.in_(shared))
         )).order_by(t.designs.c.last_edited_at.desc())).all()
+        return self._with_layers(rows)
+
+    def get_many(self, design_ids: Sequence[str]) -> list[Design]:
+        if not design_ids:
+            return []
+        return self._with_layers(self.c.execute(select(t.designs).where(t.designs.c.id.in_(list(design_ids)))).all())
+
+    def snapshots_many(self, design_ids: Sequence[str]) -> list[tuple[str, int, dict[str, Any]]]:
+        # The stored JSON was produced by model_dump(mode="json"), so the rows are the snapshot already;
+        # tests check this equals domain.design.snapshot() on every backend.
+        if not design_ids:
+            return []
+        ids = list(design_ids)
+        rows = self.c.execute(select(t.designs).where(t.designs.c.id.in_(ids))).all()
+        layers: dict[str, list[dict[str, Any]]] = {r.id: [] for r in rows}
+        for r in self.c.execute(select(t.layers).where(t.layers.c.design_id.in_(ids))
+                                .order_by(t.layers.c.design_id, t.layers.c.order_index)):
+            m = r._mapping
+            layers[m["design_id"]].append({
+                "id": m["id"], "type": m["type"], "catalog_item_id": m["catalog_item_id"], "name": m["name"],
+                "order_index": m["order_index"], "transform": m["transform"], "customization": m["customization"],
+                "is_visible": m["is_visible"], "is_locked": m["is_locked"], "blend_mode": m["blend_mode"],
+                "opacity": m["opacity"], "notes": m["notes"], "group": m["group_name"]})
+        out = []
+        for r in rows:
+            m = r._mapping
+            state = {k: m[k] for k in _META_FIELDS}
+            state["tags"] = list(state["tags"])
+            state["canvas"] = m["canvas"]
+            state["layers"] = layers[m["id"]]
+            out.append((m["id"], m["version"], state))
+        return out
+
+    def _with_layers(self, rows: Sequence[Any]) -> list[Design]:
         ids = [r.id for r in rows]
         layers: dict[str, list[Layer]] = {i: [] for i in ids}
         if ids:
@@ -132,8 +166,15 @@ class SqlDesignRepository:
         )).order_by(t.designs.c.last_edited_at).limit(limit)).scalars())
 
     def mark_autosaved(self, design_id: str, version: int) -> None:
-        self.c.execute(update(t.designs).where(and_(
-            t.designs.c.id == design_id, t.designs.c.autosaved_version < version)).values(autosaved_version=version))
+        self.mark_autosaved_many([(design_id, version)])
+
+    _MARK = (update(t.designs).where(and_(t.designs.c.id == bindparam("b_id"),
+                                          t.designs.c.autosaved_version < bindparam("b_version")))
+             .values(autosaved_version=bindparam("b_version")))
+
+    def mark_autosaved_many(self, saved: Sequence[tuple[str, int]]) -> None:
+        if saved:
+            self.c.execute(self._MARK, [{"b_id": i, "b_version": v} for i, v in saved])
 
 
 class SqlVersionRepository:
