@@ -42,7 +42,7 @@ def _stages(backend: str) -> dict[str, Any]:
         "SqlDesignRepository.get (SELECT design + layers -> Design)": r.SqlDesignRepository.get,
         "_layer_from (row -> Layer, pydantic)": r._layer_from,
         "SqlDesignRepository.mark_autosaved_many (UPDATE executemany)": r.SqlDesignRepository.mark_autosaved_many,
-        "SqlDesignRepository.get_many (SELECT designs + layers)": r.SqlDesignRepository.get_many,
+        "SqlDesignRepository.snapshots_many (SELECT chunk -> snapshots)": r.SqlDesignRepository.snapshots_many,
         "snapshot (Design -> JSON dict)": d.snapshot,
         "diff (jsonpatch.make_patch)": df.diff,
         "Autosaver._refresh_cache (batched SET + PUBLISH)": Autosaver._refresh_cache,

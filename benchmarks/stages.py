@@ -48,7 +48,7 @@ class _TimedUow:
         self._uow = self._t.wrap("sql: connect + BEGIN (uow enter)", self._inner.__enter__)()
         self.designs = _Proxy(self._uow.designs, self._t, {
             "get": "sql: SELECT design + layers -> Design", "mark_autosaved": "sql: UPDATE autosaved_version",
-            "get_many": "sql: SELECT designs + layers (chunk)", "mark_autosaved_many": "sql: UPDATE autosaved (chunk)",
+            "snapshots_many": "sql: SELECT chunk -> snapshots", "mark_autosaved_many": "sql: UPDATE autosaved (chunk)",
             "pending_autosave": "sql: pending query (per pass)",
             "save": "sql: UPDATE design (+ changed layer rows)"})
         self.collaborators = _Proxy(self._uow.collaborators, self._t, {
@@ -72,19 +72,18 @@ def instrumented(saver: Any) -> Iterator[Timings]:
     from fw_kernel.services import autosave as module
 
     timings = Timings()
-    saved = (saver._uow, saver._docs, saver._cache, module.snapshot, module.diff)
+    saved = (saver._uow, saver._docs, saver._cache, module.diff)
     inner_uow = saver._uow
     saver._uow = lambda: _TimedUow(inner_uow(), timings)
     saver._docs = _Proxy(saver._docs, timings, {"put_autosaves": "documents: put_autosaves (chunk)",
                                                 "latest_autosave": "documents: latest_autosave"})
     if saver._cache is not None:
         saver._cache = _Proxy(saver._cache, timings, {"refresh_states": "cache: SET + PUBLISH (chunk, pipelined)"})
-    module.snapshot = timings.wrap("snapshot (Design -> JSON dict)", module.snapshot)
     module.diff = timings.wrap("diff (jsonpatch.make_patch)", module.diff)
     try:
         yield timings
     finally:
-        saver._uow, saver._docs, saver._cache, module.snapshot, module.diff = saved
+        saver._uow, saver._docs, saver._cache, module.diff = saved
 
 
 @contextmanager
