@@ -170,7 +170,7 @@ def _limb_frame(body: BodyGeometry, side: str) -> TubeFrame:
         axis = [body.joints[f"shoulder_{suffix}"], body.joints[f"elbow_{suffix}"], body.joints[f"wrist_{suffix}"]]
         return frame_from_polyline(np.array(axis), FRONT, extend_start=0.06, extend_end=0.05)
     axis = [body.joints[f"hip_{suffix}"], body.joints[f"knee_{suffix}"], body.joints[f"ankle_{suffix}"]]
-    return frame_from_polyline(np.array(axis), FRONT, extend_end=0.03)
+    return frame_from_polyline(np.array(axis), FRONT, extend_start=0.06, extend_end=0.03)
 
 
 def _under_points(under: Sequence[Garment], regions: Sequence[str]) -> np.ndarray:
@@ -200,12 +200,13 @@ def _torso(body: BodyGeometry, spec: GarmentSpec, ease_r: float, under: Sequence
         top_y, bottom_y = neck_y, max(neck_y - spec.length, 0.03)
     else:
         top_y = lv["waist"] + 0.01
-        bottom_y = max(lv["waist"] - spec.length, 0.03) if spec.kind == "skirt" else lv["crotch"] - 0.02
+        # trousers: the body piece stops at the hip joints; each leg wraps its own half of the seat below
+        bottom_y = max(lv["waist"] - spec.length, 0.03) if spec.kind == "skirt" else _hip_y(body)
     spans_legs = spec.kind in ("dress", "skirt") or (spec.kind == "top" and bottom_y < lv["crotch"])
     parts = ["torso"] + (["leg_l", "leg_r"] if spans_legs or spec.kind == "trousers" else [])
     pts = body.surface_points(parts)
     if spec.kind == "trousers":
-        pts = pts[pts[:, 1] >= lv["crotch"] - 0.03]
+        pts = pts[pts[:, 1] >= bottom_y - 0.03]
     # The roots of the arms belong to the body of the garment (shoulder caps).
     for side, frame in sleeve_frames.items():
         arm = body.surface_points([side])
@@ -303,14 +304,21 @@ def _sleeve(body: BodyGeometry, side: str, frame: TubeFrame, spec: GarmentSpec, 
 def _trouser_leg(body: BodyGeometry, side: str, spec: GarmentSpec, ease_r: float, under: Sequence[Garment]) -> Piece:
     frame = _limb_frame(body, side)
     ankle_y = float(body.joints[f"ankle_{side[-1]}"][1])
+    hip_y = _hip_y(body)
+    sign = 1.0 if side.endswith("l") else -1.0  # the body's left is +X
     pts = body.surface_points([side])
-    pts = pts[(pts[:, 1] <= body.levels["crotch"] + 0.06) & (pts[:, 1] >= ankle_y + 0.01)]  # not the foot
+    seat = body.surface_points(["torso"])
+    seat = seat[(seat[:, 1] < hip_y + 0.04) & (seat[:, 0] * sign > -0.01)]  # this leg's half of the seat
+    pts = np.vstack([pts[(pts[:, 1] <= hip_y + 0.04) & (pts[:, 1] >= ankle_y + 0.01)], seat])  # not the foot
     coords = tube_coordinates(frame, pts)
     below = _under_points(under, [side])
+    tucked = _under_points(under, ["torso"])  # a top's hem below the hips goes inside the trousers
+    tucked = tucked[(tucked[:, 1] < hip_y + 0.04) & (tucked[:, 0] * sign > -0.01)]
+    below = np.vstack([below, tucked])
     if len(below):
         coords = np.vstack([coords, _with_gap(tube_coordinates(frame, below), LAYER_GAP)])
     hem_y = max(body.levels["waist"] - spec.length, ankle_y + 0.03)
-    s_start = _s_at_height(frame, body.levels["crotch"] + 0.04)
+    s_start = max(_s_at_height(frame, hip_y + 0.02), 0.0)
     s_end = _s_at_height(frame, hem_y)
     coords = coords[(coords[:, 0] >= s_start - 0.03) & (coords[:, 0] <= s_end + 0.03)]
     s_grid = np.arange(0.0, frame.length + 1e-9, 0.01)
@@ -320,6 +328,10 @@ def _trouser_leg(body: BodyGeometry, side: str, spec: GarmentSpec, ease_r: float
     knee_s = _s_at_height(frame, float(body.joints[f"knee_{side[-1]}"][1]))
     env = _hang(env, s_grid, knee_s, spec.flare, downward_is_lower_s=False, max_angle_deg=15.0)
     return Piece(f"leg_{side[-1]}", side, frame, s_grid, env, np.full(n_phi, s_start), np.full(n_phi, s_end))
+
+
+def _hip_y(body: BodyGeometry) -> float:
+    return float((body.joints["hip_l"][1] + body.joints["hip_r"][1]) / 2)
 
 
 def _fit_budget(pieces: list[Piece]) -> None:
