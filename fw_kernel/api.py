@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bootstrap import Services, bootstrap
-from .domain.avatar import Avatar
+from .domain.avatar import Avatar as AvatarRecord
 from .domain.catalog import CatalogItem
 from .domain.commands import (
     AddLayer,
@@ -24,6 +24,7 @@ from .domain.commands import (
 )
 from .domain.design import Design as DesignState
 from .domain.design import snapshot
+from .domain.errors import NotFound as NotFoundError
 from .domain.errors import ValidationError
 from .domain.layer import Layer
 from .domain.records import Collaborator, Comment, HistoryEntry, Version
@@ -55,6 +56,15 @@ class Workspace:
         self.designs = Designs(self)
         self.avatars = Avatars(self)
         self.catalog = Catalog(services)
+        self._scene_builder: Any = None
+
+    @property
+    def scene_builder(self) -> Any:
+        if self._scene_builder is None:  # trimesh and the geometry modules load on first use
+            from .scene.build import SceneBuilder
+
+            self._scene_builder = SceneBuilder()
+        return self._scene_builder
 
     def flush(self) -> None:
         """Auto-save every edited design now (also done on ``close()`` and every few seconds)."""
@@ -92,20 +102,58 @@ class Catalog:
         return self._catalog.recommend([x.catalog_item_id for x in design.layers], design.meta.category, limit)
 
 
+class Avatar:
+    """A body fitted to measurements: ``measurements`` are measured on the mesh (cm), ``requested`` what was
+    asked; ``mesh`` is a ``trimesh.Trimesh`` in metres, +Y up, facing +Z, feet at y = 0, A-pose."""
+
+    def __init__(self, ws: Workspace, record: AvatarRecord):
+        self._ws = ws
+        self.record = record
+
+    id = property(lambda self: self.record.id)
+    name = property(lambda self: self.record.name)
+    body_hint = property(lambda self: self.record.body_hint)
+    measurements = property(lambda self: dict(self.record.measurements))
+    requested = property(lambda self: dict(self.record.requested))
+
+    @property
+    def _body(self) -> Any:
+        fitter = self._ws._services.avatars.fitter
+        if fitter is None or not self.record.body:
+            raise NotFoundError(f"avatar {self.name!r} has no fitted body", field="body", value=self.id)
+        return fitter.body(self.record.body)
+
+    @property
+    def mesh(self) -> Any:
+        return self._body.trimesh()
+
+    @property
+    def landmarks(self) -> dict[str, Any]:
+        """Named points (metres): neck, shoulders, bust, waist, hips, crotch, elbows, wrists, ankles, head_top."""
+        return dict(self._body.landmarks)
+
+    def __repr__(self) -> str:
+        m = self.record.measurements
+        shown = ", ".join(f"{k}={m[k]:g}" for k in ("height", "bust", "waist", "hips") if k in m)
+        return f"Avatar({self.name!r}, id={self.id!r}, {shown} cm)"
+
+
 class Avatars:
     def __init__(self, ws: Workspace):
         self._ws = ws
         self._service = ws._services.avatars
 
     def create(self, name: str, measurements: dict[str, float], body_hint: str = "neutral") -> Avatar:
-        """An avatar from body measurements in centimetres (height, bust, waist, hips, inseam...)."""
-        return self._service.create(self._ws.user, name, measurements, body_hint)
+        """A body fitted to measurements in centimetres (height, bust or chest, underbust, waist, hips, inseam,
+        shoulder_width, arm_length, neck, upper_arm, thigh; any subset) and a ``body_hint`` (female, male,
+        neutral)."""
+        return Avatar(self._ws, self._service.create(self._ws.user, name, measurements, body_hint))
 
     def get(self, avatar_id: str) -> Avatar:
-        return self._service.get(self._ws.user, avatar_id)
+        return Avatar(self._ws, self._service.get(self._ws.user, avatar_id))
 
     def list(self) -> list[Avatar]:
-        return self._service.list(self._ws.user)
+        return [Avatar(self._ws, a) for a in self._service.list(self._ws.user)]
 
 
 class Designs:
@@ -116,7 +164,7 @@ class Designs:
     def create(self, name: str, avatar: Avatar | str | None = None, category: str = "outfit",
                **fields: Any) -> Design:
         """A new design owned by you (``description``, ``tags``, ``occasion``, ``season``, ``visibility``...)."""
-        avatar_id = avatar.id if isinstance(avatar, Avatar) else avatar
+        avatar_id = avatar.id if isinstance(avatar, Avatar | AvatarRecord) else avatar
         state = self._service.create(self._ws.user, name, avatar_id, category=category, **fields)
         return Design(self._ws, state, "owner")
 
@@ -370,6 +418,18 @@ class Design:
     @property
     def comments(self) -> list[Comment]:
         return self._service.comments(self._ws.user, self.id)
+
+    def scene(self) -> Any:
+        """The renderer-neutral scene (``trimesh.Scene``): the avatar and one node per visible layer, with PBR
+        materials; what the viewer, the renderer and the model export draw. Without an avatar: the layers that
+        need no body (none), so an empty scene."""
+        services = self._ws._services
+        record = services.avatars.of_design(self._state.meta.avatar_id)
+        geometry, key = None, "none"
+        if record is not None and record.body and services.avatars.fitter is not None:
+            geometry = services.avatars.fitter.geometry(record.body)
+            key = services.avatars.fitter.key(record.body)
+        return self._ws.scene_builder.build(self._state, geometry, key, services.catalog.find)
 
     def recommendations(self, limit: int = 10) -> list[CatalogItem]:
         """Catalog items that go with this design's layers."""

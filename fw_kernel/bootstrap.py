@@ -67,12 +67,14 @@ def bootstrap(settings: Settings) -> Services:
         cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
     else:
         cache = LocalStateCache()
+    from .adapters.body_anny import AnnyBodyFitter
+
     return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
-                digest=lambda: manifest_digest(settings.catalog_dir))
+                digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
-         load_manifests: Any, engine: Any = None, digest: Any = None) -> Services:
+         load_manifests: Any, engine: Any = None, digest: Any = None, fitter: Any = None) -> Services:
     """Services over given adapters (also used by tests with the in-memory adapters)."""
     catalog = CatalogService(uow, load_manifests, digest)
     catalog.sync()
@@ -81,4 +83,4 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
-    return Services(settings, uow, documents, cache, designs, AvatarService(uow), catalog, autosaver, engine)
+    return Services(settings, uow, documents, cache, designs, AvatarService(uow, fitter), catalog, autosaver, engine)

@@ -116,6 +116,17 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
+class BodyFitter(Protocol):
+    """Fits a body model to measurements and rebuilds bodies from their parameters."""
+
+    def fit(self, measurements_cm: dict[str, float], body_hint: str) -> tuple[dict[str, float], dict[str, Any]]:
+        """(measured on the fitted mesh in cm, JSON parameters that rebuild it). Raises ValidationError when the
+        measurements cannot be reached."""
+        ...
+    def body(self, params: dict[str, Any]) -> Any: ...
+    def geometry(self, params: dict[str, Any]) -> Any: ...
+
+
 class DocumentStore(Protocol):
     """Snapshots, auto-saves (kept 7 days) and the render cache (kept 30 days)."""
 

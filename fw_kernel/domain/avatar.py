@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ class Avatar:
     body_hint: str = "neutral"
     created_at: datetime | None = None
     source: str = "measurements"
+    requested: dict[str, float] = field(default_factory=dict)   # what was asked (measurements: what was measured)
+    body: dict[str, Any] = field(default_factory=dict)          # body-model parameters that rebuild the mesh
 
 
 def _finite(value: float) -> bool:

@@ -8,14 +8,15 @@ from typing import Any
 
 from ..domain.avatar import BODY_HINTS, Avatar, validate_measurements
 from ..domain.errors import NotFound, ValidationError, check_text, plausible_id, show_value
-from ..ports import UnitOfWorkFactory
+from ..ports import BodyFitter, UnitOfWorkFactory
 from .clock import new_id, utcnow
 
 
 class AvatarService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime] = utcnow,
-                 ids: Callable[[], str] = new_id):
+    def __init__(self, uow: UnitOfWorkFactory, fitter: BodyFitter | None = None,
+                 clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id):
         self._uow = uow
+        self.fitter = fitter
         self._clock = clock
         self._ids = ids
 
@@ -24,7 +25,8 @@ class AvatarService:
         if body_hint not in BODY_HINTS:
             raise ValidationError.bad("body_hint", body_hint, "one of " + ", ".join(BODY_HINTS))
         values = validate_measurements(measurements)
-        avatar = Avatar(self._ids(), user, name, values, body_hint, self._clock())
+        measured, body = (values, {}) if self.fitter is None else self.fitter.fit(values, body_hint)
+        avatar = Avatar(self._ids(), user, name, measured, body_hint, self._clock(), requested=values, body=body)
         with self._uow() as uow:
             uow.users.ensure(user, self._clock())
             uow.avatars.add(avatar)
@@ -38,6 +40,13 @@ class AvatarService:
             raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not yours", field="avatar_id",
                            value=avatar_id)
         return avatar
+
+    def of_design(self, avatar_id: str | None) -> Avatar | None:
+        """The avatar a design wears (callers have checked the user may read that design)."""
+        if not plausible_id(avatar_id):
+            return None
+        with self._uow() as uow:
+            return uow.avatars.get(avatar_id)  # type: ignore[arg-type]
 
     def list(self, user: str) -> list[Avatar]:
         with self._uow() as uow:

@@ -75,6 +75,8 @@ avatars = Table(
     Column("source", String(20), nullable=False),
     Column("created_at", Ts, nullable=False),
     Column("deleted_at", Ts),
+    Column("requested", Json, nullable=False),
+    Column("body", Json, nullable=False),
     schema="avatar",
 )
 
