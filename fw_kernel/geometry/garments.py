@@ -203,8 +203,7 @@ def _torso(body: BodyGeometry, spec: GarmentSpec, ease_r: float, under: Sequence
         # trousers: the body piece stops at the hip joints; each leg wraps its own half of the seat below
         bottom_y = max(lv["waist"] - spec.length, 0.03) if spec.kind == "skirt" else _hip_y(body)
     spans_legs = spec.kind in ("dress", "skirt") or (spec.kind == "top" and bottom_y < lv["crotch"])
-    parts = ["torso"] + (["leg_l", "leg_r"] if spans_legs or spec.kind == "trousers" else [])
-    pts = body.surface_points(parts)
+    pts = body.surface_points(["torso", "leg_l", "leg_r"])  # thighs reach above the crotch: always obstacles
     if spec.kind == "trousers":
         pts = pts[pts[:, 1] >= bottom_y - 0.03]
     # The roots of the arms belong to the body of the garment (shoulder caps).
