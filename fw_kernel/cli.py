@@ -76,6 +76,27 @@ def _catalog_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thumbnails(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .adapters.catalog_files import default_catalog_dir, load_manifests
+    from .adapters.thumbnails import REFERENCE_BODY, write_thumbnails
+
+    directory = Path(args.dir) if args.dir else default_catalog_dir()
+    items, _ = load_manifests(directory)
+    types = args.types.split(",") if args.types else None
+    body = None
+    if types is None or set(types) - {"fabric", "pattern"}:
+        from .geometry.avatar_fit import fit_body
+        from .geometry.body_parts import body_geometry
+
+        body = body_geometry(fit_body(*REFERENCE_BODY))
+    by_id = {i.id: i for i in items}
+    written = write_thumbnails(items, directory, body, by_id.get, types)
+    print(f"wrote {len(written)} thumbnails under {directory}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     check = catalog_sub.add_parser("check", help="validate the manifests")
     check.add_argument("--dir")
     check.set_defaults(func=_catalog_check)
+    thumbs = catalog_sub.add_parser("thumbnails", help="render every item's thumbnail (the render extra + EGL)")
+    thumbs.add_argument("--dir")
+    thumbs.add_argument("--types", help="comma-separated item types (default: all)")
+    thumbs.set_defaults(func=_thumbnails)
     args = parser.parse_args(argv)
     return args.func(args)
 
