@@ -149,6 +149,17 @@ class Avatars:
         neutral)."""
         return Avatar(self._ws, self._service.create(self._ws.user, name, measurements, body_hint))
 
+    def from_size(self, name: str, size: str, body_hint: str = "female", **overrides: float) -> Avatar:
+        """An avatar of a standard size (XS, S, M, L, XL, XXL, 3XL, 4XL; female or male chart), with any
+        measurement overridden in cm (``height=152`` for a petite body)."""
+        from .geometry.sizes import SIZES, size_measurements
+
+        if not isinstance(size, str) or size.upper() not in SIZES:
+            raise ValidationError.bad("size", size, "one of " + ", ".join(SIZES))
+        if body_hint not in ("female", "male"):
+            raise ValidationError.bad("body_hint", body_hint, "'female' or 'male' (the two size charts)")
+        return self.create(name, size_measurements(size, body_hint, **overrides), body_hint)
+
     def get(self, avatar_id: str) -> Avatar:
         return Avatar(self._ws, self._service.get(self._ws.user, avatar_id))
 

@@ -133,6 +133,7 @@ class SceneBuilder:
         for layer, mesh, rgb in trims:
             if layer.is_visible and len(mesh.faces):
                 self._add_trim(scene, layer, mesh, rgb)
+        _camera_and_lights(scene, design)
         return scene
 
     # -- materials -----------------------------------------------------------------------------------------------
@@ -181,6 +182,38 @@ class SceneBuilder:
         copy.visual = trimesh.visual.TextureVisuals(material=material)
         scene.add_geometry(copy, node_name=f"layer:{layer.id}", geom_name=f"layer:{layer.id}",
                            transform=_matrix(layer, copy))
+
+
+#: Lighting presets: (intensity of the key light, of the fill light, ambient), key and fill from the front-left
+#: and front-right. Renderers read ``scene.metadata["lights"]`` (trimesh keeps no light in a GLB).
+LIGHTING = {"studio": (3.0, 1.2, 0.35), "soft": (1.8, 1.4, 0.55), "outdoor": (4.0, 0.6, 0.45),
+            "dramatic": (4.5, 0.2, 0.1), "flat": (0.0, 0.0, 1.0)}
+
+
+def _look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
+    forward = target - eye
+    forward = forward / max(np.linalg.norm(forward), 1e-9)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right = right / max(np.linalg.norm(right), 1e-9)
+    up = np.cross(right, forward)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, up, -forward, eye
+    return pose
+
+
+def _camera_and_lights(scene: trimesh.Scene, design: Design) -> None:
+    """The canvas camera (position, target, vertical fov) as the scene's camera, and the lighting preset."""
+    cam = design.canvas.camera
+    eye, target = np.array(cam.position, dtype=float), np.array(cam.target, dtype=float)
+    scene.camera = trimesh.scene.Camera(name="canvas", resolution=(1280, 960), fov=(cam.fov * 4 / 3, cam.fov))
+    scene.camera_transform = _look_at(eye, target)
+    key, fill, ambient = LIGHTING[design.canvas.lighting_preset]
+    scene.metadata["lights"] = {
+        "preset": design.canvas.lighting_preset, "ambient": ambient,
+        "directional": [{"intensity": key, "pose": _look_at(target + np.array([-2.0, 2.5, 3.0]), target).tolist()},
+                        {"intensity": fill, "pose": _look_at(target + np.array([2.5, 1.0, 2.5]), target).tolist()}],
+    }
+    scene.metadata["background"] = design.canvas.background
 
 
 def _trim_colour(values: dict[str, Any]) -> str:

@@ -85,3 +85,28 @@ def test_glb_loads_back_and_passes_the_khronos_validator(dressed, tmp_path: Path
     out = subprocess.run([node, "-e", script, str(VALIDATOR), str(path)], capture_output=True, text=True, check=True)
     issues = json.loads(out.stdout)
     assert issues["numErrors"] == 0, issues["messages"][:5]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_camera_and_lighting_come_from_the_canvas(dressed) -> None:
+    _, _, design, _ = dressed
+    design.update_canvas(camera={"position": [0.0, 1.2, 4.0], "fov": 30}, lighting_preset="dramatic")
+    scene = design.scene()
+    assert scene.camera.fov[1] == pytest.approx(30)
+    assert np.allclose(scene.camera_transform[:3, 3], [0.0, 1.2, 4.0])
+    view = -scene.camera_transform[:3, 2]                      # the camera looks at the canvas target
+    assert view[2] < 0 and abs(view[0]) < 1e-6
+    assert scene.metadata["lights"]["preset"] == "dramatic" and scene.metadata["lights"]["ambient"] == 0.1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_size_presets(connect) -> None:
+    import fw_kernel as fw
+
+    ws = connect()
+    small = ws.avatars.from_size("S", "S", body_hint="female")
+    large = ws.avatars.from_size("XL", "XL", body_hint="female", height=175)
+    assert large.measurements["bust"] > small.measurements["bust"] + 15
+    assert abs(large.measurements["height"] - 175) <= 0.5
+    with pytest.raises(fw.ValidationError, match="XS"):
+        ws.avatars.from_size("x", "XXXXL")
