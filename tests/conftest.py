@@ -89,8 +89,10 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-class MongoServer:
-    """A SecantusDB server (MongoDB wire protocol) in a child process; ``stop()``/``start()`` for outages."""
+class ServerProcess:
+    """A server in a child process on a free port; ``stop()``/``start()`` (same port) for outage tests."""
+
+    scheme = ""
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
@@ -98,12 +100,13 @@ class MongoServer:
 
     @property
     def url(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
-    def start(self) -> MongoServer:
-        exe = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
-        self.proc = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path",
-                                      ":memory:"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> ServerProcess:
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         return self
 
@@ -112,6 +115,30 @@ class MongoServer:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+
+class MongoServer(ServerProcess):
+    """SecantusDB: a MongoDB wire-protocol server (test-only dependency)."""
+
+    scheme = "mongodb"
+
+    def command(self) -> list[str]:
+        exe = shutil.which("secantusd-py") or str(Path(sys.executable).parent / "secantusd-py")
+        return [exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:"]
+
+
+class RedisServer(ServerProcess):
+    """A private redis-server (for tests that stop Redis mid-edit without touching the shared one)."""
+
+    scheme = "redis"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        return [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
 
 
 @pytest.fixture(scope="session")
@@ -123,31 +150,6 @@ def mongo_url() -> Iterator[str]:
     server = MongoServer().start()
     yield server.url
     server.stop()
-
-
-class RedisServer:
-    """A private redis-server (for tests that stop Redis mid-edit without touching the shared one)."""
-
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
 
 @pytest.fixture
