@@ -26,6 +26,7 @@ from .domain.design import Design as DesignState
 from .domain.design import snapshot
 from .domain.errors import NotFound as NotFoundError
 from .domain.errors import ValidationError
+from .domain.exports import ExportJob
 from .domain.layer import Layer
 from .domain.records import Collaborator, Comment, HistoryEntry, Version
 from .domain.validation import validate
@@ -56,15 +57,10 @@ class Workspace:
         self.designs = Designs(self)
         self.avatars = Avatars(self)
         self.catalog = Catalog(services)
-        self._scene_builder: Any = None
 
     @property
     def scene_builder(self) -> Any:
-        if self._scene_builder is None:  # trimesh and the geometry modules load on first use
-            from .scene.build import SceneBuilder
-
-            self._scene_builder = SceneBuilder()
-        return self._scene_builder
+        return self._services.scene_builder()
 
     def flush(self) -> None:
         """Auto-save every edited design now (also done on ``close()`` and every few seconds)."""
@@ -186,6 +182,77 @@ class Designs:
     def list(self) -> list[Design]:
         """Designs you own or that are shared with you, most recently edited first."""
         return [Design(self._ws, state, role) for state, role in self._service.list(self._ws.user)]
+
+
+class ExportHandle:
+    """A queued export: ``status``, ``progress`` (0..100), and once completed ``path``/``url`` and ``size``."""
+
+    def __init__(self, ws: Workspace, job: ExportJob):
+        self._ws = ws
+        self.job = job
+
+    def refresh(self) -> ExportJob:
+        self.job = self._ws._services.exports.get(self.job.id)
+        return self.job
+
+    def wait(self, timeout: float | None = 600.0, progress: bool = True) -> ExportJob:
+        """Block until the export is completed or failed (a progress bar in a notebook or terminal)."""
+        import time
+
+        bar = _progress_bar(f"{self.job.type} export") if progress else None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.refresh().done:
+            if bar is not None:
+                bar(self.job.progress)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"export {self.job.id} still {self.job.status} after {timeout} s")
+            time.sleep(0.05)
+        if bar is not None:
+            bar(self.job.progress)
+        return self.job
+
+    status = property(lambda self: self.refresh().status)
+    progress = property(lambda self: self.refresh().progress)
+    url = property(lambda self: self.job.file_url)
+    size = property(lambda self: self.job.file_size)
+
+    @property
+    def path(self) -> str | None:
+        url = self.job.file_url
+        return url[len("file://"):] if url and url.startswith("file://") else url
+
+    def __repr__(self) -> str:
+        j = self.job
+        return f"Export({j.type}, {j.status}, {j.progress}%, {j.file_name or ''} {j.file_size or ''})"
+
+
+def _progress_bar(label: str) -> Callable[[int], None]:
+    """ipywidgets in a notebook, a text bar on a terminal (stderr)."""
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            import ipywidgets
+            from IPython.display import display
+
+            bar = ipywidgets.IntProgress(min=0, max=100, description=label)
+            display(bar)
+            return lambda value: setattr(bar, "value", value)
+    except ImportError:
+        pass
+    import sys
+
+    shown = [-1]
+
+    def text(value: int) -> None:
+        if value == shown[0]:
+            return
+        shown[0] = value
+        sys.stderr.write(f"\r{label}: [{'#' * (value // 5):<20}] {value:3d}%")
+        if value >= 100:
+            sys.stderr.write("\n")
+
+    return text
 
 
 _ADD_LAYER_FIELDS = ("transform", "opacity", "blend_mode", "is_visible", "is_locked", "notes", "group")
@@ -436,11 +503,19 @@ class Design:
         need no body (none), so an empty scene."""
         services = self._ws._services
         record = services.avatars.of_design(self._state.meta.avatar_id)
-        geometry, key = None, "none"
-        if record is not None and record.body and services.avatars.fitter is not None:
-            geometry = services.avatars.fitter.geometry(record.body)
-            key = services.avatars.fitter.key(record.body)
-        return self._ws.scene_builder.build(self._state, geometry, key, services.catalog.find)
+        return services.scene_of(self._state, record.body if record is not None else None)
+
+    def export(self, type: str = "image", **options: Any) -> ExportHandle:
+        """Queue an export of the design as it is now (later edits do not change it). ``image``: ``format``
+        (png, jpeg, webp), ``width``/``height`` (16..4096 px), ``view`` (front, three_quarter, left, back, right),
+        ``quality`` (draft, standard, high), ``background`` ('#rrggbb' or 'transparent'). Returns a handle;
+        ``.wait()`` blocks with a progress bar."""
+        job = self._ws._services.exports.request(self._ws.user, self.id, type, options)
+        return ExportHandle(self._ws, job)
+
+    @property
+    def exports(self) -> list[ExportJob]:
+        return self._ws._services.exports.list(self.id)
 
     def recommendations(self, limit: int = 10) -> list[CatalogItem]:
         """Catalog items that go with this design's layers."""

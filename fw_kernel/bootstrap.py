@@ -26,8 +26,28 @@ class Services:
     catalog: CatalogService
     autosaver: Autosaver
     engine: Any = None
+    exports: Any = None
+    _scene_builder: Any = None
+
+    def scene_builder(self) -> Any:
+        """The process's scene builder (geometry cache); trimesh loads on first use."""
+        if self._scene_builder is None:
+            from .scene.build import SceneBuilder
+
+            self._scene_builder = SceneBuilder()
+        return self._scene_builder
+
+    def scene_of(self, design: Any, body: dict[str, Any] | None) -> Any:
+        """The scene of a design state on the body with these parameters (None: no avatar)."""
+        fitter = self.avatars.fitter
+        geometry, key = None, "none"
+        if body and fitter is not None:
+            geometry, key = fitter.geometry(body), fitter.key(body)
+        return self.scene_builder().build(design, geometry, key, self.catalog.find)
 
     def close(self) -> None:
+        if self.exports is not None:
+            self.exports._queue.close()
         self.autosaver.stop(flush=True)
         self.cache.close()
         self.documents.close()
@@ -67,10 +87,24 @@ def bootstrap(settings: Settings) -> Services:
         cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
     else:
         cache = LocalStateCache()
+    from .adapters.blobs import FsspecBlobStore
     from .adapters.body_anny import AnnyBodyFitter
+    from .adapters.exports_store import SqlExportStore
+    from .adapters.queue_local import LocalJobQueue
+    from .services.exports import ExportService
 
-    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
-                digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
+    services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
+                    digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
+
+    def renderer() -> Any:
+        from .adapters.render_pyrender import PyrenderRenderer
+
+        return PyrenderRenderer()
+
+    services.exports = ExportService(uow, SqlExportStore(engine), LocalJobQueue(),
+                                     lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
+                                     services.scene_of, renderer)
+    return services
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,

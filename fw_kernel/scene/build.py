@@ -214,6 +214,7 @@ def _camera_and_lights(scene: trimesh.Scene, design: Design) -> None:
                         {"intensity": fill, "pose": _look_at(target + np.array([2.5, 1.0, 2.5]), target).tolist()}],
     }
     scene.metadata["background"] = design.canvas.background
+    scene.metadata["camera_target"] = target.tolist()
 
 
 def _trim_colour(values: dict[str, Any]) -> str:

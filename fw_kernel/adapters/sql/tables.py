@@ -193,6 +193,26 @@ comments = Table(
     schema="design",
 )
 
+exports = Table(
+    "exports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("design_id", String(32), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("options", Json, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("file_url", Text),
+    Column("file_name", String(300)),
+    Column("file_size", BigInteger),
+    Column("error", Text),
+    Column("retry_count", Integer, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    Column("completed_at", Ts),
+    Column("expires_at", Ts),
+    schema="design",
+)
+
 # The document store of the embedded default (MongoDB collections of the same names in production).
 doc_snapshots = Table(
     "design_snapshots", metadata,

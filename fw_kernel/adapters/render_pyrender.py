@@ -1,0 +1,66 @@
+"""Offscreen rendering of a design's scene with pyrender through EGL (NVIDIA on a GPU, Mesa llvmpipe on CPU).
+
+Install the ``render`` extra and Debian's ``libegl1 libegl-mesa0 libgl1-mesa-dri``. ``FW_EGL_DEVICE`` picks the
+GPU (``EGL_DEVICE_ID``) where there are several.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from .require_ import require_driver
+
+_LOCK = threading.Lock()  # one GL context at a time per process
+
+
+class PyrenderRenderer:
+    def __init__(self) -> None:
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+        if os.environ.get("FW_EGL_DEVICE"):
+            os.environ.setdefault("EGL_DEVICE_ID", os.environ["FW_EGL_DEVICE"])
+        self._pyrender = require_driver("pyrender", "render")
+
+    def render(self, scene: Any, width: int, height: int, yaw_deg: float = 0.0, background: str | None = None,
+               supersample: int = 1) -> np.ndarray:
+        """(height, width, 4) uint8 RGBA of ``scene`` (a trimesh.Scene from ``design.scene()``) seen by its camera
+        turned ``yaw_deg`` around the vertical through the camera's target."""
+        pyrender = self._pyrender
+        lights = scene.metadata.get("lights", {})
+        background = background or scene.metadata.get("background", "#f4f4f6")
+        transparent = background == "transparent"
+        rgb = [0.96, 0.96, 0.97] if transparent else [int(background[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        view = pyrender.Scene.from_trimesh_scene(
+            scene, bg_color=[*rgb, 0.0 if transparent else 1.0], ambient_light=[lights.get("ambient", 0.35)] * 3)
+        pose = np.array(scene.camera_transform, dtype=float)
+        turn = _yaw(yaw_deg, np.array(scene.metadata.get("camera_target", [0.0, 0.95, 0.0]), dtype=float))
+        fov = float(scene.camera.fov[1]) if scene.camera is not None else 40.0
+        view.add(pyrender.PerspectiveCamera(yfov=np.radians(fov), aspectRatio=width / height), pose=turn @ pose)
+        for light in lights.get("directional", [{"intensity": 3.0, "pose": pose.tolist()}]):
+            if light["intensity"] > 0:
+                view.add(pyrender.DirectionalLight(intensity=light["intensity"]),
+                         pose=turn @ np.array(light["pose"]))
+        flags = pyrender.RenderFlags.RGBA if transparent else pyrender.RenderFlags.NONE
+        with _LOCK:
+            renderer = pyrender.OffscreenRenderer(width * supersample, height * supersample)
+            try:
+                color, _ = renderer.render(view, flags=flags)
+            finally:
+                renderer.delete()
+        if color.shape[-1] == 3:
+            color = np.concatenate([color, np.full((*color.shape[:2], 1), 255, np.uint8)], axis=-1)
+        if supersample > 1:  # box-filter down: antialiasing
+            color = color.reshape(height, supersample, width, supersample, 4).mean(axis=(1, 3)).round()
+        return color.astype(np.uint8)
+
+
+def _yaw(degrees: float, centre: np.ndarray) -> np.ndarray:
+    a = np.radians(degrees)
+    rot = np.eye(4)
+    rot[:3, :3] = [[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]]
+    to, back = np.eye(4), np.eye(4)
+    to[:3, 3], back[:3, 3] = -centre, centre
+    return back @ rot @ to
