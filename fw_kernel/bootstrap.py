@@ -64,6 +64,10 @@ def bootstrap(settings: Settings) -> Services:
     from .adapters.sql.migrate import upgrade
     from .adapters.sql.repositories import SqlUnitOfWork
 
+    if settings.resolved_queue == "rq" and not settings.redis_url:
+        from .domain.errors import ValidationError
+
+        raise ValidationError.bad("queue", "rq", "'local', or 'rq' with a Redis URL (FW_REDIS_URL)", "no Redis URL")
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -90,7 +94,6 @@ def bootstrap(settings: Settings) -> Services:
     from .adapters.blobs import FsspecBlobStore
     from .adapters.body_anny import AnnyBodyFitter
     from .adapters.exports_store import SqlExportStore
-    from .adapters.queue_local import LocalJobQueue
     from .services.exports import ExportService
 
     services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
@@ -101,10 +104,29 @@ def bootstrap(settings: Settings) -> Services:
 
         return PyrenderRenderer()
 
-    services.exports = ExportService(uow, SqlExportStore(engine), LocalJobQueue(),
+    store = SqlExportStore(engine)
+    services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
                                      lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
                                      services.scene_of, renderer)
     return services
+
+
+def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
+    """``FW_QUEUE``: RQ on Redis (priority by the requesting user's tier), or the in-process worker thread."""
+    if settings.resolved_queue == "local":
+        from .adapters.queue_local import LocalJobQueue
+
+        return LocalJobQueue()
+    from .adapters.queue_rq import RqJobQueue
+
+    def tier_of(job_id: str) -> str:
+        user = store.get(job_id).user
+        with uow() as u:
+            tier = u.users.ensure(user, utcnow()).tier
+            u.commit()
+        return tier
+
+    return RqJobQueue(settings.redis_url, settings.queue_prefix, tier_of, settings.export_retry_backoff_s)
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,

@@ -1,4 +1,5 @@
-"""``fw`` command line: ``fw demo``, ``fw migrate``, ``fw autosave``, ``fw catalog check``."""
+"""``fw`` command line: ``fw demo``, ``fw migrate``, ``fw autosave``, ``fw catalog check``, ``fw worker``,
+``fw exports cleanup``."""
 
 from __future__ import annotations
 
@@ -97,6 +98,46 @@ def _thumbnails(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from .adapters.queue_rq import queue_names, run_worker
+    from .settings import Settings
+    from .worker import services
+
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        print("fw worker needs FW_REDIS_URL (the Redis of the export queues)", file=sys.stderr)
+        return 2
+    services()  # fail now on bad settings, and the first job does not pay for the start-up
+    print(f"fw worker: {settings.resolved_database_url.split('@')[-1]}, blobs {settings.resolved_storage_url}, "
+          f"queues {', '.join(queue_names(settings.queue_prefix))}", flush=True)
+    run_worker(settings.redis_url, settings.queue_prefix, burst=args.burst, name=args.name,
+               heartbeat_s=args.heartbeat, heartbeat_grace_s=args.grace, maintenance_s=args.maintenance,
+               max_jobs=args.max_jobs)
+    return 0
+
+
+def _exports_cleanup(args: argparse.Namespace) -> int:
+    from .adapters.exports_cleanup import cleanup_exports
+    from .adapters.exports_store import SqlExportStore
+    from .adapters.sql.engine import make_engine
+    from .adapters.sql.migrate import upgrade
+    from .services.clock import utcnow
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    removed, notes = cleanup_exports(SqlExportStore(engine), settings.resolved_storage_url, utcnow())
+    engine.dispose()
+    for r in removed:
+        what = f"export {r.export_id}" if r.export_id else "orphaned partial write"
+        print(f"removed {what}: {r.url} ({r.size if r.size is not None else '?'} bytes)")
+    for note in notes:
+        print(note)
+    print(f"{len(removed)} files removed")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +159,21 @@ def main(argv: list[str] | None = None) -> int:
     thumbs.add_argument("--dir")
     thumbs.add_argument("--types", help="comma-separated item types (default: all)")
     thumbs.set_defaults(func=_thumbnails)
+    worker = sub.add_parser("worker", help="run an export worker on the RQ queues of FW_REDIS_URL (highest priority "
+                            "first); the FW_* settings must reach the same database and blob store as the kernels")
+    worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
+    worker.add_argument("--name", help="worker name (default: RQ's)")
+    worker.add_argument("--max-jobs", type=int, help="quit after this many jobs")
+    worker.add_argument("--heartbeat", type=int, default=10, metavar="S", help="heartbeat interval while a job runs")
+    worker.add_argument("--grace", type=int, default=30, metavar="S",
+                        help="a job whose worker missed its heartbeat by this long is retried elsewhere")
+    worker.add_argument("--maintenance", type=int, default=60, metavar="S",
+                        help="how often an idle worker looks for jobs of dead workers")
+    worker.set_defaults(func=_worker)
+    exports = sub.add_parser("exports", help="export records and files")
+    exports_sub = exports.add_subparsers(dest="exports_command", required=True)
+    cleanup = exports_sub.add_parser("cleanup", help="delete expired exports' files and mark their records")
+    cleanup.set_defaults(func=_exports_cleanup)
     args = parser.parse_args(argv)
     return args.func(args)
 

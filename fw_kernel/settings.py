@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def _default_user() -> str:
@@ -37,6 +38,9 @@ class Settings(BaseModel):
     max_designs: int | None = None           # overrides the tier's limit when set
     max_layers_per_design: int | None = None
     catalog_dir: Path | None = None
+    queue: Literal["local", "rq"] | None = None   # export jobs; None: rq when redis_url is set, else local
+    queue_prefix: str = "fw-exports"             # RQ queues <prefix>-high, -default, -low
+    export_retry_backoff_s: tuple[int, ...] = (10, 60)   # one retry per entry, after that many seconds
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -46,10 +50,26 @@ class Settings(BaseModel):
             "redis_url": os.environ.get("FW_REDIS_URL"),
             "storage_url": os.environ.get("FW_STORAGE_URL"),
             "autosave_debounce_s": os.environ.get("FW_AUTOSAVE_DEBOUNCE_S"),
+            "queue": os.environ.get("FW_QUEUE"),
+            "queue_prefix": os.environ.get("FW_QUEUE_PREFIX"),
+            "export_retry_backoff_s": os.environ.get("FW_EXPORT_RETRY_BACKOFF"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @field_validator("export_retry_backoff_s", mode="before")
+    @classmethod
+    def _backoff_list(cls, value: object) -> object:
+        """``FW_EXPORT_RETRY_BACKOFF="10,60"``: two retries, 10 s and 60 s after a failure ("" for none)."""
+        if isinstance(value, str):
+            return tuple(int(v) for v in value.replace(" ", "").split(",") if v)
+        return value
+
+    @property
+    def resolved_queue(self) -> str:
+        """``rq`` when asked for or when a Redis URL is configured, else the in-process ``local`` queue."""
+        return self.queue or ("rq" if self.redis_url else "local")
 
     @property
     def resolved_database_url(self) -> str:

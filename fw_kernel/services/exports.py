@@ -52,7 +52,7 @@ class ExportService:
         payload = {"state": snapshot(design), "canvas": design.canvas.model_dump(mode="json"),
                    "body": avatar.body if avatar is not None and avatar.body else None}
         job = ExportJob(new_id(), design.id, user, kind, normalised, created_at=self._clock())
-        self._store.add(job)
+        self._store.add(job, payload)  # the request lives with the record: a worker process elsewhere runs it
         self._queue.submit(self.run, job.id, payload)
         return job
 
@@ -65,23 +65,44 @@ class ExportService:
     def list(self, design_id: str) -> list[ExportJob]:
         return self._store.list(design_id)
 
+    def run_stored(self, job_id: str, attempt: int = 0, retries_left: int | None = None) -> None:
+        """Run a job from the request stored with its record (a worker process that did not see the request)."""
+        payload = self._store.request(job_id)
+        if payload is None:
+            raise NotFound(f"export {show_value(job_id)} has no stored request", field="job_id", value=job_id)
+        self.run(job_id, payload, attempt, retries_left)
+
+    def record_lost(self, job_id: str, error: str, retry: bool) -> None:
+        """A worker died mid-job: the record waits for the retry (``queued``) or ends ``failed``."""
+        self._store.update(job_id, status="queued" if retry else "failed", error=error)
+
     # -- the worker side -----------------------------------------------------------------------------------------
-    def run(self, job_id: str, payload: dict[str, Any]) -> None:
+    def run(self, job_id: str, payload: dict[str, Any], attempt: int = 0, retries_left: int | None = None) -> None:
+        """Make the file and complete the record. ``attempt``/``retries_left`` come from a queue that retries (RQ):
+        then a failure is recorded and raised, and the record stays ``queued`` while retries are left. Without them
+        (the in-process queue) a failure is recorded and not raised. The file is stored (atomically) before the
+        record completes, and a record completes once however often its job runs."""
         job = self.get(job_id)
-        self._store.update(job_id, status="processing", progress=5)
+        if job.status == "completed":  # a retry of a job that completed before its worker died
+            return
+        self._store.update(job_id, status="processing", progress=5, retry_count=attempt)
         try:
             data, name = self._image(job, payload)
+            if self._blobs is None:
+                self._blobs = self._blobs_factory()
+            # the final key is the same on every attempt and written atomically: never half a file there
+            url = self._blobs.put(f"exports/{job.design_id}/{job_id}/{name}", data)
         except Exception as exc:
-            log.exception("export %s failed", job_id)
-            self._store.update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}",
-                               retry_count=job.retry_count)
-            return
-        if self._blobs is None:
-            self._blobs = self._blobs_factory()
-        url = self._blobs.put(f"exports/{job.design_id}/{job_id}/{name}", data)
+            log.exception("export %s failed (attempt %d)", job_id, attempt + 1)
+            again = bool(retries_left)
+            self._store.update(job_id, status="queued" if again else "failed", error=f"{type(exc).__name__}: {exc}",
+                               retry_count=attempt)
+            if retries_left is None:
+                return
+            raise
         now = self._clock()
-        self._store.update(job_id, status="completed", progress=100, file_url=url, file_name=name,
-                           file_size=len(data), completed_at=now, expires_at=now + KEEP_FOR)
+        self._store.complete(job_id, progress=100, file_url=url, file_name=name, file_size=len(data), error=None,
+                             completed_at=now, expires_at=now + KEEP_FOR)
 
     def _image(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
         from PIL import Image

@@ -210,6 +210,7 @@ exports = Table(
     Column("created_at", Ts, nullable=False),
     Column("completed_at", Ts),
     Column("expires_at", Ts),
+    Column("request", Json),   # design snapshot + avatar body: what a worker process renders
     schema="design",
 )
 

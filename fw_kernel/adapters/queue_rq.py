@@ -1,0 +1,184 @@
+"""Export jobs on RQ (Redis): one queue per priority, chosen by the requesting user's tier, a 10-minute timeout,
+retries with backoff, and the worker class that ``fw worker`` runs.
+
+The queue carries only the export id: the request (design snapshot, canvas, avatar body) lives in the export
+store, so any worker process on any machine configured with the same settings can run it after the requesting
+kernel has gone (see :mod:`fw_kernel.worker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .require_ import require_driver
+
+log = logging.getLogger(__name__)
+
+PRIORITIES = ("high", "default", "low")          # the order a worker listens in
+TIER_PRIORITY = {"enterprise": "high", "pro": "default", "free": "low"}
+JOB_TIMEOUT_S = 10 * 60
+RUN_EXPORT = "fw_kernel.worker.run_export"
+ON_FAILURE = "fw_kernel.worker.export_failed"
+
+
+def queue_names(prefix: str) -> list[str]:
+    """The priority queues, highest first: ``<prefix>-high``, ``<prefix>-default``, ``<prefix>-low``."""
+    return [f"{prefix}-{p}" for p in PRIORITIES]
+
+
+def priority_of(tier: str) -> str:
+    return TIER_PRIORITY.get(tier, "default")
+
+
+def rq_job_id(export_id: str) -> str:
+    return f"fw-export-{export_id}"
+
+
+class RqJobQueue:
+    """The production job queue. ``submit`` has the signature of the in-process queue's; the function and the
+    request stay behind (the worker runs :data:`RUN_EXPORT` on the stored request).
+
+    Parameters
+    ----------
+    redis_url
+        Redis of the queues.
+    prefix
+        Queue name prefix (tests use a unique one).
+    tier_of
+        Export id -> the requesting user's tier (``free``, ``pro``, ``enterprise``), which picks the queue.
+    backoff_s
+        One retry per entry, that many seconds after a failure (0: at once).
+    """
+
+    def __init__(self, redis_url: str, prefix: str, tier_of: Callable[[str], str], backoff_s: Sequence[int] = (10, 60),
+                 timeout_s: int = JOB_TIMEOUT_S):
+        require_driver("rq", "redis")
+        self._url = redis_url
+        self._prefix = prefix
+        self._tier_of = tier_of
+        self._backoff = [int(s) for s in backoff_s]
+        self._timeout = timeout_s
+        self._redis: Any = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        with self._lock:
+            if self._redis is None:
+                from redis import Redis
+
+                self._redis = Redis.from_url(self._url)
+            return self._redis
+
+    def queue_for(self, export_id: str) -> str:
+        return f"{self._prefix}-{priority_of(self._tier_of(export_id))}"
+
+    def submit(self, fn: Callable[..., Any], export_id: str, payload: dict[str, Any] | None = None) -> Any:
+        """Enqueue the export ``export_id`` (its request must already be in the export store)."""
+        from rq import Callback, Queue, Retry
+
+        queue = Queue(self.queue_for(export_id), connection=self._connection())
+        retry = Retry(max=len(self._backoff), interval=self._backoff) if self._backoff else None
+        return queue.enqueue(RUN_EXPORT, export_id, job_id=rq_job_id(export_id), job_timeout=self._timeout,
+                             retry=retry, on_failure=Callback(ON_FAILURE), meta={"fw_retries": len(self._backoff)},
+                             result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600, description=f"export {export_id}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._redis is not None:
+                self._redis.close()
+                self._redis = None
+
+
+def current_attempt() -> tuple[int, int | None]:
+    """(attempt number from 0, retries left after this one) of the RQ job running now; (0, None) outside RQ."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None:
+        return 0, None
+    total = int(job.meta.get("fw_retries", 0))
+    left = int(job.retries_left or 0) if job.retries_left is not None else 0
+    return max(0, total - left), left
+
+
+def is_abandoned(exc_type: type[BaseException] | None) -> bool:
+    """Whether a failure callback reports a job whose worker died mid-job (found by another worker)."""
+    from rq.exceptions import AbandonedJobError
+
+    return exc_type is not None and issubclass(exc_type, AbandonedJobError)
+
+
+def _worker_class() -> type:
+    from rq import SimpleWorker
+    from rq.worker import WorkerStatus
+
+    class ExportWorker(SimpleWorker):
+        """Runs jobs in its own process, so the body model, the scene caches and the GL context stay warm from one
+        export to the next, and beats its heart from a thread while a job runs: a worker that dies mid-job is
+        noticed ``job_monitoring_interval + heartbeat_grace`` seconds later by another worker, which retries the
+        job (RQ's ``StartedJobRegistry`` cleanup)."""
+
+        heartbeat_grace = 60
+
+        def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
+            if job.timeout == -1:
+                return super().get_heartbeat_ttl(job, working_time)
+            remaining = (job.timeout or JOB_TIMEOUT_S) - working_time
+            return int(max(1.0, min(remaining, self.job_monitoring_interval))) + self.heartbeat_grace
+
+        def execute_job(self, job: Any, queue: Any) -> None:
+            execution = self.prepare_execution(job)
+            stop = threading.Event()
+
+            def beat() -> None:
+                while not stop.wait(self.job_monitoring_interval):
+                    try:
+                        self.maintain_heartbeats(job, execution)
+                    except Exception:  # a missed beat only shortens the lease; the next one renews it
+                        log.warning("heartbeat of job %s failed", job.id, exc_info=True)
+
+            beating = threading.Thread(target=beat, name="fw-heartbeat", daemon=True)
+            beating.start()
+            try:
+                self.perform_job(job, queue, execution)
+            finally:
+                stop.set()
+                beating.join()
+            self.set_state(WorkerStatus.IDLE)
+
+    return ExportWorker
+
+
+def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | None = None,
+               heartbeat_s: int = 10, heartbeat_grace_s: int = 30, maintenance_s: int = 60,
+               max_jobs: int | None = None) -> bool:
+    """Work the priority queues (highest first) until stopped (SIGTERM/SIGINT: after the current job), or until
+    they are empty with ``burst``. Returns whether any job ran.
+
+    ``heartbeat_s`` + ``heartbeat_grace_s`` bound how long a dead worker's job waits before another worker
+    retries it; ``maintenance_s`` is how often an idle worker looks for such jobs."""
+    require_driver("rq", "redis")
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(redis_url)
+    queues = [Queue(n, connection=connection) for n in queue_names(prefix)]
+    worker = _worker_class()(queues, connection=connection, name=name, job_monitoring_interval=heartbeat_s,
+                             maintenance_interval=maintenance_s, worker_ttl=max(maintenance_s, heartbeat_s) + 15)
+    worker.heartbeat_grace = heartbeat_grace_s
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO", max_jobs=max_jobs))
+
+
+def counts(redis_url: str, prefix: str) -> dict[str, int]:
+    """Jobs waiting per queue."""
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(redis_url)
+    try:
+        return {n: Queue(n, connection=connection).count for n in queue_names(prefix)}
+    finally:
+        connection.close()
