@@ -104,10 +104,16 @@ def bootstrap(settings: Settings) -> Services:
 
         return PyrenderRenderer()
 
+    def encode_video(*args: Any) -> bytes:
+        from .adapters.video_pyav import encode
+
+        return encode(*args)
+
     store = SqlExportStore(engine)
     services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
                                      lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
-                                     services.scene_of, renderer)
+                                     services.scene_of, renderer, encode_video, item_of=services.catalog.find,
+                                     techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"))
     return services
 
 
@@ -140,3 +146,15 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
     return Services(settings, uow, documents, cache, designs, AvatarService(uow, fitter), catalog, autosaver, engine)
+
+
+class _LazyModule:
+    """A module imported on first attribute use (keeps reportlab and PIL out of connect())."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)

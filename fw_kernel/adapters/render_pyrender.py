@@ -28,6 +28,11 @@ class PyrenderRenderer:
                supersample: int = 1) -> np.ndarray:
         """(height, width, 4) uint8 RGBA of ``scene`` (a trimesh.Scene from ``design.scene()``) seen by its camera
         turned ``yaw_deg`` around the vertical through the camera's target."""
+        return next(iter(self.render_many(scene, width, height, [yaw_deg], background, supersample)))
+
+    def render_many(self, scene: Any, width: int, height: int, yaws_deg: Any, background: str | None = None,
+                    supersample: int = 1) -> Any:
+        """Frames for each yaw, uploading the scene to the GPU once (a turntable). Yields (H, W, 4) uint8."""
         pyrender = self._pyrender
         lights = scene.metadata.get("lights", {})
         background = background or scene.metadata.get("background", "#f4f4f6")
@@ -36,25 +41,32 @@ class PyrenderRenderer:
         view = pyrender.Scene.from_trimesh_scene(
             scene, bg_color=[*rgb, 0.0 if transparent else 1.0], ambient_light=[lights.get("ambient", 0.35)] * 3)
         pose = np.array(scene.camera_transform, dtype=float)
-        turn = _yaw(yaw_deg, np.array(scene.metadata.get("camera_target", [0.0, 0.95, 0.0]), dtype=float))
+        centre = np.array(scene.metadata.get("camera_target", [0.0, 0.95, 0.0]), dtype=float)
         fov = float(scene.camera.fov[1]) if scene.camera is not None else 40.0
-        view.add(pyrender.PerspectiveCamera(yfov=np.radians(fov), aspectRatio=width / height), pose=turn @ pose)
+        camera = view.add(pyrender.PerspectiveCamera(yfov=np.radians(fov), aspectRatio=width / height), pose=pose)
+        lights_nodes = []
         for light in lights.get("directional", [{"intensity": 3.0, "pose": pose.tolist()}]):
             if light["intensity"] > 0:
-                view.add(pyrender.DirectionalLight(intensity=light["intensity"]),
-                         pose=turn @ np.array(light["pose"]))
+                light_pose = np.array(light["pose"])
+                node = view.add(pyrender.DirectionalLight(intensity=light["intensity"]), pose=light_pose)
+                lights_nodes.append((node, light_pose))
         flags = pyrender.RenderFlags.RGBA if transparent else pyrender.RenderFlags.NONE
         with _LOCK:
             renderer = pyrender.OffscreenRenderer(width * supersample, height * supersample)
             try:
-                color, _ = renderer.render(view, flags=flags)
+                for yaw in yaws_deg:
+                    turn = _yaw(float(yaw), centre)  # turn the camera and its lights: a turntable
+                    view.set_pose(camera, turn @ pose)
+                    for node, light_pose in lights_nodes:
+                        view.set_pose(node, turn @ light_pose)
+                    color, _ = renderer.render(view, flags=flags)
+                    if color.shape[-1] == 3:
+                        color = np.concatenate([color, np.full((*color.shape[:2], 1), 255, np.uint8)], axis=-1)
+                    if supersample > 1:  # box-filter down: antialiasing
+                        color = color.reshape(height, supersample, width, supersample, 4).mean(axis=(1, 3)).round()
+                    yield color.astype(np.uint8)
             finally:
                 renderer.delete()
-        if color.shape[-1] == 3:
-            color = np.concatenate([color, np.full((*color.shape[:2], 1), 255, np.uint8)], axis=-1)
-        if supersample > 1:  # box-filter down: antialiasing
-            color = color.reshape(height, supersample, width, supersample, 4).mean(axis=(1, 3)).round()
-        return color.astype(np.uint8)
 
 
 def _yaw(degrees: float, centre: np.ndarray) -> np.ndarray:

@@ -8,8 +8,10 @@ from typing import Any
 
 from .errors import ValidationError
 
-EXPORT_TYPES = ("image",)   # video, model and techpack come with the rest of the exports work
+EXPORT_TYPES = ("image", "video", "model", "techpack")
 IMAGE_FORMATS = ("png", "jpeg", "webp")
+VIDEO_FORMATS = ("mp4", "webm", "gif")
+MODEL_FORMATS = ("glb", "obj")
 VIEWS = {"front": 0.0, "three_quarter": 35.0, "left": 90.0, "back": 180.0, "right": -90.0}
 QUALITIES = ("draft", "standard", "high")
 STATUSES = ("queued", "processing", "completed", "failed")
@@ -17,40 +19,72 @@ MAX_PIXELS = 4096
 KEEP_FOR = timedelta(days=7)
 
 
-def _int_in(field: str, value: Any, low: int, high: int) -> int:
+def _int_in(field: str, value: Any, low: int, high: int, unit: str = "pixels") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError.bad(field, value, f"an integer from {low} to {high} (pixels)")
+        raise ValidationError.bad(field, value, f"an integer from {low} to {high} ({unit})")
+    return value
+
+
+def _check_options(options: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValidationError.bad(unknown[0], options[unknown[0]], "options " + ", ".join(sorted(allowed)),
+                                  "unknown option")
+
+
+def _choice(field: str, value: Any, choices: tuple[str, ...] | dict[str, Any]) -> Any:
+    if value not in choices:
+        raise ValidationError.bad(field, value, "one of " + ", ".join(choices))
+    return value
+
+
+def _number_in(field: str, value: Any, low: float, high: float, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValidationError.bad(field, value, f"a number from {low:g} to {high:g} ({unit})")
+    return float(value)
+
+
+def _background(value: Any, fmt: str) -> Any:
+    if value is not None and not (value == "transparent" or (
+            isinstance(value, str) and len(value) == 7 and value.startswith("#"))):
+        raise ValidationError.bad("background", value, "'#rrggbb', 'transparent' or None (the canvas')")
+    if value == "transparent" and fmt in ("jpeg", "mp4", "webm", "gif"):
+        raise ValidationError.bad("background", value, f"a colour: {fmt} has no transparency here")
     return value
 
 
 def validate_export(kind: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Normalised options of an export request; raises :class:`ValidationError` naming what is allowed."""
     if kind not in EXPORT_TYPES:
-        raise ValidationError.bad("type", kind, "one of " + ", ".join(EXPORT_TYPES) +
-                                  " (video, model and techpack exports are not available yet)")
-    allowed = {"format", "width", "height", "view", "quality", "background"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise ValidationError.bad(unknown[0], options[unknown[0]], "options " + ", ".join(sorted(allowed)),
-                                  "unknown option")
-    fmt = options.get("format", "png")
-    if fmt not in IMAGE_FORMATS:
-        raise ValidationError.bad("format", fmt, "one of " + ", ".join(IMAGE_FORMATS))
-    view = options.get("view", "front")
-    if view not in VIEWS:
-        raise ValidationError.bad("view", view, "one of " + ", ".join(VIEWS))
-    quality = options.get("quality", "standard")
-    if quality not in QUALITIES:
-        raise ValidationError.bad("quality", quality, "one of " + ", ".join(QUALITIES))
-    background = options.get("background")
-    if background is not None and not (background == "transparent" or (
-            isinstance(background, str) and len(background) == 7 and background.startswith("#"))):
-        raise ValidationError.bad("background", background, "'#rrggbb', 'transparent' or None (the canvas')")
-    if background == "transparent" and fmt == "jpeg":
-        raise ValidationError.bad("background", background, "a colour: JPEG has no transparency")
-    return {"format": fmt, "width": _int_in("width", options.get("width", 1280), 16, MAX_PIXELS),
-            "height": _int_in("height", options.get("height", 960), 16, MAX_PIXELS), "view": view,
-            "quality": quality, "background": background}
+        raise ValidationError.bad("type", kind, "one of " + ", ".join(EXPORT_TYPES))
+    if kind == "techpack":
+        _check_options(options, {"format", "quality"})
+        return {"format": _choice("format", options.get("format", "pdf"), ("pdf",)),
+                "quality": _choice("quality", options.get("quality", "standard"), QUALITIES)}
+    if kind == "model":
+        _check_options(options, {"format"})
+        return {"format": _choice("format", options.get("format", "glb"), MODEL_FORMATS)}
+    if kind == "image":
+        _check_options(options, {"format", "width", "height", "view", "quality", "background"})
+        fmt = _choice("format", options.get("format", "png"), IMAGE_FORMATS)
+        return {"format": fmt, "width": _int_in("width", options.get("width", 1280), 16, MAX_PIXELS),
+                "height": _int_in("height", options.get("height", 960), 16, MAX_PIXELS),
+                "view": _choice("view", options.get("view", "front"), VIEWS),
+                "quality": _choice("quality", options.get("quality", "standard"), QUALITIES),
+                "background": _background(options.get("background"), fmt)}
+    _check_options(options, {"format", "width", "height", "fps", "duration", "degrees", "view", "quality",
+                             "background"})
+    fmt = _choice("format", options.get("format", "mp4"), VIDEO_FORMATS)
+    # yuv420p needs even sizes: round down rather than refuse
+    width = _int_in("width", options.get("width", 640), 16, 1920) // 2 * 2
+    height = _int_in("height", options.get("height", 480), 16, 1920) // 2 * 2
+    fps = _int_in("fps", options.get("fps", 24), 1, 60, "frames per second")
+    duration = _number_in("duration", options.get("duration", 4.0), 0.5, 60, "seconds")
+    return {"format": fmt, "width": width, "height": height, "fps": fps, "duration": duration,
+            "degrees": _number_in("degrees", options.get("degrees", 360.0), -720, 720, "degrees of turn"),
+            "view": _choice("view", options.get("view", "front"), VIEWS),
+            "quality": _choice("quality", options.get("quality", "draft"), QUALITIES),
+            "background": _background(options.get("background"), fmt)}
 
 
 @dataclass(frozen=True)

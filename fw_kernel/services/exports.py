@@ -26,7 +26,9 @@ SUPERSAMPLE = {"draft": 1, "standard": 2, "high": 3}
 class ExportService:
     def __init__(self, uow: UnitOfWorkFactory, store: Any, queue: Any, blobs_factory: Callable[[], Any],
                  documents: Any, scene_of: Callable[[dict[str, Any], dict[str, Any] | None], Any],
-                 renderer_factory: Callable[[], Any], clock: Callable[[], datetime] = utcnow):
+                 renderer_factory: Callable[[], Any], encode_video: Callable[..., bytes] | None = None,
+                 clock: Callable[[], datetime] = utcnow, item_of: Callable[[str], Any] | None = None,
+                 techpack_writer: Any = None):
         self._uow = uow
         self._store = store
         self._queue = queue
@@ -34,6 +36,9 @@ class ExportService:
         self._docs = documents
         self._scene_of = scene_of
         self._renderer_factory = renderer_factory
+        self._encode_video = encode_video
+        self._item_of = item_of
+        self._techpack_writer = techpack_writer  # .line_view(rgba) -> PNG, .render_pdf(pack, images) -> PDF
         self._renderer: Any = None
         self._blobs: Any = None
         self._clock = clock
@@ -49,8 +54,16 @@ class ExportService:
             role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
             permissions.check(design, user, role, "export")
             avatar = uow.avatars.get(design.meta.avatar_id) if design.meta.avatar_id else None
+            versions = uow.versions.list(design.id) if kind == "techpack" else []
         payload = {"state": snapshot(design), "canvas": design.canvas.model_dump(mode="json"),
                    "body": avatar.body if avatar is not None and avatar.body else None}
+        if kind == "techpack":  # what the document states besides the geometry
+            latest = max(versions, key=lambda v: v.version_number, default=None)
+            payload["techpack"] = {
+                "owner": design.owner, "revision": design.version,
+                "checkpoint": latest.version_number if latest else None,
+                "checkpoint_message": latest.message if latest else "",
+                "avatar": {"name": avatar.name, "measurements": avatar.measurements} if avatar is not None else None}
         job = ExportJob(new_id(), design.id, user, kind, normalised, created_at=self._clock())
         self._store.add(job, payload)  # the request lives with the record: a worker process elsewhere runs it
         self._queue.submit(self.run, job.id, payload)
@@ -87,7 +100,9 @@ class ExportService:
             return
         self._store.update(job_id, status="processing", progress=5, retry_count=attempt)
         try:
-            data, name = self._image(job, payload)
+            make = {"image": self._image, "video": self._video, "model": self._model,
+                    "techpack": self._techpack}[job.type]
+            data, name = make(job, payload)
             if self._blobs is None:
                 self._blobs = self._blobs_factory()
             # the final key is the same on every attempt and written atomically: never half a file there
@@ -104,6 +119,109 @@ class ExportService:
         self._store.complete(job_id, progress=100, file_url=url, file_name=name, file_size=len(data), error=None,
                              completed_at=now, expires_at=now + KEEP_FOR)
 
+    def _design_scene(self, job: ExportJob, payload: dict[str, Any]) -> Any:
+        shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))
+        return self._scene_of(from_snapshot(shell, payload["state"]), payload["body"])
+
+    def _model(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        from ..scene.files import to_glb, to_obj_zip
+
+        scene = self._design_scene(job, payload)
+        self._store.update(job.id, progress=60)
+        if job.options["format"] == "glb":
+            return to_glb(scene), "design.glb"
+        return to_obj_zip(scene), "design_obj.zip"
+
+    def _techpack(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """Renders of five views and two line views, the BOM, measurements and layers, laid out as a PDF."""
+        from PIL import Image
+
+        from ..domain.techpack import build_techpack
+
+        writer = self._techpack_writer
+        if writer is None or self._item_of is None:
+            raise RuntimeError("no tech-pack writer configured (install the techpack extra: reportlab)")
+        info = payload["techpack"]
+        scene = self._design_scene(job, payload)
+        areas = {name.split(":", 1)[1]: float(geometry.area) for name, geometry in scene.geometry.items()
+                 if name.startswith("layer:") and getattr(geometry, "area", 0)}
+        if self._renderer is None:
+            self._renderer = self._renderer_factory()
+        ss = SUPERSAMPLE[job.options["quality"]]
+        shots = {"hero": ("three_quarter", 900, 1200), "front": ("front", 480, 640), "back": ("back", 480, 640),
+                 "left": ("left", 480, 640), "right": ("right", 480, 640)}
+        images: dict[str, bytes] = {}
+        for i, (name, (view, w, h)) in enumerate(shots.items()):
+            rgba = self._renderer.render(scene, w, h, VIEWS[view], "transparent" if name in ("front", "back")
+                                         else None, ss)
+            picture = Image.fromarray(rgba, "RGBA")
+            if name in ("front", "back"):  # rendered on transparent for the line view, shown on the canvas colour
+                images[f"line_{name}"] = writer.line_view(rgba)
+                canvas = Image.new("RGBA", (w, h), scene.metadata.get("background", "#ffffff"))
+                picture = Image.alpha_composite(canvas, picture)
+            buffer = io.BytesIO()
+            picture.convert("RGB").save(buffer, format="PNG")
+            images[name] = buffer.getvalue()
+            self._store.update(job.id, progress=10 + 15 * (i + 1))
+        now = self._clock()
+        pack = build_techpack(payload["state"], self._item_of, design_id=job.design_id, designer=info["owner"],
+                              date=now.strftime("%Y-%m-%d"), revision=info["revision"],
+                              checkpoint=info["checkpoint"], checkpoint_message=info["checkpoint_message"],
+                              avatar=info["avatar"], garment_area_m2=areas)
+        safe = "".join(c if c.isalnum() else "_" for c in pack.style_name)[:40] or "design"
+        return writer.render_pdf(pack, images), f"techpack_{safe}.pdf"
+
+    def _video(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """A turntable: frames render in this thread while another encodes them (the encoder never idles the
+        renderer); progress follows the frames."""
+        import queue
+        import threading
+
+        if self._encode_video is None:
+            raise RuntimeError("no video encoder configured (install the video extra: PyAV)")
+        o = job.options
+        scene = self._design_scene(job, payload)
+        if self._renderer is None:
+            self._renderer = self._renderer_factory()
+        n = max(1, round(o["duration"] * o["fps"]))
+        start = VIEWS[o["view"]]
+        yaws = [start + o["degrees"] * i / n for i in range(n)]
+        frames: queue.Queue[Any] = queue.Queue(maxsize=8)
+        result: dict[str, Any] = {}
+        ended = threading.Event()  # the renderer has put its last frame (or given up)
+
+        def produced() -> Any:
+            while (frame := frames.get()) is not None:
+                yield frame
+            ended.set()
+
+        def consume() -> None:
+            try:
+                result["data"] = self._encode_video(produced(), o["format"], o["fps"], o["width"], o["height"])
+            except Exception as exc:  # reported by the renderer thread
+                result["error"] = exc
+            while not ended.is_set():  # drain so the renderer never blocks on a full queue
+                if frames.get() is None:
+                    ended.set()
+
+        encoder = threading.Thread(target=consume, name="fw-encode", daemon=True)
+        encoder.start()
+        ss = SUPERSAMPLE[o["quality"]] if max(o["width"], o["height"]) * SUPERSAMPLE[o["quality"]] <= 4096 else 1
+        try:
+            for i, rgba in enumerate(self._renderer.render_many(scene, o["width"], o["height"], yaws,
+                                                                o["background"], ss)):
+                if "error" in result:
+                    break
+                frames.put(rgba[..., :3])
+                if i % max(1, n // 20) == 0:
+                    self._store.update(job.id, progress=5 + int(90 * (i + 1) / n))
+        finally:
+            frames.put(None)
+            encoder.join()
+        if "error" in result:
+            raise result["error"]
+        return result["data"], f"turntable.{o['format']}"
+
     def _image(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
         from PIL import Image
 
@@ -116,9 +234,7 @@ class ExportService:
         if cached is not None and self._blobs.exists_url(cached["url"]):  # same state, same settings: reuse
             self._store.update(job.id, progress=90)
             return self._blobs.read_url(cached["url"]), name
-        shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))
-        design = from_snapshot(shell, payload["state"])
-        scene = self._scene_of(design, payload["body"])
+        scene = self._design_scene(job, payload)
         self._store.update(job.id, progress=40)
         if self._renderer is None:
             self._renderer = self._renderer_factory()

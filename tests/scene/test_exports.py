@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +74,12 @@ def test_avatar_only_design_exports(connect) -> None:
 
 
 @pytest.mark.parametrize("kind, options, field", [
-    ("gif", {}, "type"), ("video", {}, "type"), ("image", {"format": "bmp"}, "format"),
+    ("gif", {}, "type"), ("techpak", {}, "type"), ("image", {"format": "bmp"}, "format"),
     ("image", {"width": 0}, "width"), ("image", {"height": 100_000}, "height"), ("image", {"view": "top"}, "view"),
     ("image", {"fps": 30}, "fps"), ("image", {"format": "jpeg", "background": "transparent"}, "background"),
+    ("video", {"fps": 0}, "fps"), ("video", {"duration": 3600}, "duration"), ("video", {"format": "avi"}, "format"),
+    ("video", {"width": 100_000}, "width"), ("video", {"background": "transparent"}, "background"),
+    ("model", {"format": "fbx"}, "format"), ("model", {"width": 100}, "width"),
 ])
 def test_bad_requests_are_refused_and_nothing_is_queued(dressed, kind, options, field) -> None:
     _, design, _ = dressed
@@ -91,3 +95,113 @@ def test_a_design_the_user_cannot_read_is_not_exported(dressed, connect) -> None
     with pytest.raises(fw.NotFound):
         stranger._services.exports.request("stranger", design.id, "image", {})
     assert design.exports == []
+
+
+def _video_frames(path: str) -> list[np.ndarray]:
+    import av
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+
+
+def test_turntable_mp4_decodes_to_duration_times_fps_frames_that_turn(dressed) -> None:
+    _, design, _ = dressed
+    job = design.export("video", format="mp4", width=160, height=240, fps=12, duration=1.0).wait(progress=False)
+    assert job.status == "completed", job.error
+    data = Path(job.path).read_bytes()
+    assert job.file_name.endswith(".mp4") and job.file_size == len(data)
+    moov, mdat = data.find(b"moov"), data.find(b"mdat")
+    assert 0 < moov < mdat                                                        # faststart: index first
+    frames = _video_frames(job.path)
+    assert len(frames) == 12 and frames[0].shape == (240, 160, 3)
+    import av
+
+    with av.open(job.path) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+    quarter = frames[3]                                                           # 90 degrees on
+    assert np.abs(frames[0].astype(int) - quarter.astype(int)).mean() > 1          # the camera turned
+    def change(a: int, b: int) -> float:
+        return float(np.abs(frames[a].astype(int) - frames[b].astype(int)).mean())
+
+    assert change(0, 11) < change(0, 3) and change(0, 1) < change(0, 3)        # 30 deg off is nearer than 90
+    assert np.abs(frames[0][5, 5].astype(int) - BACKGROUND).max() <= 6             # canvas background (lossy)
+
+
+@pytest.mark.parametrize("fmt, codec", [("webm", "vp9"), ("gif", "gif")])
+def test_webm_and_gif_turntables(dressed, fmt: str, codec: str) -> None:
+    _, design, _ = dressed
+    job = design.export("video", format=fmt, width=96, height=128, fps=6, duration=1.0, quality="draft").wait(
+        progress=False)
+    assert job.status == "completed", job.error
+    import av
+
+    with av.open(job.path) as container:
+        assert container.streams.video[0].codec_context.name == codec
+    frames = _video_frames(job.path)
+    assert len(frames) == 6 and frames[0].shape == (128, 96, 3)
+
+
+def test_odd_video_sizes_round_down_to_even(dressed) -> None:
+    _, design, _ = dressed
+    job = design.export("video", width=97, height=129, fps=2, duration=1.0, quality="draft").wait(progress=False)
+    assert job.options["width"] == 96 and job.options["height"] == 128
+    assert _video_frames(job.path)[0].shape == (128, 96, 3)
+
+
+def test_glb_and_obj_models_load_back_with_their_materials(dressed) -> None:
+    import trimesh
+
+    _, design, _ = dressed
+    glb = design.export("model", format="glb").wait(progress=False)
+    assert glb.status == "completed", glb.error
+    assert glb.file_name.endswith(".glb")
+    scene = trimesh.load(glb.path, force="scene")
+    expected = design.scene()
+    assert len(scene.geometry) == len(expected.geometry)
+    assert abs(scene.bounds[1][1] - expected.bounds[1][1]) < 1e-3                  # same height, metres
+    assert any(getattr(g.visual, "material", None) is not None for g in scene.geometry.values())
+    obj = design.export("model", format="obj").wait(progress=False)
+    assert obj.status == "completed", obj.error
+    with zipfile.ZipFile(obj.path) as archive:
+        names = archive.namelist()
+        assert "design.obj" in names and "material.mtl" in names
+        assert any(n.endswith(".png") for n in names)                              # the fabric textures
+        folder = Path(obj.path).parent / "unzipped"
+        archive.extractall(folder)
+    loaded = trimesh.load(folder / "design.obj", force="scene")
+    assert abs(loaded.bounds[1][1] - expected.bounds[1][1]) < 1e-3
+
+
+def test_techpack_pdf_states_the_design_and_its_pages_show_the_renders(dressed, tmp_path) -> None:
+    import subprocess
+
+    from pypdf import PdfReader
+
+    ws, design, dress = dressed
+    design.update_layer(dress.id, notes="lined bodice, invisible zip at the back")
+    design.add_layer("ele-shirt-button", customization={"count": 5, "target": dress.id})
+    design.checkpoint("ready for sampling")
+    job = design.export("techpack").wait(progress=False)
+    assert job.status == "completed", job.error
+    assert job.file_name.endswith(".pdf") and Path(job.path).read_bytes()[:5] == b"%PDF-"
+    reader = PdfReader(job.path)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for layer in design.layers:                                                  # the BOM and layer list
+        assert ws.catalog.get(layer.catalog_item_id).name in text, layer.catalog_item_id
+    assert "Look" in text and "checkpoint v1" in text and "ready for sampling" in text
+    assert "lined bodice, invisible zip at the back" in text and "#1f2a44" in text
+    waist = ws.avatars.get(design._state.meta.avatar_id).measurements["waist"]
+    assert f"{waist:.1f}" in text                                                   # the fit model's POM
+    assert "Waist girth" in text and "Tolerance" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-png", job.path, str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(reader.pages) >= 4
+    cover = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
+    right = cover[:, cover.shape[1] // 2:]                                        # the hero render
+    assert (np.abs(right - 255).sum(axis=2) > 60).mean() > 0.05
+    navy = (np.abs(right - np.array([0x1F, 0x2A, 0x44])).max(axis=2) < 40).mean()
+    assert navy > 0.005                                                             # the dress's colour is in it
+    views = np.asarray(Image.open(pages[1]).convert("L")).astype(int)
+    assert (views < 200).mean() > 0.03                                             # four views drawn
