@@ -517,6 +517,16 @@ class Design:
     def exports(self) -> list[ExportJob]:
         return self._ws._services.exports.list(self.id)
 
+    def show(self, **options: Any) -> Any:
+        """The design studio widget (``fw_widgets.DesignStudio``): a live pythreejs viewport and panels for layers,
+        inspector, catalog, avatar, history and exports. Needs the ``studio`` extra."""
+        try:
+            from fw_widgets import DesignStudio  # lazily: fw_kernel works without the widget libraries
+        except ImportError as exc:
+            raise ImportError("design.show() needs the studio widgets: pip install "
+                              "'fashion-wallet-studio[studio]'") from exc
+        return DesignStudio(self, **options)
+
     def recommendations(self, limit: int = 10) -> list[CatalogItem]:
         """Catalog items that go with this design's layers."""
         return self._ws.catalog.recommend(self, limit)

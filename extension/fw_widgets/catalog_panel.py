@@ -1,0 +1,98 @@
+"""The catalog browser: a search box (typos tolerated), a type filter, thumbnails and an add button per item."""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from fw_kernel.domain.values import LAYER_TYPES
+
+from .context import StudioContext, disable
+
+THUMB_PX = 96
+MAX_RESULTS = 24
+
+
+def catalog_dir(ws: Any) -> Path:
+    """Where the catalog's manifests and thumbnails are (the workspace's setting, else the bundled catalog)."""
+    if ws.settings.catalog_dir:
+        return Path(ws.settings.catalog_dir)
+    from fw_kernel.adapters.catalog_files import default_catalog_dir
+
+    return default_catalog_dir()
+
+
+@lru_cache(maxsize=512)
+def _read(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def thumbnail_bytes(ws: Any, item: Any) -> bytes | None:
+    """PNG bytes of an item's thumbnail, or None when it has none on disk."""
+    if not item.thumbnail:
+        return None
+    path = catalog_dir(ws) / item.thumbnail
+    return _read(str(path)) if path.is_file() else None
+
+
+def item_card(ws: Any, item: Any, on_add: Any = None, block: str | None = None) -> Any:
+    """A thumbnail, the name and type, and (with ``on_add``) an add button."""
+    data = thumbnail_bytes(ws, item)
+    picture = (w.Image(value=data, format="png", width=THUMB_PX, height=THUMB_PX) if data is not None
+               else w.HTML(f"<div style='width:{THUMB_PX}px;height:{THUMB_PX}px;background:#ddd'></div>"))
+    label = w.HTML(f"<div style='width:{THUMB_PX + 24}px;font-size:11px;line-height:1.2'>"
+                   f"{html.escape(item.name)}<br><span style='color:#777'>{item.type}"
+                   f"{' · ' + format(item.price, '.2f') + ' ' + item.currency if item.price else ''}</span></div>")
+    children = [picture, label]
+    if on_add is not None:
+        add = w.Button(description="add", layout=w.Layout(width=f"{THUMB_PX}px"))
+        add.add_class("fw-catalog-add")
+        add.on_click(lambda _: on_add(item))
+        disable(add, block, f"add {item.name!r} on top of the design")
+        children.append(add)
+    card = w.VBox(children, layout=w.Layout(margin="4px", width=f"{THUMB_PX + 28}px"))
+    card.add_class("fw-catalog-card")
+    return card
+
+
+class CatalogPanel:
+    """Search the catalog and add items as layers."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        self.query = w.Text(value="", placeholder="search: denim, linen dress, stripes...", description="search",
+                            continuous_update=False)
+        self.type = w.Dropdown(options=[("all types", "")] + [(t, t) for t in LAYER_TYPES], value="",
+                               description="type")
+        self.count = w.HTML("")
+        self.results = w.Box([], layout=w.Layout(display="flex", flex_flow="row wrap"))
+        self.query.observe(lambda _: self.refresh(), "value")
+        self.type.observe(lambda _: self.refresh(), "value")
+        self.widget = w.VBox([w.HBox([self.query, self.type]), self.count, self.results])
+        self.widget.add_class("fw-catalog")
+        self.items: list[Any] = []
+
+    def search(self) -> list[Any]:
+        kind = self.type.value or None
+        text = self.query.value.strip()
+        if text:
+            return self.ctx.call(self.ctx.ws.catalog.search, text, type=kind, limit=MAX_RESULTS) or []
+        return (self.ctx.call(self.ctx.ws.catalog.list, kind) or [])[:MAX_RESULTS]
+
+    def add(self, item: Any) -> Any:
+        layer = self.ctx.call(self.ctx.design.add_layer, item, done=f"added {item.name!r}")
+        if layer is not None:
+            self.ctx.select(layer.id)
+        return layer
+
+    def refresh(self) -> None:
+        self.items = self.search()
+        for child in self.results.children:
+            child.close()
+        block = self.ctx.edit_block()
+        self.results.children = tuple(item_card(self.ctx.ws, item, self.add, block) for item in self.items)
+        self.count.value = f"<span style='color:#555'>{len(self.items)} item(s)</span>"

@@ -1,0 +1,92 @@
+"""``DesignStudio(design)``: the viewport and the panels (layers, inspector, catalog, avatar, history, exports).
+
+Every control goes through the design handle's public methods, so a widget edit is saved, undoable and in the
+history like one typed in a cell; ``design.on_change`` brings edits made in code into the open studio.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+import ipywidgets as w
+
+from .avatar_panel import AvatarPanel
+from .catalog_panel import CatalogPanel
+from .context import StudioContext
+from .export_panel import ExportPanel
+from .history_panel import HistoryPanel
+from .inspector import Inspector
+from .layers_panel import LayersPanel
+from .sync import SceneSync
+from .three import Viewport
+
+log = logging.getLogger("fw_widgets")
+
+TABS = ("Layers", "Inspector", "Catalog", "Avatar", "History", "Export")
+
+
+class DesignStudio(w.VBox):
+    """The design studio for one open design (``design.show()``).
+
+    Attributes: ``viewport`` (pythreejs scene), ``sync`` (incremental updates; ``sync.stats`` counts fast and full
+    updates), ``layers``, ``inspector``, ``catalog``, ``avatar``, ``history``, ``exports`` (panels), ``status``.
+    """
+
+    def __init__(self, design: Any, width: int = 720, height: int = 560, **kwargs: Any):
+        self.design = design
+        self.ctx = StudioContext(design)
+        self.status = self.ctx.status
+        self.viewport = Viewport(width, height)
+        self.sync = SceneSync(design, self.viewport)
+        self.layers = LayersPanel(self.ctx)
+        self.inspector = Inspector(self.ctx)
+        self.catalog = CatalogPanel(self.ctx)
+        self.avatar = AvatarPanel(self.ctx)
+        self.history = HistoryPanel(self.ctx)
+        self.exports = ExportPanel(self.ctx)
+        self.tabs = w.Tab(children=[self.layers.widget, self.inspector.widget, self.catalog.widget,
+                                    self.avatar.widget, self.history.widget, self.exports.widget],
+                          layout=w.Layout(width="620px"))
+        for index, title in enumerate(TABS):
+            self.tabs.set_title(index, title)
+        self.header = w.HTML("")
+        block = self.ctx.edit_block()
+        banner = w.HTML(f"<div class='fw-readonly' style='color:#8a5a00'>{html.escape(block)}</div>") if block \
+            else w.HTML("")
+        viewport_box = w.VBox([self.viewport.widget])
+        viewport_box.add_class("fw-viewport")
+        super().__init__([self.header, banner, self.status.widget, w.HBox([viewport_box, self.tabs])], **kwargs)
+        self.add_class("fw-studio")
+        self.sync.full()
+        self._refresh_panels(all_panels=True)
+        self._unsubscribe: Any = design.on_change(self._on_change)
+
+    def _on_change(self, design: Any, action: str) -> None:
+        """After every edit through the design handle (a widget's or a cell's): update the view incrementally."""
+        try:
+            self.sync.update()
+            self._refresh_panels(all_panels=action in ("update", "restore", "refresh"))
+        except Exception as exc:  # the edit is saved; the view says it could not follow instead of raising
+            log.exception("studio update after %s failed", action)
+            self.status.error(exc)
+
+    def _refresh_panels(self, all_panels: bool = False) -> None:
+        m = self.design.meta
+        self.header.value = (f"<b>{html.escape(self.design.name)}</b> <span style='color:#777'>({m.category}, "
+                             f"{m.status}, version {self.design.version}, you are {self.design.role})</span>")
+        self.layers.refresh()
+        self.inspector.refresh()
+        self.history.refresh()
+        self.avatar.refresh()  # cheap unless the design's avatar changed (a refit, its undo, a restore)
+        if all_panels:
+            self.catalog.refresh()
+            self.exports.refresh()
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.viewport.close()
+        super().close()

@@ -1,0 +1,194 @@
+"""The pythreejs viewport: the ONLY module that imports pythreejs.
+
+:class:`Viewport` keeps one pythreejs ``Mesh`` per scene node and changes only the attributes an edit touched:
+a pose edit sets ``position``/``quaternion``/``scale``, a colour or opacity edit sets the material's traits, a
+visibility edit sets ``visible``, and new buffers replace only that node's geometry. Geometry goes to the browser
+as float32/uint32 ``BufferAttribute`` arrays (binary), never as Python lists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pythreejs as three
+
+from .scene_data import MaterialData, NodeData, lights_of
+
+#: Objects at most this far from the origin are framed by the camera's far plane (metres).
+_FAR = 100.0
+
+
+@dataclass
+class NodeView:
+    """A drawn node: its pythreejs mesh and the data it was last drawn from (to compare with)."""
+
+    mesh: Any
+    data: NodeData
+    stale: bool = False  # hidden while something beneath changed: redraw from a fresh scene before showing
+
+
+def _buffer_geometry(data: NodeData) -> Any:
+    attributes = {
+        "position": three.BufferAttribute(array=data.vertices, normalized=False),
+        "normal": three.BufferAttribute(array=data.normals, normalized=False),
+        "index": three.BufferAttribute(array=data.faces.reshape(-1), normalized=False),
+    }
+    if data.uv is not None:
+        attributes["uv"] = three.BufferAttribute(array=data.uv, normalized=False)
+    return three.BufferGeometry(attributes=attributes)
+
+
+def _texture(material: MaterialData) -> Any:
+    return three.DataTexture(data=material.texture, format="RGBAFormat", type="UnsignedByteType",
+                             wrapS="RepeatWrapping", wrapT="RepeatWrapping", magFilter="LinearFilter",
+                             minFilter="LinearFilter")
+
+
+def _material(material: MaterialData) -> Any:
+    kwargs: dict[str, Any] = {}
+    if material.texture is not None:
+        kwargs["map"] = _texture(material)
+    return three.MeshStandardMaterial(
+        color="#ffffff" if material.texture is not None else material.color, roughness=material.roughness,
+        metalness=material.metalness, opacity=material.opacity, transparent=material.transparent,
+        side="DoubleSide", **kwargs)
+
+
+class Viewport:
+    """A pythreejs scene with orbit controls, canvas camera/lights/background/grid, and the design's nodes."""
+
+    def __init__(self, width: int = 720, height: int = 540):
+        self.camera = three.PerspectiveCamera(position=[0.0, 1.1, 3.2], fov=40.0, aspect=width / height,
+                                              near=0.05, far=_FAR)
+        self.key = three.DirectionalLight(color="#ffffff", position=[-2.0, 3.45, 3.0], intensity=1.0)
+        self.fill = three.DirectionalLight(color="#ffffff", position=[2.5, 1.95, 2.5], intensity=0.4)
+        self.ambient = three.AmbientLight(color="#ffffff", intensity=0.4)
+        self.grid = three.GridHelper(size=4.0, divisions=40, colorCenterLine="#9a9aa2", colorGrid="#d0d0d6")
+        #: the design's meshes; the turntable turns this group about +Y
+        self.root = three.Group()
+        self.scene = three.Scene(children=[self.key, self.fill, self.ambient, self.grid, self.root],
+                                 background="#f4f4f6")
+        self.controls = three.OrbitControls(controlling=self.camera, target=[0.0, 0.95, 0.0])
+        self.renderer = three.Renderer(scene=self.scene, camera=self.camera, controls=[self.controls],
+                                       width=width, height=height, antialias=True, alpha=True)
+        self.renderer.layout.width = f"{width}px"
+        self.renderer.layout.height = f"{height}px"
+        self.nodes: dict[str, NodeView] = {}
+
+    # -- canvas ------------------------------------------------------------------------------------------------
+    def set_canvas(self, canvas: Any) -> None:
+        """Camera (position, target, vertical fov), lighting preset, background and grid of the canvas settings."""
+        cam = canvas.camera
+        self.camera.position = tuple(float(v) for v in cam.position)
+        self.camera.fov = float(cam.fov)
+        self.controls.target = tuple(float(v) for v in cam.target)
+        self.camera.lookAt(tuple(float(v) for v in cam.target))
+        target = np.array(cam.target, dtype=float)
+        key, fill, ambient = lights_of(canvas)
+        self.key.position = tuple(float(v) for v in target + np.array([-2.0, 2.5, 3.0]))
+        self.fill.position = tuple(float(v) for v in target + np.array([2.5, 1.0, 2.5]))
+        self.key.intensity, self.fill.intensity, self.ambient.intensity = key, fill, ambient
+        if canvas.background == "transparent":
+            self.scene.background = None
+            self.renderer.background_opacity = 0.0
+        else:
+            self.scene.background = canvas.background
+            self.renderer.background = canvas.background
+            self.renderer.background_opacity = 1.0
+        size = float(canvas.grid_size)
+        divisions = max(1, min(200, round(4.0 / size)))
+        if self.grid.divisions != divisions:
+            self.grid.divisions = divisions
+            self.grid.size = divisions * size
+        self.grid.visible = bool(canvas.show_grid)
+
+    # -- nodes -------------------------------------------------------------------------------------------------
+    def put(self, data: NodeData, visible: bool = True) -> None:
+        """Draw a node, or update a drawn one touching only the attributes that differ."""
+        view = self.nodes.get(data.name)
+        if view is None:
+            mesh = three.Mesh(geometry=_buffer_geometry(data), material=_material(data.material),
+                              position=data.position, quaternion=data.quaternion, scale=data.scale,
+                              visible=visible, name=data.name)
+            self.nodes[data.name] = NodeView(mesh, data)
+            self.root.add(mesh)
+            return
+        old = view.data
+        if not data.same_geometry(old):
+            view.mesh.geometry = _buffer_geometry(data)
+        else:  # keep the drawn buffers; the new data may be different numpy objects with the same values
+            data.vertices, data.faces, data.normals, data.uv = old.vertices, old.faces, old.normals, old.uv
+        self._set_material(view, data.material)
+        self.set_pose(data.name, data.position, data.quaternion, data.scale)
+        view.data = data
+        view.stale = False
+        if view.mesh.visible != visible:
+            view.mesh.visible = visible
+
+    def _set_material(self, view: NodeView, new: MaterialData) -> None:
+        old, material = view.data.material, view.mesh.material
+        if (new.texture is None) != (old.texture is None):
+            view.mesh.material = _material(new)
+            return
+        if new.texture is not None and new.texture_digest != old.texture_digest:
+            material.map = _texture(new)
+        if new.texture is None and new.color != old.color:
+            material.color = new.color
+        if new.roughness != old.roughness:
+            material.roughness = new.roughness
+        if new.metalness != old.metalness:
+            material.metalness = new.metalness
+        if new.opacity != old.opacity:
+            self.set_opacity(view.data.name, new.opacity)
+
+    def set_pose(self, name: str, position: tuple[float, ...], quaternion: tuple[float, ...],
+                 scale: tuple[float, ...]) -> None:
+        mesh = self.nodes[name].mesh
+        if tuple(mesh.position) != tuple(position):
+            mesh.position = tuple(position)
+        if tuple(mesh.quaternion) != tuple(quaternion):
+            mesh.quaternion = tuple(quaternion)
+        if tuple(mesh.scale) != tuple(scale):
+            mesh.scale = tuple(scale)
+        data = self.nodes[name].data
+        data.position, data.quaternion, data.scale = tuple(position), tuple(quaternion), tuple(scale)  # type: ignore
+
+    def set_opacity(self, name: str, opacity: float) -> None:
+        view = self.nodes[name]
+        material = view.mesh.material
+        transparent = opacity < 1.0
+        if material.transparent != transparent:
+            material.transparent = transparent
+        if material.opacity != opacity:
+            material.opacity = opacity
+        m = view.data.material
+        view.data.material = MaterialData(m.color, m.texture, m.texture_digest, m.roughness, m.metalness, opacity)
+
+    def set_color(self, name: str, color: str) -> None:
+        view = self.nodes[name]
+        view.mesh.material.color = color
+        m = view.data.material
+        view.data.material = MaterialData(color, m.texture, m.texture_digest, m.roughness, m.metalness, m.opacity)
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        mesh = self.nodes[name].mesh
+        if mesh.visible != visible:
+            mesh.visible = visible
+
+    def remove(self, name: str) -> None:
+        view = self.nodes.pop(name)
+        self.root.remove(view.mesh)
+
+    def turn(self, degrees: float) -> None:
+        """Turn the whole design about +Y (the turntable)."""
+        self.root.rotation = (0.0, math.radians(degrees), 0.0, "XYZ")
+
+    @property
+    def widget(self) -> Any:
+        return self.renderer
+
+    def close(self) -> None:
+        self.renderer.close()

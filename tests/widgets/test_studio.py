@@ -1,0 +1,262 @@
+"""The studio widget on real designs (embedded default, real avatars and garments), driven programmatically:
+controls edit through the notebook API (saved, undoable, in history) and the viewport changes only what an edit
+touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fw_widgets import DesignStudio
+from fw_widgets.scene_data import nodes_of
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
+
+MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96, "inseam": 78}
+
+
+@pytest.fixture
+def outfit(connect):
+    """A workspace and a design: avatar, trousers, a T-shirt over them."""
+    ws = connect()
+    avatar = ws.avatars.create("Ada", MEASUREMENTS, body_hint="female")
+    design = ws.designs.create("Look", avatar=avatar)
+    trousers = design.add_layer("sil-straight-trousers", {"color": "#334466"})
+    tee = design.add_layer("sil-tshirt", {"color": "#aa3344"})
+    return ws, design, trousers, tee
+
+
+def _trait_state(widget) -> dict:
+    return {k: v for k, v in widget.get_state().items() if not isinstance(v, bytes | memoryview)}
+
+
+def test_show_builds_the_viewport_from_the_scene(outfit):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    assert isinstance(studio, DesignStudio)
+    vp = studio.viewport
+    assert set(vp.nodes) == {"avatar", f"layer:{trousers.id}", f"layer:{tee.id}"}
+    scene_nodes = nodes_of(design.scene())
+    for name, view in vp.nodes.items():
+        attrs = view.mesh.geometry.attributes
+        assert attrs["position"].array.dtype == np.float32
+        assert attrs["index"].array.dtype == np.uint32
+        assert attrs["position"].array.shape == scene_nodes[name].vertices.shape
+        assert attrs["index"].array.size == scene_nodes[name].faces.size
+    cam = design.canvas.camera
+    assert tuple(vp.camera.position) == pytest.approx(cam.position)
+    assert vp.camera.fov == pytest.approx(cam.fov)
+    assert tuple(vp.controls.target) == pytest.approx(cam.target)
+    assert vp.scene.background == design.canvas.background
+    assert vp.grid.visible is design.canvas.show_grid
+    assert vp.nodes[f"layer:{tee.id}"].mesh.material.color == design.layer(tee.id).customization["color"]
+    # layer panel lists the stack top first
+    assert [row.layer_id for row in studio.layers.rows.values()] == [trousers.id, tee.id]
+    assert studio.layers.list.children[0] is studio.layers.rows[tee.id].box
+
+
+def test_opacity_slider_saves_undoes_and_touches_only_that_material(outfit):
+    ws, design, trousers, tee = outfit
+    studio = design.show()
+    vp = studio.viewport
+    tee_mesh, trousers_mesh = vp.nodes[f"layer:{tee.id}"].mesh, vp.nodes[f"layer:{trousers.id}"].mesh
+    tee_geometry, tee_material = tee_mesh.geometry, tee_mesh.material
+    before = {name: _trait_state(view.mesh.material) for name, view in vp.nodes.items()}
+    poses = {name: (view.mesh.position, view.mesh.quaternion) for name, view in vp.nodes.items()}
+    version = design.version
+
+    studio.layers.rows[tee.id].select.click()
+    assert studio.ctx.selected == tee.id
+    studio.layers.opacity.value = 40
+    assert design.layer(tee.id).opacity == 40
+    assert design.version == version + 1
+    assert design.history[-1].action == "update_layer"
+    assert ws.designs.get(design.id).layer(tee.id).opacity == 40  # saved, seen by a fresh handle
+    assert studio.sync.last_path == "fast"
+    assert tee_mesh.geometry is tee_geometry and tee_mesh.material is tee_material
+    assert tee_material.opacity == pytest.approx(0.4, abs=0.003) and tee_material.transparent
+    for name, view in vp.nodes.items():  # nothing else changed
+        if name != f"layer:{tee.id}":
+            assert _trait_state(view.mesh.material) == before[name]
+        assert (view.mesh.position, view.mesh.quaternion) == poses[name]
+    assert trousers_mesh.material.opacity == 1.0
+
+    studio.history.undo.click()
+    assert design.layer(tee.id).opacity == 100
+    assert tee_material.opacity == 1.0 and not tee_material.transparent
+    assert studio.layers.opacity.value == 100
+    assert not studio.history.redo.disabled
+    studio.history.redo.click()
+    assert design.layer(tee.id).opacity == 40
+
+
+def test_visibility_toggle_and_edits_made_in_code_show_in_the_open_viewport(outfit):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    mesh = studio.viewport.nodes[f"layer:{trousers.id}"].mesh
+    studio.layers.rows[trousers.id].visible.value = False
+    assert design.layer(trousers.id).is_visible is False
+    assert mesh.visible is False
+    assert studio.layers.rows[trousers.id].visible.description == "hidden"
+    design.undo()  # in code
+    assert mesh.visible is True and studio.layers.rows[trousers.id].visible.value is True
+
+    studio.layers.rows[tee.id].select.click()
+    design.update_layer(tee.id, transform={"position": {"x": 0.2}, "rotation": {"y": 30}, "scale": {"y": 1.1}})
+    assert studio.sync.last_path == "fast"
+    moved = studio.viewport.nodes[f"layer:{tee.id}"].mesh
+    fresh = DesignStudio(design).viewport.nodes[f"layer:{tee.id}"].mesh  # built from a full scene
+    assert tuple(moved.position) == pytest.approx(tuple(fresh.position), abs=1e-9)
+    assert tuple(moved.quaternion) == pytest.approx(tuple(fresh.quaternion), abs=1e-9)
+    assert tuple(moved.scale) == pytest.approx(tuple(fresh.scale), abs=1e-9)
+    assert studio.inspector.transform[("position", "x")].value == pytest.approx(0.2)
+
+    old_colour = moved.material.color
+    design.update_layer(tee.id, customization={"color": "#123456"})  # in code: a colour edit
+    assert studio.sync.last_path == "fast"
+    again = DesignStudio(design).viewport.nodes[f"layer:{tee.id}"].mesh
+    assert moved.material.color == again.material.color != old_colour
+    assert fresh.material.color == moved.material.color  # every open studio of the design follows
+
+
+def test_silhouette_parameter_replaces_only_that_garments_geometry(outfit):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    vp = studio.viewport
+    trousers_geometry = vp.nodes[f"layer:{trousers.id}"].mesh.geometry
+    avatar_geometry = vp.nodes["avatar"].mesh.geometry
+    tee_mesh = vp.nodes[f"layer:{tee.id}"].mesh
+    tee_geometry, tee_material = tee_mesh.geometry, tee_mesh.material
+    old_vertices = tee_geometry.attributes["position"].array.copy()
+
+    studio.layers.rows[tee.id].select.click()
+    studio.inspector.params["length"].value = 0.8
+    assert design.layer(tee.id).customization["length"] == pytest.approx(0.8)
+    assert studio.sync.last_path == "full"
+    assert tee_mesh.geometry is not tee_geometry  # new buffers for the changed garment...
+    new_vertices = tee_mesh.geometry.attributes["position"].array
+    assert new_vertices[:, 1].min() < old_vertices[:, 1].min() - 0.05  # a longer tee reaches lower
+    assert vp.nodes[f"layer:{trousers.id}"].mesh.geometry is trousers_geometry  # ...and only for it
+    assert vp.nodes["avatar"].mesh.geometry is avatar_geometry
+    assert tee_mesh.material is tee_material
+
+
+def test_locked_layer_and_viewer_role_disable_controls_with_a_reason(outfit, connect):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    row = studio.layers.rows[tee.id]
+    row.lock.value = True
+    assert design.layer(tee.id).is_locked
+    row.select.click()
+    for control in (row.visible, row.up, row.down, row.delete, studio.layers.opacity, studio.layers.blend,
+                    *studio.inspector.transform.values(), *[c for c in studio.inspector.params.values()
+                                                            if hasattr(c, "disabled")]):
+        assert control.disabled, control
+        assert "locked" in control.tooltip
+    assert not row.lock.disabled  # unlocking stays possible
+    assert not studio.layers.rows[trousers.id].visible.disabled
+
+    design.share("bob", role="viewer")
+    bob = connect(user="bob")
+    seen = bob.designs.get(design.id)
+    readonly = seen.show()
+    assert "viewer" in readonly.children[1].value
+    for r in readonly.layers.rows.values():
+        for control in (r.visible, r.lock, r.delete):
+            assert control.disabled and "viewer" in control.tooltip
+    assert readonly.history.undo.disabled and readonly.history.checkpoint.disabled
+    assert all(s.disabled for s in readonly.avatar.sliders.values())
+    readonly.catalog.refresh()
+    adds = [c.children[-1] for c in readonly.catalog.results.children]
+    assert adds and all(b.disabled and "viewer" in b.tooltip for b in adds)
+
+
+def test_api_errors_show_inline_and_change_nothing(outfit):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    version = design.version
+    studio.layers.rows[tee.id].select.click()
+    studio.layers.name.value = ""
+    studio.layers.rename.click()  # an empty name is refused by the API
+    assert design.version == version and design.layer(tee.id).name != ""
+    assert "fw-error" in studio.status.widget.value and "name" in studio.status.widget.value
+    assert "Traceback" not in studio.status.widget.value
+    studio.layers.rows[trousers.id].down.click()  # already at the bottom: disabled, and a no-op if clicked
+    assert [x.id for x in design.layers] == [trousers.id, tee.id]
+    studio.layers.rows[tee.id].down.click()
+    assert [x.id for x in design.layers] == [tee.id, trousers.id]
+    assert design.history[-1].action == "reorder_layers"
+
+
+def test_catalog_search_thumbnails_and_add(outfit):
+    _ws, design, _trousers, tee = outfit
+    studio = design.show()
+    panel = studio.catalog
+    panel.type.value = "fabric"
+    panel.query.value = "denm"  # a typo
+    assert panel.items and all(item.type == "fabric" for item in panel.items)
+    assert any("denim" in item.id for item in panel.items)
+    card = panel.results.children[0]
+    assert card.children[0].value[:8] == b"\x89PNG\r\n\x1a\n"  # the item's thumbnail
+    card.children[-1].click()
+    assert len(design.layers) == 3 and design.layers[-1].catalog_item_id == panel.items[0].id
+    assert design.history[-1].action == "add_layer"
+    assert studio.ctx.selected == design.layers[-1].id
+    # a fabric dresses the tee: its material now carries a texture (full path, new map, same geometry)
+    tee_mesh = studio.viewport.nodes[f"layer:{tee.id}"].mesh
+    assert tee_mesh.material.map is not None
+    assert tee_mesh.material.map.data.shape == (256, 256, 4)
+    studio.layers.rows[design.layers[-1].id].delete.click()
+    assert len(design.layers) == 2
+    assert studio.viewport.nodes[f"layer:{tee.id}"].mesh.material.map is None
+
+
+def test_history_checkpoint_diff_restore_fork(outfit):
+    _ws, design, _trousers, tee = outfit
+    studio = design.show()
+    h = studio.history
+    h.message.value = "first"
+    h.checkpoint.click()
+    design.update_layer(tee.id, opacity=50)
+    h.message.value = "second"
+    h.checkpoint.click()
+    assert [label for label, _ in h.versions.options] == ["v1: first", "v2: second"]
+    h.diff.click()
+    assert "v1 &rarr; v2: 1 operation" in h.diff_out.value and "opacity" in h.diff_out.value
+    h.versions.value = 1
+    h.restore.click()
+    assert design.layer(tee.id).opacity == 100
+    assert studio.viewport.nodes[f"layer:{tee.id}"].mesh.material.opacity == 1.0
+    h.fork_name.value = "Copy"
+    h.fork.click()
+    assert h.forked is not None and h.forked.name == "Copy" and h.forked.fork_from == design.id
+    assert "fw-error" not in studio.status.widget.value
+
+
+def test_avatar_slider_refits_the_body(outfit):
+    ws, design, _trousers, _tee = outfit
+    studio = design.show()
+    old_avatar = design.meta.avatar_id
+    avatar_vertices = studio.viewport.nodes["avatar"].mesh.geometry.attributes["position"].array.copy()
+    studio.avatar.sliders["waist"].value = 84.0
+    assert design.meta.avatar_id != old_avatar
+    fitted = ws.avatars.get(design.meta.avatar_id)
+    assert fitted.measurements["waist"] == pytest.approx(84.0, abs=1.0)
+    new_vertices = studio.viewport.nodes["avatar"].mesh.geometry.attributes["position"].array
+    assert not np.array_equal(new_vertices, avatar_vertices)
+    design.undo()
+    assert design.meta.avatar_id == old_avatar
+    assert studio.avatar.sliders["waist"].value == pytest.approx(70.0)
+
+
+def test_export_panel_runs_an_image_export_with_progress(outfit):
+    _ws, design, _trousers, _tee = outfit
+    studio = design.show()
+    row = studio.exports.rows["image"]
+    row.start()
+    row.wait(300)
+    assert row.bar.value == 100 and row.bar.bar_style == "success", row.result.value
+    assert Path(row.handle.path).stat().st_size > 1000
+    studio.exports.rows["image"].handle.refresh()
+    assert design.exports[0].status == "completed"
