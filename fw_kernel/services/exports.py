@@ -197,7 +197,8 @@ class ExportService:
 
         def consume() -> None:
             try:
-                result["data"] = self._encode_video(produced(), o["format"], o["fps"], o["width"], o["height"])
+                result["data"] = self._encode_video(produced(), o["format"], o["fps"], o["width"], o["height"],
+                                                    o["quality"])
             except Exception as exc:  # reported by the renderer thread
                 result["error"] = exc
             while not ended.is_set():  # drain so the renderer never blocks on a full queue
