@@ -50,7 +50,12 @@ class PyrenderRenderer:
                 light_pose = np.array(light["pose"])
                 node = view.add(pyrender.DirectionalLight(intensity=light["intensity"]), pose=light_pose)
                 lights_nodes.append((node, light_pose))
+        canvas = scene.metadata.get("canvas", {})
         flags = pyrender.RenderFlags.RGBA if transparent else pyrender.RenderFlags.NONE
+        if canvas.get("shadows", True):  # shadow maps of the directional lights (arms on the body, layers)
+            flags |= pyrender.RenderFlags.SHADOWS_DIRECTIONAL
+        if not canvas.get("antialiasing", True):
+            supersample = 1
         with _LOCK:
             renderer = pyrender.OffscreenRenderer(width * supersample, height * supersample)
             try:

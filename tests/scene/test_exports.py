@@ -205,3 +205,26 @@ def test_techpack_pdf_states_the_design_and_its_pages_show_the_renders(dressed, 
     assert navy > 0.005                                                             # the dress's colour is in it
     views = np.asarray(Image.open(pages[1]).convert("L")).astype(int)
     assert (views < 200).mean() > 0.03                                             # four views drawn
+
+
+def test_canvas_shadows_and_antialiasing_reach_the_renderer(dressed) -> None:
+    from fw_kernel.adapters.render_pyrender import PyrenderRenderer
+
+    _, design, _ = dressed
+    renderer = PyrenderRenderer()
+
+    def shot() -> np.ndarray:
+        return renderer.render(design.scene(), 120, 160, 35.0, None, 2)[..., :3].astype(int)
+
+    shadowed = shot()
+    design.update_canvas(shadows=False)
+    plain = shot()
+    darker = (plain.sum(axis=2) - shadowed.sum(axis=2)) > 30                       # shadowed pixels only darken
+    assert darker.sum() > 20 and ((shadowed.sum(axis=2) - plain.sum(axis=2)) > 30).sum() < darker.sum() / 4
+    design.update_canvas(antialiasing=False)
+    hard = shot()
+
+    def edge_shades(image: np.ndarray) -> int:                                       # blended edge pixels
+        return len({tuple(px) for px in image.reshape(-1, 3)})
+
+    assert edge_shades(hard) < edge_shades(plain)
