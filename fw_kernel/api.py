@@ -111,6 +111,8 @@ class Avatar:
     body_hint = property(lambda self: self.record.body_hint)
     measurements = property(lambda self: dict(self.record.measurements))
     requested = property(lambda self: dict(self.record.requested))
+    source = property(lambda self: self.record.source)  # "measurements" or "photo"
+    confidence = property(lambda self: dict(self.record.confidence))  # per measurement, 0..1 (photo avatars)
 
     @property
     def _body(self) -> Any:
@@ -155,6 +157,32 @@ class Avatars:
         if body_hint not in ("female", "male"):
             raise ValidationError.bad("body_hint", body_hint, "'female' or 'male' (the two size charts)")
         return self.create(name, size_measurements(size, body_hint, **overrides), body_hint)
+
+    def from_photos(self, name: str, front: Any, side: Any, height: float, body_hint: str | None = None,
+                    weight: float | None = None, corrections: dict[str, float] | None = None,
+                    progress: bool = True) -> Avatar:
+        """A body fitted to the measurements of a front and a side photo (paths, bytes, PIL images or RGB arrays;
+        standing, whole body in frame, arms 30-45 degrees out, tight clothes). ``height`` (cm) sets the scale;
+        ``corrections`` (cm) replace estimates. ``avatar.confidence`` gives each measurement's confidence (0..1);
+        a photo that cannot be measured raises ``ValidationError`` saying what to retake. Events on
+        ``avatars/{user}`` (see :meth:`on_event`)."""
+        bar = _progress_bar("photo avatar") if progress else None
+        record = self._ws._services.photo_avatars.from_photos(
+            self._ws.user, name, front, side, height, body_hint, weight, corrections,
+            progress=(lambda percent, step: bar(percent)) if bar is not None else None)
+        return Avatar(self._ws, record)
+
+    def measure_photos(self, front: Any, side: Any, height: float) -> dict[str, Any]:
+        """Measurements (cm), confidences, landmarks and masks of two photos, without fitting or storing (to
+        review and correct before :meth:`from_photos`)."""
+        return self._ws._services.photo_avatars.measure(front, side, height)
+
+    def on_event(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for this user's avatar events (processing_started, processing_progress,
+        processing_complete, processing_error); returns a function that unsubscribes."""
+        from .services.photo_avatars import events_channel
+
+        return self._ws._services.cache.subscribe(events_channel(self._ws.user), callback)
 
     def get(self, avatar_id: str) -> Avatar:
         return Avatar(self._ws, self._service.get(self._ws.user, avatar_id))

@@ -12,6 +12,7 @@ from .services.avatars import AvatarService
 from .services.catalog import CatalogService
 from .services.clock import utcnow
 from .services.designs import DesignService
+from .services.photo_avatars import PhotoAvatarService
 from .settings import Settings
 
 
@@ -27,6 +28,7 @@ class Services:
     autosaver: Autosaver
     engine: Any = None
     exports: Any = None
+    photo_avatars: Any = None
     _scene_builder: Any = None
 
     def scene_builder(self) -> Any:
@@ -145,7 +147,16 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
-    return Services(settings, uow, documents, cache, designs, AvatarService(uow, fitter), catalog, autosaver, engine)
+    avatars = AvatarService(uow, fitter)
+    services = Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, engine)
+    services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache)
+    return services
+
+
+def _pose_detector() -> Any:
+    from .adapters.pose_mediapipe import MediaPipePose  # lazily: the photo extra
+
+    return MediaPipePose()
 
 
 class _LazyModule:

@@ -138,6 +138,13 @@ def _exports_cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate_photos(args: argparse.Namespace) -> int:
+    from .adapters.photo_studio import calibrate
+
+    calibrate(args.bodies, args.seed, args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     exports_sub = exports.add_subparsers(dest="exports_command", required=True)
     cleanup = exports_sub.add_parser("cleanup", help="delete expired exports' files and mark their records")
     cleanup.set_defaults(func=_exports_cleanup)
+    avatars = sub.add_parser("avatars", help="avatar tools")
+    avatars_sub = avatars.add_subparsers(dest="avatars_command", required=True)
+    calib = avatars_sub.add_parser("calibrate-photos", help="render bodies as photos and refit the photo "
+                                   "measurements (the photo and render extras + EGL; a few minutes)")
+    calib.add_argument("--bodies", type=int, default=60)
+    calib.add_argument("--seed", type=int, default=2026)
+    calib.add_argument("--out", help="JSON path (default: the packaged fw_kernel/geometry/data file)")
+    calib.set_defaults(func=_calibrate_photos)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -38,6 +38,7 @@ class Avatar:
     source: str = "measurements"
     requested: dict[str, float] = field(default_factory=dict)   # what was asked (measurements: what was measured)
     body: dict[str, Any] = field(default_factory=dict)          # body-model parameters that rebuild the mesh
+    confidence: dict[str, float] = field(default_factory=dict)  # per measurement, 0..1 (source "photo")
 
 
 def _finite(value: float) -> bool:

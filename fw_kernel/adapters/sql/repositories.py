@@ -285,12 +285,13 @@ class SqlAvatarRepository:
         self.c.execute(insert(t.avatars).values(id=avatar.id, owner=avatar.owner, name=avatar.name,
                                                 measurements=avatar.measurements, body_hint=avatar.body_hint,
                                                 source=avatar.source, created_at=avatar.created_at,
-                                                requested=avatar.requested, body=avatar.body))
+                                                requested=avatar.requested, body=avatar.body,
+                                                confidence=avatar.confidence))
 
     @staticmethod
     def _from(r: Any) -> Avatar:
         return Avatar(r.id, r.owner, r.name, dict(r.measurements), r.body_hint, r.created_at, r.source,
-                      dict(r.requested), dict(r.body))
+                      dict(r.requested), dict(r.body), dict(r.confidence or {}))
 
     def get(self, avatar_id: str) -> Avatar | None:
         row = self.c.execute(select(t.avatars).where(and_(t.avatars.c.id == avatar_id,

@@ -77,6 +77,7 @@ avatars = Table(
     Column("deleted_at", Ts),
     Column("requested", Json, nullable=False),
     Column("body", Json, nullable=False),
+    Column("confidence", Json, nullable=False, server_default="{}"),
     schema="avatar",
 )
 

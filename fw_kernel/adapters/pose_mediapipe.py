@@ -1,0 +1,106 @@
+"""Pose landmarks and person masks with MediaPipe (the ``photo`` extra; the only module importing mediapipe).
+
+``mediapipe==0.10.21`` legacy ``solutions.pose`` (BlazePose GHUM, ``model_complexity=1``) with its segmentation
+head, and ``solutions.selfie_segmentation`` to count the people in a photo. Their models ship inside the wheel:
+nothing is ever downloaded. Images go in as C-contiguous RGB uint8.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .require_ import require_driver
+
+LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",
+    "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow",
+    "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index",
+    "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+"""BlazePose's 33 landmarks, in its order (left/right are the person's)."""
+
+
+@dataclass(frozen=True)
+class PoseDetection:
+    """What the detector finds in one photo.
+
+    Attributes
+    ----------
+    landmarks : (33, 3) float64 or None
+        Pixel x, pixel y (origin top-left) and visibility in [0, 1] of each of :data:`LANDMARK_NAMES`; None when
+        no person was found.
+    mask : (H, W) float32 or None
+        Person probability per pixel (the pose model's segmentation), None when no person was found.
+    people : int
+        Separate people the whole-image segmentation sees (large blobs).
+    people_mask : (H, W) float32
+        That whole-image person probability.
+    """
+
+    landmarks: np.ndarray | None
+    mask: np.ndarray | None
+    people: int
+    people_mask: np.ndarray
+
+
+class MediaPipePose:
+    """Implements ``ports.PoseDetector``. Models load on first use (~0.1 s); thread-safe (one photo at a time)."""
+
+    def __init__(self, min_detection_confidence: float = 0.5) -> None:
+        self._mp = require_driver("mediapipe", "photo")
+        self._cv2 = require_driver("cv2", "photo")
+        self._min_confidence = min_detection_confidence
+        self._pose = None
+        self._selfie = None
+        self._lock = threading.Lock()
+
+    def _models(self) -> tuple[object, object]:
+        if self._pose is None:
+            self._pose = self._mp.solutions.pose.Pose(
+                static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                min_detection_confidence=self._min_confidence)
+            # model_selection=0: the general model (256x256), for people at any distance
+            self._selfie = self._mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        return self._pose, self._selfie
+
+    def detect(self, image: np.ndarray) -> PoseDetection:
+        """Landmarks, person mask and head count of an (H, W, 3) uint8 RGB photo."""
+        img = np.ascontiguousarray(image, dtype=np.uint8)
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) RGB image, got shape {img.shape}")
+        h, w = img.shape[:2]
+        with self._lock:
+            pose, selfie = self._models()
+            result = pose.process(img)  # type: ignore[attr-defined]
+            people_mask = np.asarray(selfie.process(img).segmentation_mask, dtype=np.float32)  # type: ignore
+        people = self._count_people(people_mask)
+        if result.pose_landmarks is None or result.segmentation_mask is None:
+            return PoseDetection(None, None, people, people_mask)
+        lms = np.array([[p.x * w, p.y * h, p.visibility] for p in result.pose_landmarks.landmark],
+                       dtype=np.float64)
+        mask = np.asarray(result.segmentation_mask, dtype=np.float32)
+        return PoseDetection(lms, self._largest_blob(mask), people, people_mask)
+
+    def _components(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n, labels, stats, _ = self._cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8), connectivity=8)
+        return labels, stats[1:, self._cv2.CC_STAT_AREA] if n > 1 else np.zeros(0, dtype=np.int64)
+
+    def _count_people(self, mask: np.ndarray) -> int:
+        """Blobs of at least a third of the largest one's area and 1 % of the photo (a person, not a chair)."""
+        _, areas = self._components(mask)
+        if areas.size == 0:
+            return 0
+        big = areas >= max(areas.max() / 3.0, 0.01 * mask.size)
+        return int(big.sum())
+
+    def _largest_blob(self, mask: np.ndarray) -> np.ndarray:
+        """The mask with everything but its largest connected blob zeroed (stray pixels, a second person)."""
+        labels, areas = self._components(mask)
+        if areas.size <= 1:
+            return mask
+        keep = labels == (int(np.argmax(areas)) + 1)
+        return np.where(keep, mask, 0.0).astype(np.float32)
