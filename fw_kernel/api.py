@@ -236,7 +236,7 @@ class ExportHandle:
                 raise TimeoutError(f"export {self.job.id} still {self.job.status} after {timeout} s")
             time.sleep(0.05)
         if bar is not None:
-            bar(self.job.progress)
+            bar(self.job.progress, self.job.status == "failed")
         return self.job
 
     status = property(lambda self: self.refresh().status)
@@ -254,7 +254,7 @@ class ExportHandle:
         return f"Export({j.type}, {j.status}, {j.progress}%, {j.file_name or ''} {j.file_size or ''})"
 
 
-def _progress_bar(label: str) -> Callable[[int], None]:
+def _progress_bar(label: str) -> Callable[..., None]:
     """ipywidgets in a notebook, a text bar on a terminal (stderr)."""
     try:
         from IPython import get_ipython
@@ -263,22 +263,25 @@ def _progress_bar(label: str) -> Callable[[int], None]:
             import ipywidgets
             from IPython.display import display
 
-            bar = ipywidgets.IntProgress(min=0, max=100, description=label)
-            display(bar)
-            return lambda value: setattr(bar, "value", value)
+            widget = ipywidgets.IntProgress(min=0, max=100, description=label)
+            display(widget)
+
+            def show(value: int, failed: bool = False) -> None:
+                widget.value = value
+                if failed:
+                    widget.bar_style = "danger"
+
+            return show
     except ImportError:
         pass
-    import sys
+    from tqdm import tqdm
 
-    shown = [-1]
+    bar = tqdm(total=100, desc=label, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
 
-    def text(value: int) -> None:
-        if value == shown[0]:
-            return
-        shown[0] = value
-        sys.stderr.write(f"\r{label}: [{'#' * (value // 5):<20}] {value:3d}%")
-        if value >= 100:
-            sys.stderr.write("\n")
+    def text(value: int, failed: bool = False) -> None:
+        bar.update(max(0, value - bar.n))
+        if value >= 100 or failed:
+            bar.close()
 
     return text
 
@@ -534,10 +537,19 @@ class Design:
         return services.scene_of(self._state, record.body if record is not None else None)
 
     def export(self, type: str = "image", **options: Any) -> ExportHandle:
-        """Queue an export of the design as it is now (later edits do not change it). ``image``: ``format``
-        (png, jpeg, webp), ``width``/``height`` (16..4096 px), ``view`` (front, three_quarter, left, back, right),
-        ``quality`` (draft, standard, high), ``background`` ('#rrggbb' or 'transparent'). Returns a handle;
-        ``.wait()`` blocks with a progress bar."""
+        """Queue an export of the design as it is now (later edits do not change it); returns a handle whose
+        ``.wait()`` blocks with a progress bar.
+
+        - ``image``: ``format`` (png, jpeg, webp), ``width``/``height`` (16..4096 px), ``view`` (front,
+          three_quarter, left, back, right), ``quality`` (draft, standard, high), ``background`` ('#rrggbb' or
+          'transparent').
+        - ``video``: a turntable; ``format`` (mp4: H.264 yuv420p faststart, webm: VP9, gif), ``width``/``height``
+          (16..1920 px, rounded down to even), ``fps`` (1..60), ``duration`` (0.5..60 s), ``degrees`` (of turn,
+          default 360), ``view`` (where it starts), ``quality`` (draft default), ``background`` ('#rrggbb').
+        - ``model``: ``format`` glb (binary glTF, PBR materials and textures) or obj (zip of OBJ + MTL + PNGs).
+        - ``techpack``: a PDF (cover with hero render, views, line views, bill of materials, measurements with
+          tolerances, layers with notes, the version it was made from); ``quality`` of its renders.
+        """
         job = self._ws._services.exports.request(self._ws.user, self.id, type, options)
         return ExportHandle(self._ws, job)
 

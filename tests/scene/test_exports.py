@@ -228,3 +228,10 @@ def test_canvas_shadows_and_antialiasing_reach_the_renderer(dressed) -> None:
         return len({tuple(px) for px in image.reshape(-1, 3)})
 
     assert edge_shades(hard) < edge_shades(plain)
+
+
+def test_wait_shows_a_terminal_progress_bar(dressed, capsys) -> None:
+    _, design, _ = dressed
+    job = design.export("model", format="glb").wait()
+    err = capsys.readouterr().err
+    assert job.status == "completed" and "model export" in err and "100%" in err
