@@ -1,0 +1,283 @@
+"""The Tornado application: one handler dispatches the route table, plus the OpenAPI document and the events
+WebSocket. Kernel calls block (SQL, fitting), so endpoints run in a thread pool and the IO loop stays free."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote
+
+import tornado.web
+from pydantic import BaseModel
+
+from fw_kernel.bootstrap import Services
+from fw_kernel.domain.errors import FWError, ValidationError
+from fw_kernel.domain.validation import validate
+
+from . import __version__
+from .auth import Authenticator, make_authenticator
+from .config import ServiceConfig
+from .errors import KINDS, ApiError, body, from_kernel
+from .openapi import document
+from .ratelimit import RateLimiter
+from .routes import ROUTES, Context, FileBody, Route
+from .signing import UrlSigner
+from .workspace import UserWorkspace
+
+log = logging.getLogger("fw_server")
+
+
+class Service:
+    """What every handler shares: the kernel services, the authenticator, limits, signer and thread pool."""
+
+    def __init__(self, services: Services, config: ServiceConfig, authenticator: Authenticator | None = None):
+        self.services = services
+        self.config = config
+        self.prefix = config.prefix.rstrip("/")
+        self.authenticator = authenticator or make_authenticator(config)
+        redis_url = config.redis_url if config.redis_url is not None else services.settings.redis_url
+        self.limiter = RateLimiter(config.rate_limit, config.rate_window_s, redis_url, prefix=config.rate_prefix)
+        self.signer = UrlSigner(config.secret, config.download_ttl_s)
+        self.executor = ThreadPoolExecutor(config.executor_threads, thread_name_prefix="fw-api")
+        self.routes = [(_compile(r.path), r) for r in ROUTES]
+        self.openapi = json.dumps(document(self.prefix, __version__)).encode()
+        self.events: Any = None  # fw_server.events.EventHub, set by make_app
+
+    async def rate_limit(self, user: str) -> None:
+        try:
+            retry_after = await self.limiter.hit(user)
+        except Exception as exc:  # a dead Redis must not take the API down: limits are best-effort
+            log.warning("rate limiter unavailable: %s", exc)
+            return
+        if retry_after is not None:
+            raise ApiError(429, f"more than {self.limiter.limit} requests in {self.limiter.window_s} s; retry after "
+                           f"{retry_after} s", None, f"{self.limiter.limit} requests per {self.limiter.window_s} s",
+                           headers={"Retry-After": str(retry_after)})
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed: list[str] = []
+        for (pattern, names), route in self.routes:
+            m = pattern.match(path)
+            if m is None:
+                continue
+            if route.method != method:
+                allowed.append(route.method)
+                continue
+            return route, {n: unquote(v, errors="strict") for n, v in zip(names, m.groups())}
+        if allowed:
+            raise ApiError(405, f"{method} is not allowed here; allowed: {', '.join(allowed)}", "method",
+                           ", ".join(allowed), headers={"Allow": ", ".join(allowed)})
+        raise ApiError(404, f"no such endpoint: {method} {self.prefix}{path}; see {self.prefix}/openapi.json")
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _compile(template: str) -> tuple[re.Pattern[str], list[str]]:
+    names = re.findall(r"{(\w+)}", template)
+    pattern = re.escape(template)
+    for name in names:
+        pattern = pattern.replace(re.escape("{" + name + "}"), "([^/]+)")
+    return re.compile(f"^{pattern}$"), names
+
+
+class JsonErrors(tornado.web.RequestHandler):
+    """Every error as :class:`ErrorOut` JSON, Tornado's own (400 on a malformed request...) included."""
+
+    def send_error_body(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.clear()
+        self.set_status(status)
+        for name, value in (headers or {}).items():
+            self.set_header(name, value)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            self.send_error_body(exc.status, exc.body, exc.headers)
+            return
+        kind = KINDS.get(status_code, "bad_request" if status_code < 500 else "internal_error")
+        message = self._reason if status_code < 500 else "internal error (logged by the service)"
+        payload = body(kind, message)
+        if kind == "internal_error":
+            payload["error"] = "bad_request"  # never reached in a healthy service; keeps the body schema valid
+        self.send_error_body(status_code, payload)
+
+
+@tornado.web.stream_request_body
+class ApiHandler(JsonErrors):
+    """Dispatches ``{prefix}/...`` to the route table: size limit, auth, rate limit, validation, endpoint."""
+
+    SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+    def initialize(self, service: Service) -> None:
+        self.service = service
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._too_large = False
+
+    def prepare(self) -> None:
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > self.service.config.max_body_bytes:
+            self._refuse_size()
+
+    def _refuse_size(self) -> None:
+        self._too_large = True
+        limit = self.service.config.max_body_bytes
+        self.set_header("Connection", "close")  # the rest of the body is not read
+        self.send_error_body(413, body("payload_too_large", f"the request body is larger than {limit} bytes",
+                                       "body", f"at most {limit} bytes"))
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._too_large:
+            return
+        self._size += len(chunk)
+        if self._size > self.service.config.max_body_bytes:
+            self._chunks.clear()
+            self._refuse_size()
+            return
+        self._chunks.append(chunk)
+
+    async def get(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def post(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def put(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def patch(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def delete(self, path: str) -> None:
+        await self._dispatch(path)
+
+    async def _dispatch(self, _: str) -> None:
+        if self._too_large or self._finished:
+            return
+        service = self.service
+        path_params: dict[str, str] = {}
+        try:
+            raw = self.request.path[len(service.prefix):] or "/"
+            try:
+                route, path_params = service.match(self.request.method or "GET", raw)
+            except UnicodeDecodeError:
+                raise ApiError(400, "the path is not valid UTF-8 after percent-decoding") from None
+            if route.auth == "token":
+                user = await service.authenticator.user_of(self)
+                await service.rate_limit(user)
+            else:  # the signature is the credential; checked by the endpoint
+                user = ""
+            kwargs = _convert(route, path_params)
+            request_body = self._body(route)
+            query = self._query(route)
+            if route.auth == "signature":
+                user = query.user
+                await service.rate_limit(user)
+            ctx = Context(UserWorkspace(service.services, user), user, request_body, query, service.prefix,
+                          service.signer)
+            loop = asyncio.get_running_loop()
+            status, payload = await loop.run_in_executor(service.executor, lambda: route.endpoint(ctx, **kwargs))
+        except ApiError as exc:
+            self.send_error_body(exc.status, exc.body, exc.headers)
+            return
+        except FWError as exc:
+            err = from_kernel(exc, path_params.get("design_id"))
+            self.send_error_body(err.status, err.body, err.headers)
+            return
+        self._respond(status, payload)
+
+    def _body(self, route: Route) -> Any:
+        raw = b"".join(self._chunks)
+        if route.body is None:
+            return None
+        if not raw.strip():
+            raw = b"{}"
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError.bad("body", raw[:60].decode("utf-8", "replace"), "a JSON object") from None
+        if not isinstance(data, dict):
+            raise ValidationError.bad("body", data, "a JSON object")
+        return validate(route.body, data)
+
+    def _query(self, route: Route) -> Any:
+        args = {k: v[-1].decode("utf-8", "replace") for k, v in self.request.query_arguments.items()}
+        if route.query is None:
+            return None
+        return validate(route.query, args)
+
+    def _respond(self, status: int, payload: Any) -> None:
+        self.set_status(status)
+        if payload is None:
+            self.finish()
+            return
+        if isinstance(payload, FileBody):
+            self.set_header("Content-Type", payload.media_type)
+            self.set_header("Content-Disposition", f'attachment; filename="{payload.name}"')
+            self.finish(payload.data)
+            return
+        if isinstance(payload, list):
+            data: Any = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in payload]
+        else:
+            data = payload.model_dump(mode="json")
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, separators=(",", ":")))
+
+
+def _convert(route: Route, params: dict[str, str]) -> dict[str, Any]:
+    """Path parameters with their documented types (integers for version numbers)."""
+    out: dict[str, Any] = dict(params)
+    for name, description in route.params.items():
+        if description.startswith("int:"):
+            try:
+                out[name] = int(params[name])
+            except ValueError:
+                raise ValidationError.bad(name, params[name], "an integer (a version number)") from None
+    return out
+
+
+class OpenApiHandler(JsonErrors):
+    def initialize(self, service: Service) -> None:
+        self.service = service
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(self.service.openapi)
+
+
+class NotFoundHandler(JsonErrors):
+    def prepare(self) -> None:
+        raise ApiError(404, f"no such endpoint: {self.request.path}")
+
+
+def make_app(services: Services, config: ServiceConfig | None = None, authenticator: Authenticator | None = None,
+             ) -> tornado.web.Application:
+    """The service's Tornado application over kernel ``services`` (the process's; closed by the caller)."""
+    from .events import EventHub, EventsHandler
+
+    config = config or ServiceConfig.from_env()
+    service = Service(services, config, authenticator)
+    service.events = EventHub(service)
+    prefix = re.escape(service.prefix)
+    handlers: list[Any] = [
+        (rf"{prefix}/openapi\.json", OpenApiHandler, {"service": service}),
+        (rf"{prefix}/events", EventsHandler, {"service": service}),
+        (rf"{prefix}(/.*)", ApiHandler, {"service": service}),
+    ]
+    auth = service.authenticator
+    if getattr(auth, "oauth", False):  # browsers log in through the Hub's OAuth
+        from jupyterhub.services.auth import HubOAuthCallbackHandler
+
+        callback = service.prefix.rsplit("/api/v1", 1)[0] + "/oauth_callback"
+        handlers.insert(0, (re.escape(callback), HubOAuthCallbackHandler))
+    app = tornado.web.Application(handlers, default_handler_class=NotFoundHandler, cookie_secret=config.secret,
+                                  hub_auth=getattr(auth, "hub_auth", None), websocket_ping_interval=20)
+    app.settings["fw_service"] = service
+    return app

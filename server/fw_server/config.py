@@ -1,0 +1,74 @@
+"""Settings of the design service (``FW_SERVICE_*``); where the data lives comes from the kernel's ``FW_*``
+settings, which only the service process holds."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _parse_tokens(value: str) -> dict[str, tuple[str, float | None]]:
+    """``"token:user[:expires_epoch],..."`` -> {token: (user, expires or None)}."""
+    table: dict[str, tuple[str, float | None]] = {}
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        parts = entry.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise ValueError(f"FW_SERVICE_TOKENS entry {entry!r}: expected token:user or token:user:expires_epoch")
+        table[parts[0]] = (parts[1], float(parts[2]) if len(parts) == 3 else None)
+    return table
+
+
+class ServiceConfig(BaseModel):
+    """How the service authenticates, limits and signs.
+
+    ``auth``: ``static`` (a token table: tests, a laptop) or ``hub`` (JupyterHub tokens and OAuth cookies,
+    checked with the Hub API; the default when ``JUPYTERHUB_API_TOKEN`` is set, as for a Hub-managed service).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefix: str = "/api/v1"
+    auth: Literal["static", "hub"] = "static"
+    tokens: dict[str, tuple[str, float | None]] = {}
+    secret: str = Field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    rate_limit: int = Field(600, ge=1, description="requests per user per window")
+    rate_window_s: int = Field(60, ge=1)
+    rate_prefix: str = "fw:rl"                   # Redis key prefix of the counters
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    download_ttl_s: int = Field(300, ge=1)
+    hub_cache_s: int = Field(10, ge=0, description="how long a Hub answer about a token is reused")
+    hub_api_url: str | None = None
+    hub_api_token: str | None = Field(None, repr=False)
+    hub_scopes: tuple[str, ...] | None = None   # None: the service's access scope on a hub
+    redis_url: str | None = None                 # rate limits and events across processes (default FW_REDIS_URL)
+    executor_threads: int = Field(8, ge=1)
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: object) -> object:
+        return _parse_tokens(value) if isinstance(value, str) else value
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServiceConfig:
+        env = os.environ
+        hub = bool(env.get("JUPYTERHUB_API_TOKEN"))
+        prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/") + "/api/v1" if hub else None
+        values: dict[str, object] = {
+            "prefix": env.get("FW_SERVICE_PREFIX") or prefix,
+            "auth": env.get("FW_SERVICE_AUTH") or ("hub" if hub else None),
+            "tokens": env.get("FW_SERVICE_TOKENS"),
+            "secret": env.get("FW_SERVICE_SECRET"),
+            "rate_limit": env.get("FW_SERVICE_RATE_LIMIT"),
+            "rate_window_s": env.get("FW_SERVICE_RATE_WINDOW_S"),
+            "max_body_bytes": env.get("FW_SERVICE_MAX_BODY_BYTES"),
+            "download_ttl_s": env.get("FW_SERVICE_DOWNLOAD_TTL_S"),
+            "hub_api_url": env.get("JUPYTERHUB_API_URL"),
+            "hub_api_token": env.get("JUPYTERHUB_API_TOKEN"),
+            "redis_url": env.get("FW_REDIS_URL"),
+        }
+        values = {k: v for k, v in values.items() if v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,270 @@
+"""WebSocket events at ``{prefix}/events`` with the seed's namespaces, fed from the kernel's event channels.
+
+The kernel publishes every saved edit on ``design:{id}:events`` and photo-avatar progress on the channel of
+``avatars/{user}`` (Redis pub/sub in production, in-process on the embedded default). Each service process
+holds ONE pattern subscription to Redis and fans events out to its own sockets, so an edit made through any
+process (or any kernel) reaches listeners on every process.
+
+Protocol (JSON text frames):
+
+- client -> service: ``{"action": "subscribe", "namespace": "/design", "design_id": ...}`` (read access
+  checked), ``{"action": "subscribe", "namespace": "/avatar"}`` (your avatars), ``{"action": "subscribe",
+  "namespace": "/catalog"}``, ``"unsubscribe"`` likewise, and ``{"action": "cursor", "design_id": ...,
+  "position": {...}}`` (presence: republished to the design's listeners as ``cursor_moved``);
+- service -> client: ``{"type": "subscribed" | "unsubscribed" | "error", ...}`` and events
+  ``{"namespace": "/design", "event": "layer_added", "design_id": ..., "user": ..., "version": ..., "data": ...}``.
+
+Event names: ``/design``: design_updated (with ``action``: update_layer, checkpoint, restore, autosaved...),
+layer_added, layer_removed, collaborator_joined, collaborator_left, cursor_moved; ``/avatar``:
+processing_started, processing_progress, processing_complete, processing_error; ``/catalog``: new_items,
+price_updated, stock_changed (published on the catalog channel, see :func:`publish_catalog_event`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+import tornado.websocket
+
+from fw_kernel.domain.errors import FWError
+
+from .app import JsonErrors
+from .errors import ApiError, from_kernel
+
+log = logging.getLogger("fw_server.events")
+
+CATALOG_CHANNEL_ID = "catalog"
+_DESIGN_EVENTS = {"add_layer": "layer_added", "remove_layer": "layer_removed",
+                  "collaborator_joined": "collaborator_joined", "collaborator_left": "collaborator_left",
+                  "cursor_moved": "cursor_moved"}
+Key = tuple[str, str]  # (namespace, id): ("/design", design id), ("/avatar", user), ("/catalog", "")
+
+
+def channel_id(key: Key) -> str:
+    """The kernel event-channel id (``StateCache.publish`` id) of a subscription key."""
+    namespace, ident = key
+    if namespace == "/design":
+        return ident
+    if namespace == "/avatar":
+        return f"avatars/{ident}"
+    return CATALOG_CHANNEL_ID
+
+
+def key_of(channel: str) -> Key:
+    if channel.startswith("avatars/"):
+        return ("/avatar", channel[len("avatars/"):])
+    if channel == CATALOG_CHANNEL_ID:
+        return ("/catalog", "")
+    return ("/design", channel)
+
+
+def to_message(key: Key, event: dict[str, Any]) -> dict[str, Any]:
+    """A kernel event as a namespaced WebSocket message."""
+    namespace, ident = key
+    kind = str(event.get("type", "event"))
+    if namespace == "/design":
+        name = _DESIGN_EVENTS.get(kind, "design_updated")
+        message = {"namespace": namespace, "event": name, "design_id": ident, "user": event.get("user"),
+                   "version": event.get("version"), "at": event.get("at"), "data": event.get("data", {})}
+        if name == "design_updated":
+            message["action"] = kind
+        return message
+    return {"namespace": namespace, "event": kind, "data": event}
+
+
+def publish_catalog_event(services: Any, kind: str, data: dict[str, Any]) -> None:
+    """Announce a catalog change (``new_items``, ``price_updated``, ``stock_changed``) to every listener."""
+    services.cache.publish(CATALOG_CHANNEL_ID, {"type": kind, **data})
+
+
+class EventHub:
+    """This process's listeners by key, fed from Redis (one pattern subscription) or the in-process bus."""
+
+    def __init__(self, service: Any):
+        self.service = service
+        self.listeners: dict[Key, set[EventsHandler]] = defaultdict(set)
+        self._local_unsubscribe: dict[Key, Any] = {}
+        self._redis_url = service.services.settings.redis_url
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start reading Redis (a no-op on the embedded default)."""
+        self._loop = asyncio.get_running_loop()
+        if self._redis_url and self._task is None:
+            self._task = asyncio.create_task(self._read_redis())
+            await asyncio.wait_for(self.ready.wait(), 10)
+        else:
+            self.ready.set()
+
+    async def _read_redis(self) -> None:
+        import redis.asyncio as aioredis
+
+        from fw_kernel.adapters.cache_redis import RedisStateCache
+
+        pattern = RedisStateCache.channel("*")
+        head, tail = pattern.split("*")
+        while True:
+            client = aioredis.Redis.from_url(self._redis_url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.psubscribe(pattern)
+                    self.ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "pmessage":
+                            continue
+                        channel = message["channel"].decode()
+                        try:
+                            event = json.loads(message["data"])
+                        except ValueError:
+                            continue
+                        self.dispatch(key_of(channel[len(head):len(channel) - len(tail)]), event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis went away: keep trying, listeners stay connected
+                log.warning("event subscription to Redis lost (%s); retrying", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                await client.aclose()
+
+    def dispatch(self, key: Key, event: dict[str, Any]) -> None:
+        listeners = self.listeners.get(key)
+        if not listeners:
+            return
+        message = to_message(key, event)
+        for handler in list(listeners):
+            handler.deliver(key, message)
+
+    def add(self, key: Key, handler: EventsHandler) -> None:
+        first = not self.listeners[key]
+        self.listeners[key].add(handler)
+        if first and not self._redis_url:  # the in-process bus: events arrive on the publishing thread
+            loop = self._loop or asyncio.get_running_loop()
+
+            def callback(event: dict[str, Any], key: Key = key) -> None:
+                loop.call_soon_threadsafe(self.dispatch, key, event)
+
+            self._local_unsubscribe[key] = self.service.services.cache.subscribe(channel_id(key), callback)
+
+    def remove(self, key: Key, handler: EventsHandler) -> None:
+        listeners = self.listeners.get(key)
+        if listeners is None:
+            return
+        listeners.discard(handler)
+        if not listeners:
+            del self.listeners[key]
+            unsubscribe = self._local_unsubscribe.pop(key, None)
+            if unsubscribe is not None:
+                unsubscribe()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        for unsubscribe in self._local_unsubscribe.values():
+            unsubscribe()
+        self._local_unsubscribe.clear()
+
+
+class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
+    """One listener: authenticated on connect (header, or ``?token=`` since browsers cannot set headers)."""
+
+    def initialize(self, service: Any) -> None:
+        self.service = service
+        self.user = ""
+        self.keys: set[Key] = set()
+
+    async def prepare(self) -> None:
+        self.user = await self.service.authenticator.user_of(self, websocket=True)
+        await self.service.rate_limit(self.user)
+
+    def check_origin(self, origin: str) -> bool:
+        return True  # every connection carries a token; cookies alone are never trusted here
+
+    async def on_message(self, message: str | bytes) -> None:
+        try:
+            await self.service.rate_limit(self.user)
+            request = json.loads(message)
+            if not isinstance(request, dict):
+                raise ValueError("not an object")
+            await self._handle(request)
+        except ApiError as exc:
+            self._send({"type": "error", **exc.body})
+        except FWError as exc:
+            design_id = request.get("design_id") if isinstance(request, dict) else None
+            self._send({"type": "error", **from_kernel(exc, design_id if isinstance(design_id, str) else None).body})
+        except ValueError:
+            self._send({"type": "error", "error": "validation_error", "message": "a message is a JSON object with "
+                        "an action: subscribe, unsubscribe or cursor", "field": "action",
+                        "allowed": "subscribe, unsubscribe, cursor"})
+
+    async def _handle(self, request: dict[str, Any]) -> None:
+        action = request.get("action")
+        namespace = request.get("namespace", "/design")
+        if action == "cursor":
+            key = await self._key("/design", request)
+            if key not in self.keys:
+                raise ApiError(409, "subscribe to the design before sending cursor moves", "design_id",
+                               "a design you subscribed to")
+            position = request.get("position", {})
+            if not isinstance(position, dict) or len(json.dumps(position)) > 1000:
+                raise ApiError(422, "position must be a small JSON object", "position", "an object < 1000 bytes")
+            event = {"type": "cursor_moved", "design_id": key[1], "user": self.user, "data": {"position": position}}
+            await self._blocking(lambda: self.service.services.cache.publish(key[1], event))
+            return
+        if action not in ("subscribe", "unsubscribe"):
+            raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", "subscribe, unsubscribe, cursor")
+        key = await self._key(namespace, request)
+        if action == "subscribe":
+            self.keys.add(key)
+            self.service.events.add(key, self)
+            self._send({"type": "subscribed", "namespace": key[0], "design_id": key[1] or None})
+        else:
+            self.keys.discard(key)
+            self.service.events.remove(key, self)
+            self._send({"type": "unsubscribed", "namespace": key[0], "design_id": key[1] or None})
+
+    async def _key(self, namespace: Any, request: dict[str, Any]) -> Key:
+        if namespace == "/avatar":
+            return ("/avatar", self.user)
+        if namespace == "/catalog":
+            return ("/catalog", "")
+        if namespace != "/design":
+            raise ApiError(422, f"unknown namespace {str(namespace)[:40]!r}", "namespace", "/design, /avatar, /catalog")
+        design_id = request.get("design_id")
+        if not isinstance(design_id, str) or not design_id:
+            raise ApiError(422, "design_id is required for /design", "design_id", "a design id")
+        await self._blocking(lambda: self.service.services.designs.open(self.user, design_id))  # read access
+        return ("/design", design_id)
+
+    async def _blocking(self, fn: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.service.executor, fn)
+
+    def deliver(self, key: Key, message: dict[str, Any]) -> None:
+        if message.get("event") == "collaborator_left" and message.get("data", {}).get("user") == self.user:
+            self._send(message)
+            self.keys.discard(key)  # no longer shared with this user: no more of its events
+            self.service.events.remove(key, self)
+            return
+        self._send(message)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self.write_message(json.dumps(message, default=str))
+        except tornado.websocket.WebSocketClosedError:
+            self.on_close()
+
+    def on_close(self) -> None:
+        for key in list(self.keys):
+            self.service.events.remove(key, self)
+        self.keys.clear()
+
+

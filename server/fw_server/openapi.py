@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 document of the service, generated from the route table and the pydantic models."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import schemas as s
+from .routes import ROUTES, Route
+
+REF = "#/components/schemas/{model}"
+#: Refusals every authenticated operation may answer (documented so clients and fuzzers know them).
+ERRORS = {400: "Malformed request (e.g. a path that is not valid UTF-8)",
+          401: "No token, or a forged, revoked or expired one",
+          403: "Your role does not allow this, a tier limit (error limit_exceeded), or a token without the scope",
+          404: "No such object, or one you may not see (the same body either way)",
+          409: "Someone else changed the same thing first; reload and retry",
+          413: "Body larger than the service's limit",
+          422: "Invalid request: the field and what is allowed",
+          429: "Too many requests; retry after Retry-After seconds"}
+
+
+def _models(route: Route) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    for candidate in (route.body, route.response):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            found.append(candidate)
+        elif typing.get_origin(candidate) is list:
+            found.append(typing.get_args(candidate)[0])
+    return found
+
+
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    for name, description in route.params.items():
+        integer = description.startswith("int:")
+        schema = {"type": "integer"} if integer else {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+        params.append({"name": name, "in": "path", "required": True,
+                       "description": description.removeprefix("int:"), "schema": schema})
+    if route.query is not None:
+        schema = route.query.model_json_schema(ref_template=REF)
+        required = set(schema.get("required", ()))
+        for name, prop in schema["properties"].items():
+            prop = dict(prop)
+            description = prop.pop("description", None)
+            prop.pop("title", None)
+            param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if description:
+                param["description"] = description
+            params.append(param)
+    return params
+
+
+def _error_response(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description,
+                                "content": {"application/json": {"schema": _ref(s.ErrorOut)}}}
+    if retry_after:
+        response["headers"] = {"Retry-After": {"description": "seconds until the window resets",
+                                               "schema": {"type": "string"}}}
+    return response
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary, "tags": [route.tag]}
+    params = _parameters(route)
+    if params:
+        op["parameters"] = params
+    if route.body is not None:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": _ref(route.body)}}}
+    if route.response is None:
+        ok: dict[str, Any] = {"description": "Done (no content)"}
+    elif route.response == "binary":
+        ok = {"description": "The file", "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}},
+              "headers": {"Content-Disposition": {"schema": {"type": "string"}}}}
+    elif typing.get_origin(route.response) is list:
+        item = typing.get_args(route.response)[0]
+        ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "array",
+                                                                               "items": _ref(item)}}}}
+    else:
+        ok = {"description": "OK", "content": {"application/json": {"schema": _ref(route.response)}}}
+    responses = {str(route.status): ok}
+    for status, description in ERRORS.items():
+        responses[str(status)] = _error_response(description, status == 429)
+    op["responses"] = responses
+    if route.auth == "signature":
+        op["security"] = []
+    return op
+
+
+def document(prefix: str, version: str) -> dict[str, Any]:
+    """The OpenAPI document; ``prefix`` (``/api/v1`` or ``/services/fw/api/v1``) is the server URL."""
+    models = {m for r in ROUTES for m in _models(r)} | {s.ErrorOut}
+    _, defs = models_json_schema([(m, "validation" if issubclass(m, s.Request) else "serialization")
+                                  for m in sorted(models, key=lambda m: m.__name__)], ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Fashion Wallet Studio design service", "version": version,
+                 "description": "Designs, layers, versions, collaborators, avatars, catalog and exports for "
+                                "notebooks and browsers. Every request but the signed download carries "
+                                "'Authorization: token <token>' (a JupyterHub token on a hub). Events: "
+                                f"WebSocket {prefix}/events."},
+        "servers": [{"url": prefix}],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                                          "description": "'token <token>' or 'Bearer <token>'"}},
+        },
+        "security": [{"token": []}],
+    }

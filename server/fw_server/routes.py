@@ -1,0 +1,418 @@
+"""The REST API under ``/api/v1``: one table of routes (method, path, models, endpoint) from which the Tornado
+handlers and the OpenAPI document are both made.
+
+Endpoints are plain blocking functions over the notebook API of the calling user (:class:`UserWorkspace`); the
+app runs them in a thread pool. They return ``(status, payload)``; a payload is a response model, a list of
+them, None (204) or :class:`FileBody`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from fw_kernel import api as fw_api
+from fw_kernel.domain.catalog import CatalogItem
+from fw_kernel.domain.errors import NotFound
+
+from . import schemas as s
+from .errors import ApiError, export_not_found
+from .signing import UrlSigner
+from .workspace import UserWorkspace
+
+
+@dataclass
+class Context:
+    """What an endpoint gets: the caller's workspace, the validated body and query, and the service's tools."""
+
+    ws: UserWorkspace
+    user: str
+    body: Any
+    query: Any
+    prefix: str
+    signer: UrlSigner
+
+
+@dataclass(frozen=True)
+class FileBody:
+    data: bytes
+    name: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                                  # relative to the prefix, OpenAPI template: /designs/{design_id}
+    endpoint: Callable[..., tuple[int, Any]]
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None                       # a model, list[model], "binary" or None
+    auth: str = "token"                        # token | signature
+    params: dict[str, str] = field(default_factory=dict)  # path parameter -> description
+
+    @property
+    def operation_id(self) -> str:
+        return self.endpoint.__name__
+
+
+# -- serialisation -----------------------------------------------------------------------------------------------------
+def design_out(design: fw_api.Design) -> s.DesignOut:
+    st, meta = design.state, design.state.meta
+    return s.DesignOut(
+        id=st.id, owner=st.owner, role=design.role, version=st.version, name=meta.name,
+        description=meta.description, avatar_id=meta.avatar_id, category=meta.category, tags=list(meta.tags),
+        occasion=meta.occasion, season=meta.season, status=meta.status, visibility=meta.visibility,
+        fork_from=st.fork_from, counts=s.Counts(views=st.view_count, likes=st.like_count, forks=st.fork_count),
+        created_at=st.created_at, updated_at=st.updated_at, canvas=st.canvas, layers=list(st.layers))
+
+
+def avatar_out(avatar: fw_api.Avatar) -> s.AvatarOut:
+    r = avatar.record
+    return s.AvatarOut(id=r.id, name=r.name, owner=r.owner, body_hint=r.body_hint, source=r.source,
+                       measurements=dict(r.measurements), requested=dict(r.requested),
+                       confidence=dict(getattr(r, "confidence", {}) or {}), body=dict(r.body),
+                       created_at=r.created_at)
+
+
+def item_out(item: CatalogItem) -> s.CatalogItemOut:
+    return s.CatalogItemOut(id=item.id, type=item.type, name=item.name, description=item.description,
+                            tags=list(item.tags), price=item.price, currency=item.currency,
+                            availability=item.availability, compatibility=item.compatibility,
+                            parameters=item.parameters, appearance=item.appearance, physical=item.physical,
+                            thumbnail=item.thumbnail)
+
+
+def export_out(ctx: Context, job: Any) -> s.ExportOut:
+    url, expires = None, None
+    if job.status == "completed" and job.file_url:
+        url, stamp = ctx.signer.sign(ctx.prefix, job.id, ctx.user)
+        expires = datetime.fromtimestamp(stamp, UTC)
+    return s.ExportOut(id=job.id, design_id=job.design_id, user=job.user, type=job.type, options=job.options,
+                       status=job.status, progress=job.progress, file_name=job.file_name, file_size=job.file_size,
+                       error=job.error, created_at=job.created_at, completed_at=job.completed_at,
+                       expires_at=job.expires_at, download_url=url, download_expires_at=expires)
+
+
+def _given(model: BaseModel) -> dict[str, Any]:
+    """The fields the client sent (None included where it sent null), nested patches likewise."""
+    return model.model_dump(exclude_unset=True)
+
+
+# -- designs -----------------------------------------------------------------------------------------------------------
+def list_designs(ctx: Context) -> tuple[int, Any]:
+    return 200, [design_out(d) for d in ctx.ws.designs.list()]
+
+
+def create_design(ctx: Context) -> tuple[int, Any]:
+    fields = _given(ctx.body)
+    name, avatar = fields.pop("name"), fields.pop("avatar_id", None)
+    return 201, design_out(ctx.ws.designs.create(name, avatar, **fields))
+
+
+def get_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, design_out(ctx.ws.designs.get(design_id))
+
+
+def update_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    changes = _given(ctx.body)
+    canvas = changes.pop("canvas", None)
+    if changes:
+        design.update(**changes)
+    if canvas:
+        design.update_canvas(**canvas)
+    return 200, design_out(design)
+
+
+def delete_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    ctx.ws.open(design_id).delete()
+    return 204, None
+
+
+def fork_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 201, design_out(ctx.ws.open(design_id).fork(ctx.body.name))
+
+
+def like_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.like()
+    return 200, design_out(design.refresh())
+
+
+def design_recommendations(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [item_out(i) for i in ctx.ws.open(design_id).recommendations(ctx.query.limit)]
+
+
+# -- layers ------------------------------------------------------------------------------------------------------------
+def list_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, list(ctx.ws.open(design_id).layers)
+
+
+def add_layer(ctx: Context, design_id: str) -> tuple[int, Any]:
+    fields = {k: v for k, v in _given(ctx.body).items() if v is not None}
+    item = fields.pop("item_id")
+    customization = fields.pop("customization", None)
+    return 201, ctx.ws.open(design_id).add_layer(item, customization, **fields)
+
+
+def update_layer(ctx: Context, design_id: str, layer_id: str) -> tuple[int, Any]:
+    changes = _given(ctx.body)
+    design = ctx.ws.open(design_id)
+    if not changes:
+        return 200, design.layer(layer_id)
+    return 200, design.update_layer(layer_id, **changes)
+
+
+def remove_layer(ctx: Context, design_id: str, layer_id: str) -> tuple[int, Any]:
+    ctx.ws.open(design_id).remove_layer(layer_id)
+    return 204, None
+
+
+def reorder_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.reorder_layers(ctx.body.layer_ids)
+    return 200, list(design.layers)
+
+
+# -- versions and history ----------------------------------------------------------------------------------------------
+def _version_out(v: Any) -> s.VersionOut:
+    return s.VersionOut(design_id=v.design_id, version_number=v.version_number, message=v.message,
+                        design_version=v.design_version, created_by=v.created_by, created_at=v.created_at)
+
+
+def checkpoint(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 201, _version_out(ctx.ws.open(design_id).checkpoint(ctx.body.message))
+
+
+def list_versions(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [_version_out(v) for v in ctx.ws.open(design_id).versions]
+
+
+def diff_versions(ctx: Context, design_id: str, a: int, b: int) -> tuple[int, Any]:
+    return 200, [s.PatchOp.model_validate(op) for op in ctx.ws.open(design_id).diff(a, b)]
+
+
+def restore_version(ctx: Context, design_id: str, number: int) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.restore(number)
+    return 200, design_out(design)
+
+
+def design_history(ctx: Context, design_id: str) -> tuple[int, Any]:
+    ctx.ws.open(design_id)
+    entries = ctx.ws._services.designs.history(ctx.user, design_id, limit=ctx.query.limit)
+    return 200, [s.HistoryOut(version=e.version, user=e.user, action=e.action, data=e.data,
+                              created_at=e.created_at) for e in entries]
+
+
+# -- people ------------------------------------------------------------------------------------------------------------
+def _collaborator_out(c: Any) -> s.CollaboratorOut:
+    return s.CollaboratorOut(design_id=c.design_id, user=c.user, role=c.role, added_by=c.added_by,
+                             created_at=c.created_at)
+
+
+def list_collaborators(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [_collaborator_out(c) for c in ctx.ws.open(design_id).collaborators]
+
+
+def share_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 201, _collaborator_out(ctx.ws.open(design_id).share(ctx.body.user, ctx.body.role))
+
+
+def unshare_design(ctx: Context, design_id: str, user: str) -> tuple[int, Any]:
+    ctx.ws.open(design_id).unshare(user)
+    return 204, None
+
+
+def _comment_out(c: Any) -> s.CommentOut:
+    return s.CommentOut(id=c.id, design_id=c.design_id, user=c.user, text=c.text, layer_id=c.layer_id,
+                        created_at=c.created_at)
+
+
+def list_comments(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [_comment_out(c) for c in ctx.ws.open(design_id).comments]
+
+
+def add_comment(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 201, _comment_out(ctx.ws.open(design_id).comment(ctx.body.text, ctx.body.layer_id))
+
+
+# -- exports -----------------------------------------------------------------------------------------------------------
+def request_export(ctx: Context, design_id: str) -> tuple[int, Any]:
+    handle = ctx.ws.open(design_id).export(ctx.body.type, **ctx.body.options)
+    return 202, export_out(ctx, handle.job)
+
+
+def list_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [export_out(ctx, j) for j in ctx.ws.open(design_id).exports]
+
+
+def _visible_job(ctx: Context, job_id: str, user: str) -> Any:
+    """The export if ``user`` may see its design; one 404 otherwise (missing or not theirs look alike)."""
+    try:
+        job = ctx.ws._services.exports.get(job_id)
+        ctx.ws._services.designs.open(user, job.design_id)
+    except NotFound:
+        raise export_not_found(job_id) from None
+    return job
+
+
+def get_export(ctx: Context, job_id: str) -> tuple[int, Any]:
+    return 200, export_out(ctx, _visible_job(ctx, job_id, ctx.user))
+
+
+_MEDIA = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4",
+          "webm": "video/webm", "gif": "image/gif", "glb": "model/gltf-binary", "zip": "application/zip",
+          "pdf": "application/pdf"}
+
+
+def download_export(ctx: Context, job_id: str) -> tuple[int, Any]:
+    q = ctx.query
+    why = ctx.signer.check(job_id, q.user, q.expires, q.signature)
+    if why is not None:
+        raise ApiError(403, f"download link refused: {why}", "signature", "a link from GET /exports/{id}")
+    job = _visible_job(ctx, job_id, q.user)  # still allowed to see the design?
+    if job.status != "completed" or not job.file_url:
+        raise ApiError(409, f"export {job_id!r} is {job.status}, not completed", "status", "completed")
+    from fw_kernel.adapters.blobs import FsspecBlobStore
+
+    try:
+        data = FsspecBlobStore(ctx.ws.settings.resolved_storage_url).read_url(job.file_url)
+    except FileNotFoundError:
+        raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id") from None
+    name = job.file_name or "export"
+    return 200, FileBody(data, name, _MEDIA.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream"))
+
+
+# -- avatars -----------------------------------------------------------------------------------------------------------
+def list_avatars(ctx: Context) -> tuple[int, Any]:
+    return 200, [avatar_out(a) for a in ctx.ws.avatars.list()]
+
+
+def create_avatar(ctx: Context) -> tuple[int, Any]:
+    b = ctx.body
+    return 201, avatar_out(ctx.ws.avatars.create(b.name, b.measurements, b.body_hint))
+
+
+def get_avatar(ctx: Context, avatar_id: str) -> tuple[int, Any]:
+    return 200, avatar_out(ctx.ws.avatars.get(avatar_id))
+
+
+# -- catalog -----------------------------------------------------------------------------------------------------------
+def list_catalog(ctx: Context) -> tuple[int, Any]:
+    return 200, [item_out(i) for i in ctx.ws.catalog.list(ctx.query.type)]
+
+
+def _of_type(kind: str) -> Callable[[Context], tuple[int, Any]]:
+    def endpoint(ctx: Context) -> tuple[int, Any]:
+        return 200, [item_out(i) for i in ctx.ws.catalog.list(kind)]
+
+    endpoint.__name__ = f"list_{kind}s"
+    return endpoint
+
+
+def search_catalog(ctx: Context) -> tuple[int, Any]:
+    q = ctx.query
+    tags = [t.strip() for t in q.tags.split(",") if t.strip()] if q.tags else []
+    found = ctx.ws.catalog.search(q.q, type=q.type, tags=tags, max_price=q.max_price, availability=q.availability,
+                                  limit=q.limit)
+    return 200, [item_out(i) for i in found]
+
+
+def get_catalog_item(ctx: Context, item_id: str) -> tuple[int, Any]:
+    return 200, item_out(ctx.ws.catalog.get(item_id))
+
+
+def whoami(ctx: Context) -> tuple[int, Any]:
+    from fw_server import __version__
+
+    return 200, s.ServiceInfo(service="fw", version=__version__, user=ctx.user, api=ctx.prefix)
+
+
+# -- the table ---------------------------------------------------------------------------------------------------------
+D = {"design_id": "the design's id"}
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/user", whoami, "Who the token belongs to, and the service version", "service",
+          response=s.ServiceInfo),
+    Route("GET", "/designs", list_designs, "Designs you own or that are shared with you, recently edited first",
+          "designs", response=list[s.DesignOut]),
+    Route("POST", "/designs", create_design, "Create a design", "designs", 201, body=s.DesignCreate,
+          response=s.DesignOut),
+    Route("GET", "/designs/{design_id}", get_design, "Read a design (counts a view)", "designs",
+          response=s.DesignOut, params=D),
+    Route("PATCH", "/designs/{design_id}", update_design, "Change descriptive fields and canvas settings",
+          "designs", body=s.DesignPatch, response=s.DesignOut, params=D),
+    Route("DELETE", "/designs/{design_id}", delete_design, "Soft-delete a design (owner only)", "designs", 204,
+          params=D),
+    Route("POST", "/designs/{design_id}/fork", fork_design, "Fork a design into a new private one of yours",
+          "designs", 201, body=s.ForkRequest, response=s.DesignOut, params=D),
+    Route("POST", "/designs/{design_id}/like", like_design, "Like a design", "designs", response=s.DesignOut,
+          params=D),
+    Route("GET", "/designs/{design_id}/recommendations", design_recommendations,
+          "Catalog items that go with the design's layers", "catalog", query=s.LimitQuery,
+          response=list[s.CatalogItemOut], params=D),
+    Route("GET", "/designs/{design_id}/layers", list_layers, "The layers, bottom first", "layers",
+          response=list[s.Layer], params=D),
+    Route("POST", "/designs/{design_id}/layers", add_layer, "Put a catalog item on the design", "layers", 201,
+          body=s.LayerCreate, response=s.Layer, params=D),
+    Route("PUT", "/designs/{design_id}/layers/order", reorder_layers, "Set the stacking order", "layers",
+          body=s.LayerOrder, response=list[s.Layer], params=D),
+    Route("PATCH", "/designs/{design_id}/layers/{layer_id}", update_layer, "Change a layer", "layers",
+          body=s.LayerPatch, response=s.Layer, params={**D, "layer_id": "the layer's id"}),
+    Route("DELETE", "/designs/{design_id}/layers/{layer_id}", remove_layer, "Remove a layer", "layers", 204,
+          params={**D, "layer_id": "the layer's id"}),
+    Route("POST", "/designs/{design_id}/versions", checkpoint, "Checkpoint the current state", "versions", 201,
+          body=s.CheckpointRequest, response=s.VersionOut, params=D),
+    Route("GET", "/designs/{design_id}/versions", list_versions, "The checkpoints", "versions",
+          response=list[s.VersionOut], params=D),
+    Route("GET", "/designs/{design_id}/versions/{a}/diff/{b}", diff_versions,
+          "RFC 6902 JSON Patch turning version a's snapshot into version b's", "versions",
+          response=list[s.PatchOp], params={**D, "a": "int:a version number", "b": "int:a version number"}),
+    Route("POST", "/designs/{design_id}/versions/{number}/restore", restore_version,
+          "Make a version the current state (an undoable edit)", "versions", response=s.DesignOut,
+          params={**D, "number": "int:the version number"}),
+    Route("GET", "/designs/{design_id}/history", design_history, "Every recorded action, oldest first", "versions",
+          query=s.HistoryQuery, response=list[s.HistoryOut], params=D),
+    Route("GET", "/designs/{design_id}/collaborators", list_collaborators, "Who the design is shared with",
+          "collaborators", response=list[s.CollaboratorOut], params=D),
+    Route("POST", "/designs/{design_id}/collaborators", share_design, "Share with a user (owner only)",
+          "collaborators", 201, body=s.ShareRequest, response=s.CollaboratorOut, params=D),
+    Route("DELETE", "/designs/{design_id}/collaborators/{user}", unshare_design, "Stop sharing with a user",
+          "collaborators", 204, params={**D, "user": "the collaborator's user name"}),
+    Route("GET", "/designs/{design_id}/comments", list_comments, "Comments, oldest first", "comments",
+          response=list[s.CommentOut], params=D),
+    Route("POST", "/designs/{design_id}/comments", add_comment, "Comment (commenter or above)", "comments", 201,
+          body=s.CommentRequest, response=s.CommentOut, params=D),
+    Route("POST", "/designs/{design_id}/exports", request_export,
+          "Queue an export of the design as it is now", "exports", 202, body=s.ExportRequest,
+          response=s.ExportOut, params=D),
+    Route("GET", "/designs/{design_id}/exports", list_exports, "The design's exports", "exports",
+          response=list[s.ExportOut], params=D),
+    Route("GET", "/exports/{job_id}", get_export, "An export's status (with a signed download URL once completed)",
+          "exports", response=s.ExportOut, params={"job_id": "the export's id"}),
+    Route("GET", "/exports/{job_id}/download", download_export, "Download an export's file (signed URL)",
+          "exports", query=s.DownloadQuery, response="binary", auth="signature",
+          params={"job_id": "the export's id"}),
+    Route("GET", "/avatars", list_avatars, "Your avatars", "avatars", response=list[s.AvatarOut]),
+    Route("POST", "/avatars", create_avatar, "Fit a body to measurements (cm)", "avatars", 201,
+          body=s.AvatarCreate, response=s.AvatarOut),
+    Route("GET", "/avatars/{avatar_id}", get_avatar, "One of your avatars", "avatars", response=s.AvatarOut,
+          params={"avatar_id": "the avatar's id"}),
+    Route("GET", "/catalog/items", list_catalog, "Catalog items, optionally of one type", "catalog",
+          query=s.CatalogListQuery, response=list[s.CatalogItemOut]),
+    Route("GET", "/catalog/items/{item_id}", get_catalog_item, "One catalog item", "catalog",
+          response=s.CatalogItemOut, params={"item_id": "the item's id"}),
+    Route("GET", "/catalog/search", search_catalog, "Full-text search, typos tolerated, with filters", "catalog",
+          query=s.CatalogSearchQuery, response=list[s.CatalogItemOut]),
+    *(Route("GET", f"/catalog/{kind}s", _of_type(kind), f"Every {kind}", "catalog", response=list[s.CatalogItemOut])
+      for kind in ("silhouette", "fabric", "pattern", "element", "accessory")),
+)
+

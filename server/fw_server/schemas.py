@@ -1,0 +1,328 @@
+"""Request and response models of the REST API (pydantic v2): they validate requests and generate the OpenAPI
+document, so what the service checks and what it documents cannot drift apart.
+
+Request models are strict and forbid unknown fields; what only the domain can judge (a catalog item's
+customization, a design's canvas) is validated by the kernel, whose :class:`fw_kernel.ValidationError` names the
+field and what is allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fw_kernel.domain.layer import Layer
+from fw_kernel.domain.values import (
+    BlendMode,
+    CanvasSettings,
+    Category,
+    LayerType,
+    Role,
+    Season,
+    Status,
+    Visibility,
+)
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=10_000)]
+Tag = Annotated[str, Field(min_length=1, max_length=40)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Measurement = Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ----------------------------------------------------------------------------------------------------
+class DesignCreate(Request):
+    """A new design owned by the caller."""
+
+    name: Name
+    avatar_id: Id | None = None
+    category: Category = "outfit"
+    description: LongText = ""
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
+    occasion: ShortText = ""
+    season: Season | None = None
+    status: Status = "draft"
+    visibility: Visibility = "private"
+
+
+class DesignPatch(Request):
+    """Descriptive fields and canvas settings to change (only the fields given); one undoable edit each."""
+
+    name: Name | None = None
+    avatar_id: Id | None = None
+    category: Category | None = None
+    description: LongText | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    occasion: ShortText | None = None
+    season: Season | None = None
+    status: Status | None = None
+    visibility: Visibility | None = None
+    canvas: dict[str, Any] | None = Field(
+        None, description="canvas settings to change: camera {position, target, fov}, lighting_preset, background, "
+                          "show_grid, grid_size, show_guides, snap_to_grid, render_quality, antialiasing, shadows, "
+                          "ambient_occlusion")
+
+
+class ForkRequest(Request):
+    name: Name | None = None
+
+
+class Vec3Patch(Request):
+    x: Finite | None = None
+    y: Finite | None = None
+    z: Finite | None = None
+
+
+class TransformPatch(Request):
+    """Partial transform: position in metres, rotation in degrees (XYZ Euler), scale factors (> 0)."""
+
+    position: Vec3Patch | None = None
+    rotation: Vec3Patch | None = None
+    scale: Vec3Patch | None = None
+
+
+class LayerCreate(Request):
+    """A catalog item put on the design, on top or at ``index`` (0 = bottom)."""
+
+    item_id: Id
+    customization: dict[str, Any] | None = Field(None, description="the item's parameters (see its `parameters`)")
+    name: Name | None = None
+    type: LayerType | None = Field(None, description="when given, must be the catalog item's type")
+    index: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    transform: TransformPatch | None = None
+    opacity: Annotated[int, Field(ge=0, le=100)] | None = None
+    blend_mode: BlendMode | None = None
+    is_visible: bool | None = None
+    is_locked: bool | None = None
+    notes: LongText | None = None
+    group: ShortText | None = None
+
+
+class LayerPatch(Request):
+    """Layer fields to change (only those given); ``customization`` is merged, ``transform`` is partial."""
+
+    customization: dict[str, Any] | None = None
+    name: Name | None = None
+    transform: TransformPatch | None = None
+    opacity: Annotated[int, Field(ge=0, le=100)] | None = None
+    blend_mode: BlendMode | None = None
+    is_visible: bool | None = None
+    is_locked: bool | None = None
+    notes: LongText | None = None
+    group: ShortText | None = None
+
+
+class LayerOrder(Request):
+    """Every layer id of the design exactly once, bottom first."""
+
+    layer_ids: Annotated[list[Id], Field(max_length=10_000)]
+
+
+class CheckpointRequest(Request):
+    message: Annotated[str, Field(max_length=500)] = ""
+
+
+class ShareRequest(Request):
+    user: Name
+    role: Role = "viewer"
+
+
+class CommentRequest(Request):
+    text: Annotated[str, Field(min_length=1, max_length=5_000)]
+    layer_id: Id | None = None
+
+
+class ExportRequest(Request):
+    """``image``: format (png, jpeg, webp), width/height (16..4096 px), view, quality, background;
+    ``video``: format (mp4, webm, gif), width/height (16..1920), fps, duration, degrees, view, quality, background;
+    ``model``: format (glb, obj); ``techpack``: quality."""
+
+    type: Literal["image", "video", "model", "techpack"] = "image"
+    options: dict[str, Any] = {}
+
+
+class AvatarCreate(Request):
+    """A body fitted to measurements in centimetres (any subset of the known ones)."""
+
+    name: Name
+    measurements: Annotated[dict[str, Measurement], Field(min_length=1, max_length=20)]
+    body_hint: Literal["female", "male", "neutral"] = "neutral"
+
+
+# -- query parameters (strings on the wire; converted, not strict) -------------------------------------------------
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class CatalogListQuery(Query):
+    type: LayerType | None = None
+
+
+class CatalogSearchQuery(Query):
+    q: Annotated[str, Field(max_length=200)] = ""
+    type: LayerType | None = None
+    tags: Annotated[str, Field(max_length=400, description="comma-separated tags")] | None = None
+    max_price: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    availability: Literal["in_stock", "low_stock", "out_of_stock", "made_to_order", "discontinued"] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class LimitQuery(Query):
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+class HistoryQuery(Query):
+    limit: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class DownloadQuery(Query):
+    expires: Annotated[int, Field(ge=0, le=2**62)]
+    user: Annotated[str, Field(min_length=1, max_length=200)]
+    signature: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+# -- responses ---------------------------------------------------------------------------------------------------
+class ErrorOut(Response):
+    """Every refused request: ``error`` is the kind, ``message`` says what was wrong and what is allowed."""
+
+    error: Literal["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "payload_too_large",
+                   "validation_error", "rate_limited", "limit_exceeded", "method_not_allowed"]
+    message: str
+    field: str | None = None
+    allowed: str | None = None
+
+
+class Counts(Response):
+    views: int
+    likes: int
+    forks: int
+
+
+class DesignOut(Response):
+    id: str
+    owner: str
+    role: Role | None = Field(description="the caller's role on the design")
+    version: int
+    name: str
+    description: str
+    avatar_id: str | None
+    category: Category
+    tags: list[str]
+    occasion: str
+    season: Season | None
+    status: Status
+    visibility: Visibility
+    fork_from: str | None
+    counts: Counts
+    created_at: datetime | None
+    updated_at: datetime | None
+    canvas: CanvasSettings
+    layers: list[Layer]
+
+
+class VersionOut(Response):
+    design_id: str
+    version_number: int
+    message: str
+    design_version: int
+    created_by: str
+    created_at: datetime
+
+
+class PatchOp(BaseModel):
+    """One RFC 6902 operation."""
+
+    model_config = ConfigDict(extra="allow")
+    op: Literal["add", "remove", "replace", "move", "copy", "test"]
+    path: str
+
+
+class HistoryOut(Response):
+    version: int
+    user: str
+    action: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class CollaboratorOut(Response):
+    design_id: str
+    user: str
+    role: Role
+    added_by: str
+    created_at: datetime
+
+
+class CommentOut(Response):
+    id: str
+    design_id: str
+    user: str
+    text: str
+    layer_id: str | None
+    created_at: datetime
+
+
+class AvatarOut(Response):
+    id: str
+    name: str
+    owner: str
+    body_hint: str
+    source: str
+    measurements: dict[str, float] = Field(description="cm, measured on the fitted mesh")
+    requested: dict[str, float] = Field(description="cm, as asked")
+    confidence: dict[str, float] = Field(description="per measurement, 0..1 (photo avatars)")
+    body: dict[str, Any] = Field(description="body-model parameters that rebuild the mesh (empty: not fitted)")
+    created_at: datetime | None
+
+
+class CatalogItemOut(Response):
+    id: str
+    type: LayerType
+    name: str
+    description: str
+    tags: list[str]
+    price: float
+    currency: str
+    availability: str
+    compatibility: dict[str, Any]
+    parameters: dict[str, dict[str, Any]]
+    appearance: dict[str, Any]
+    physical: dict[str, Any]
+    thumbnail: str | None
+
+
+class ExportOut(Response):
+    id: str
+    design_id: str
+    user: str
+    type: str
+    options: dict[str, Any]
+    status: str = Field(description="queued, processing, completed or failed")
+    progress: int
+    file_name: str | None
+    file_size: int | None
+    error: str | None
+    created_at: datetime | None
+    completed_at: datetime | None
+    expires_at: datetime | None
+    download_url: str | None = Field(description="signed, short-lived; needs no Authorization header")
+    download_expires_at: datetime | None
+
+
+class ServiceInfo(Response):
+    service: str
+    version: str
+    user: str
+    api: str
