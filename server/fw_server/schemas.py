@@ -190,7 +190,7 @@ class HistoryQuery(Query):
 class DownloadQuery(Query):
     expires: Annotated[int, Field(ge=0, le=2**62)]
     user: Annotated[str, Field(min_length=1, max_length=200)]
-    signature: Annotated[str, Field(min_length=1, max_length=128)]
+    signature: Annotated[str, Field(min_length=1, max_length=128, description="hex HMAC-SHA256")]
 
 
 # -- responses ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ class UrlSigner:
         self._clock = clock
 
     def signature(self, job_id: str, user: str, expires: int) -> str:
-        message = f"{job_id}\n{user}\n{expires}".encode()
+        message = f"{job_id}\n{user}\n{expires}".encode("utf-8", "surrogatepass")
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def sign(self, prefix: str, job_id: str, user: str) -> tuple[str, int]:
@@ -30,7 +30,8 @@ class UrlSigner:
 
     def check(self, job_id: str, user: str, expires: int, signature: str) -> str | None:
         """None when the link is valid, else why not."""
-        if not hmac.compare_digest(self.signature(job_id, user, expires), signature):
+        if not hmac.compare_digest(self.signature(job_id, user, expires).encode(),
+                                   signature.encode("utf-8", "surrogatepass")):
             return "the signature does not match (forged or altered link)"
         if self._clock() >= expires:
             return "the link has expired; ask for a new one with GET /exports/{id}"
