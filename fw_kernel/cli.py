@@ -145,6 +145,12 @@ def _calibrate_photos(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service(args: argparse.Namespace) -> int:
+    from fw_server.serve import start  # the server extra
+
+    return start(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     calib.add_argument("--seed", type=int, default=2026)
     calib.add_argument("--out", help="JSON path (default: the packaged fw_kernel/geometry/data file)")
     calib.set_defaults(func=_calibrate_photos)
+    service = sub.add_parser("service", help="run the design service (REST API under /api/v1, OpenAPI document, "
+                             "WebSocket events); it alone holds the FW_* database settings")
+    service.add_argument("--port", type=int, default=8765)
+    service.add_argument("--ip", default="127.0.0.1", help="address to listen on")
+    service.set_defaults(func=_service)
     args = parser.parse_args(argv)
     return args.func(args)
 
