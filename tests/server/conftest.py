@@ -131,3 +131,46 @@ def alice(sqlite_service: RunningService) -> Client:
 @pytest.fixture
 def bob(sqlite_service: RunningService) -> Client:
     return sqlite_service.client("bob")
+
+
+class ServiceProcess:
+    """``fw service --port P`` in a child process (the way it runs in production), with ``FW_*`` settings."""
+
+    def __init__(self, env: dict[str, str]):
+        import os
+
+        self.port = free_port()
+        self.env = {**os.environ, **env}
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        self.proc: Any = None
+
+    def start(self) -> ServiceProcess:
+        import subprocess
+        import sys
+
+        from tests.conftest import wait_port
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "fw_kernel.cli", "service", "--port", str(self.port)],
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_port(self.port, 120)
+        return self
+
+    def client(self, user: str) -> Client:
+        return Client(self.base, TOKENS[user])
+
+    def stop(self) -> str:
+        """Stop it; returns what it wrote on stderr (errors are logged there)."""
+        if self.proc is None:
+            return ""
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=30)
+        except Exception:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        self.proc = None
+        return err.decode(errors="replace")
+
+
+def token_table() -> str:
+    return ",".join(f"{token}:{user}" for user, token in TOKENS.items())
