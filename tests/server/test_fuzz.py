@@ -31,10 +31,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, ignored_auth]
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The service on SQLite, and on PostgreSQL + MongoDB-protocol + Redis (other limits: NUL, integer sizes)."""
     home: Path = tmp_path_factory.mktemp("fuzz") / "fw"
-    services = kernel_services(home)
+    stores = {} if request.param == "sqlite" else {
+        "database_url": request.getfixturevalue("postgres_url"), "mongo_url": request.getfixturevalue("mongo_url"),
+        "redis_url": request.getfixturevalue("redis_url")}
+    services = kernel_services(home, **stores)
     services.avatars.fitter = None  # measurements stored, no body fitted: fuzzing stays fast
     running = RunningService(services, service_config()).start()
     alice = running.client("alice")
