@@ -1,0 +1,94 @@
+"""The RQ job queue against the real Redis: tiers pick the priority queue, jobs carry the timeout and retries,
+the request is stored with the export record, and FW_QUEUE picks the queue."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+import fw_kernel as fw
+from fw_kernel.adapters.queue_rq import JOB_TIMEOUT_S, RUN_EXPORT, RqJobQueue, queue_names, rq_job_id
+from fw_kernel.settings import Settings
+
+
+@pytest.fixture
+def prefix(redis_url: str):
+    """A queue prefix of this test only; its keys are deleted afterwards."""
+    import redis
+
+    name = f"fwt-{uuid.uuid4().hex[:10]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for pattern in (f"*{name}*", f"*fw-export-{name}*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    client.close()
+
+
+@pytest.mark.service
+def test_tiers_pick_the_priority_queue_and_jobs_carry_timeout_and_retries(redis_url: str, prefix: str) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    tiers = {f"{prefix}-a": "free", f"{prefix}-b": "pro", f"{prefix}-c": "enterprise", f"{prefix}-d": "unheard-of"}
+    queue = RqJobQueue(redis_url, prefix, tiers.__getitem__, backoff_s=(10, 60))
+    for export_id in tiers:  # free first: the enterprise job still comes out first
+        queue.submit(print, export_id, {"ignored": True})
+    connection = Redis.from_url(redis_url)
+    high, default, low = (Queue(n, connection=connection) for n in queue_names(prefix))
+    assert low.job_ids == [rq_job_id(f"{prefix}-a")]
+    assert default.job_ids == [rq_job_id(f"{prefix}-b"), rq_job_id(f"{prefix}-d")]
+    assert high.job_ids == [rq_job_id(f"{prefix}-c")]
+    job = high.fetch_job(rq_job_id(f"{prefix}-c"))
+    assert job.func_name == RUN_EXPORT and job.args == (f"{prefix}-c",)  # the id only: the request is stored
+    assert job.timeout == JOB_TIMEOUT_S == 600 and job.retries_left == 2 and job.retry_intervals == [10, 60]
+    order = []
+    while (result := Queue.dequeue_any([high, default, low], None, connection=connection)) is not None:
+        order.append(result[0].args[0])
+    assert order == [f"{prefix}-c", f"{prefix}-b", f"{prefix}-d", f"{prefix}-a"]
+    queue.close()
+    connection.close()
+
+
+def test_fw_queue_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(redis_url=None).resolved_queue == "local"
+    assert Settings(redis_url="redis://127.0.0.1:6379/0").resolved_queue == "rq"
+    assert Settings(redis_url="redis://127.0.0.1:6379/0", queue="local").resolved_queue == "local"
+    monkeypatch.setenv("FW_QUEUE", "rq")
+    monkeypatch.setenv("FW_EXPORT_RETRY_BACKOFF", "5, 7,30")
+    monkeypatch.setenv("FW_QUEUE_PREFIX", "studio-a")
+    settings = Settings.from_env()
+    assert (settings.queue, settings.export_retry_backoff_s, settings.queue_prefix) == ("rq", (5, 7, 30), "studio-a")
+    monkeypatch.setenv("FW_EXPORT_RETRY_BACKOFF", "")
+    assert Settings.from_env().export_retry_backoff_s == ()
+
+
+def test_rq_without_redis_is_refused_before_anything_is_created(tmp_path: Path) -> None:
+    home = tmp_path / "fw"
+    with pytest.raises(fw.ValidationError) as refused:
+        fw.connect(home=str(home), queue="rq", autosave_thread=False)
+    message = str(refused.value)
+    assert "queue" in message and "FW_REDIS_URL" in message and "'local'" in message
+    assert not home.exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_request_is_stored_with_the_record(connect) -> None:
+    ws = connect()
+    design = ws.designs.create("Stored")
+    layer = design.add_layer("sil-tshirt", customization={"color": "#225588"})
+    handle = design.export("image", width=64, height=96, quality="draft")
+    design.remove_layer(layer.id)  # after the request: the stored request keeps the layer
+    job = handle.wait(progress=False)
+    assert job.status == "completed" and job.retry_count == 0
+    stored = ws._services.exports._store.request(job.id)
+    assert [item["catalog_item_id"] for item in stored["state"]["layers"]] == ["sil-tshirt"]
+    assert stored["body"] is None and "camera" in stored["canvas"]
+    # a retry of a completed job (its worker died after completing) changes nothing: it completes once
+    exports = ws._services.exports
+    exports.run_stored(job.id, attempt=1, retries_left=1)
+    assert exports.get(job.id) == job
+    assert not exports._store.complete(job.id, file_url="file:///elsewhere", file_size=1)
+    assert exports.get(job.id) == job
