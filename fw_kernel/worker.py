@@ -32,9 +32,15 @@ def run_export(export_id: str) -> str:
     """Run one export from its stored request (RQ job function). A failure is recorded on the export and raised,
     so RQ retries the job while retries are left; the record says ``queued`` until the next attempt."""
     from .adapters.queue_rq import current_attempt
+    from .domain.errors import NotFound
 
     attempt, retries_left = current_attempt()
     exports = services().exports
+    try:
+        exports.get(export_id)
+    except NotFound:  # its design was deleted meanwhile (records go with it): nothing to make, nothing to retry
+        log.warning("export %s no longer exists; skipped", export_id)
+        return "gone"
     exports.run_stored(export_id, attempt=attempt, retries_left=retries_left)
     return exports.get(export_id).status
 

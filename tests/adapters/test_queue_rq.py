@@ -78,6 +78,7 @@ def test_rq_without_redis_is_refused_before_anything_is_created(tmp_path: Path) 
 def test_the_request_is_stored_with_the_record(connect) -> None:
     ws = connect()
     design = ws.designs.create("Stored")
+    design.update_canvas(shadows=False)   # no avatar, nothing drawn: pyrender's shadow maps need a mesh
     layer = design.add_layer("sil-tshirt", customization={"color": "#225588"})
     handle = design.export("image", width=64, height=96, quality="draft")
     design.remove_layer(layer.id)  # after the request: the stored request keeps the layer
@@ -92,3 +93,43 @@ def test_the_request_is_stored_with_the_record(connect) -> None:
     assert exports.get(job.id) == job
     assert not exports._store.complete(job.id, file_url="file:///elsewhere", file_size=1)
     assert exports.get(job.id) == job
+
+
+@pytest.mark.service
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_workspace_on_rq_queues_by_the_users_tier_in_the_store(backend, unique_user: str, redis_url: str,
+                                                                  prefix: str) -> None:
+    from redis import Redis
+    from rq import Queue
+    from sqlalchemy import update
+
+    from fw_kernel.adapters.sql import tables as t
+
+    ws = fw.connect(**{**backend, "redis_url": redis_url}, user=unique_user, queue_prefix=prefix,
+                    autosave_thread=False)            # FW_QUEUE unset: rq, since Redis is configured
+    assert ws.settings.resolved_queue == "rq"
+    design = ws.designs.create("Tiered")
+    free = design.export("image", width=64, height=96)
+    with ws._services.engine.begin() as c:
+        c.execute(update(t.users).where(t.users.c.name == ws.user).values(tier="enterprise"))
+    paid = design.export("image", width=64, height=96)
+    connection = Redis.from_url(redis_url)
+    high, default, low = (Queue(n, connection=connection) for n in queue_names(prefix))
+    assert low.job_ids == [rq_job_id(free.job.id)] and high.job_ids == [rq_job_id(paid.job.id)]
+    assert default.job_ids == [] and free.status == paid.status == "queued"   # no worker: they wait
+    assert ws._services.exports._store.request(paid.job.id)["state"]["layers"] == []
+    for export_id in (free.job.id, paid.job.id):
+        connection.delete(f"rq:job:{rq_job_id(export_id)}")
+    connection.close()
+    ws.close()
+
+
+def test_fw_worker_needs_redis(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FW_")} | {"FW_HOME": str(tmp_path / "fw")}
+    result = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "worker", "--burst"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "FW_REDIS_URL" in result.stderr
