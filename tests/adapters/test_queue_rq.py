@@ -133,3 +133,29 @@ def test_fw_worker_needs_redis(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "worker", "--burst"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "FW_REDIS_URL" in result.stderr
+
+
+@pytest.mark.service
+def test_the_worker_enforces_the_job_timeout_while_beating(redis_url: str, prefix: str) -> None:
+    """The export worker runs jobs in its main thread (SIGALRM timeouts work) with heartbeats from another."""
+    import subprocess
+    import sys
+    import time
+
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(redis_url)
+    queue = Queue(queue_names(prefix)[1], connection=connection)
+    slow = queue.enqueue("time.sleep", 30, job_id=f"fw-export-{prefix}-slow", job_timeout=2)
+    quick = queue.enqueue("math.hypot", 3, 4, job_id=f"fw-export-{prefix}-quick")
+    started = time.monotonic()
+    code = (f"from fw_kernel.adapters.queue_rq import run_worker; run_worker({redis_url!r}, {prefix!r}, burst=True, "
+            "heartbeat_s=1, heartbeat_grace_s=1, maintenance_s=1)")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    assert time.monotonic() - started < 25
+    slow.refresh()
+    quick.refresh()
+    assert slow.get_status() == "failed" and "JobTimeoutException" in slow.latest_result().exc_string
+    assert quick.get_status() == "finished" and quick.return_value() == 5.0
+    connection.close()
