@@ -26,9 +26,13 @@ from .openapi import document
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Context, FileBody, Route
 from .signing import UrlSigner
+from .undo import UndoStore
 from .workspace import UserWorkspace
 
 log = logging.getLogger("fw_server")
+SESSION_HEADER = "X-FW-Session"
+SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+SESSION_ALLOWED = "1 to 64 letters, digits, '_', '.' or '-' (one id per open design object)"
 
 
 class Service:
@@ -42,6 +46,7 @@ class Service:
         redis_url = config.redis_url if config.redis_url is not None else services.settings.redis_url
         self.limiter = RateLimiter(config.rate_limit, config.rate_window_s, redis_url, prefix=config.rate_prefix)
         self.signer = UrlSigner(config.secret, config.download_ttl_s)
+        self.undo = UndoStore(config.secret, redis_url)
         self.executor = ThreadPoolExecutor(config.executor_threads, thread_name_prefix="fw-api")
         self.routes = [(_compile(r.path), r) for r in ROUTES]
         self.openapi = json.dumps(document(self.prefix, __version__)).encode()
@@ -75,6 +80,7 @@ class Service:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.undo.close()
 
 
 def _compile(template: str) -> tuple[re.Pattern[str], list[str]]:
@@ -180,10 +186,16 @@ class ApiHandler(JsonErrors):
             if route.auth == "signature":
                 user = query.user
                 await service.rate_limit(user)
-            ctx = Context(UserWorkspace(service.services, user), user, request_body, query, service.prefix,
-                          service.signer)
-            loop = asyncio.get_running_loop()
-            status, payload = await loop.run_in_executor(service.executor, lambda: route.endpoint(ctx, **kwargs))
+            session = self._session(route)
+            ws = UserWorkspace(service.services, user, service.undo, session)
+            ctx = Context(ws, user, request_body, query, service.prefix, service.signer)
+
+            def call() -> tuple[int, Any]:
+                result = route.endpoint(ctx, **kwargs)
+                ws.save_undo()
+                return result
+
+            status, payload = await asyncio.get_running_loop().run_in_executor(service.executor, call)
         except ApiError as exc:
             self.send_error_body(exc.status, exc.body, exc.headers)
             return
@@ -206,6 +218,18 @@ class ApiHandler(JsonErrors):
         if not isinstance(data, dict):
             raise ValidationError.bad("body", data, "a JSON object")
         return validate(route.body, data)
+
+    def _session(self, route: Route) -> str | None:
+        """The ``X-FW-Session`` header of an edit (whose undo stack it names)."""
+        if route.session == "none":
+            return None
+        value = self.request.headers.get(SESSION_HEADER)
+        if value is None and route.session == "required":
+            raise ValidationError(f"{SESSION_HEADER} is required: undo and redo act on the edits of one session",
+                                  field=SESSION_HEADER, allowed=SESSION_ALLOWED)
+        if value is not None and not SESSION_PATTERN.match(value):
+            raise ValidationError.bad(SESSION_HEADER, value, SESSION_ALLOWED)
+        return value
 
     def _query(self, route: Route) -> Any:
         args = {k: v[-1].decode("utf-8", "replace") for k, v in self.request.query_arguments.items()}

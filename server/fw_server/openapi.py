@@ -44,6 +44,11 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         schema = {"type": "integer"} if integer else {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
         params.append({"name": name, "in": "path", "required": True,
                        "description": description.removeprefix("int:"), "schema": schema})
+    if route.session != "none":
+        params.append({"name": "X-FW-Session", "in": "header", "required": route.session == "required",
+                       "description": "the client's session (one per open design object): its edits can be undone "
+                                      "with POST /designs/{design_id}/undo",
+                       "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}})
     if route.query is not None:
         schema = route.query.model_json_schema(ref_template=REF)
         required = set(schema.get("required", ()))

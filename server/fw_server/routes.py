@@ -56,6 +56,7 @@ class Route:
     query: type[BaseModel] | None = None
     response: Any = None                       # a model, list[model], "binary" or None
     auth: str = "token"                        # token | signature
+    session: str = "none"                      # X-FW-Session header: none | optional | required (undo/redo)
     params: dict[str, str] = field(default_factory=dict)  # path parameter -> description
 
     @property
@@ -149,6 +150,18 @@ def like_design(ctx: Context, design_id: str) -> tuple[int, Any]:
 
 def design_recommendations(ctx: Context, design_id: str) -> tuple[int, Any]:
     return 200, [item_out(i) for i in ctx.ws.open(design_id).recommendations(ctx.query.limit)]
+
+
+def undo(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    done = design.undo()
+    return 200, s.UndoOut(done=done, design=design_out(design))
+
+
+def redo(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    done = design.redo()
+    return 200, s.UndoOut(done=done, design=design_out(design))
 
 
 # -- layers ------------------------------------------------------------------------------------------------------------
@@ -306,6 +319,15 @@ def get_avatar(ctx: Context, avatar_id: str) -> tuple[int, Any]:
     return 200, avatar_out(ctx.ws.avatars.get(avatar_id))
 
 
+def design_avatar(ctx: Context, design_id: str) -> tuple[int, Any]:
+    """The avatar a design wears, for anyone who may read the design (a collaborator's studio draws it)."""
+    design = ctx.ws.open(design_id)
+    record = ctx.ws._services.avatars.of_design(design.meta.avatar_id)
+    if record is None:
+        raise NotFound(f"design {design_id!r} has no avatar", field="avatar_id", value=None)
+    return 200, avatar_out(fw_api.Avatar(ctx.ws, record))
+
+
 # -- catalog -----------------------------------------------------------------------------------------------------------
 def list_catalog(ctx: Context) -> tuple[int, Any]:
     return 200, [item_out(i) for i in ctx.ws.catalog.list(ctx.query.type)]
@@ -349,7 +371,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/designs/{design_id}", get_design, "Read a design (counts a view)", "designs",
           response=s.DesignOut, params=D),
     Route("PATCH", "/designs/{design_id}", update_design, "Change descriptive fields and canvas settings",
-          "designs", body=s.DesignPatch, response=s.DesignOut, params=D),
+          "designs", body=s.DesignPatch, response=s.DesignOut, session="optional", params=D),
     Route("DELETE", "/designs/{design_id}", delete_design, "Soft-delete a design (owner only)", "designs", 204,
           params=D),
     Route("POST", "/designs/{design_id}/fork", fork_design, "Fork a design into a new private one of yours",
@@ -359,16 +381,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/designs/{design_id}/recommendations", design_recommendations,
           "Catalog items that go with the design's layers", "catalog", query=s.LimitQuery,
           response=list[s.CatalogItemOut], params=D),
+    Route("POST", "/designs/{design_id}/undo", undo, "Undo the session's last edit (X-FW-Session)", "designs",
+          response=s.UndoOut, session="required", params=D),
+    Route("POST", "/designs/{design_id}/redo", redo, "Redo the session's last undone edit (X-FW-Session)", "designs",
+          response=s.UndoOut, session="required", params=D),
     Route("GET", "/designs/{design_id}/layers", list_layers, "The layers, bottom first", "layers",
           response=list[s.Layer], params=D),
     Route("POST", "/designs/{design_id}/layers", add_layer, "Put a catalog item on the design", "layers", 201,
-          body=s.LayerCreate, response=s.Layer, params=D),
+          body=s.LayerCreate, response=s.Layer, session="optional", params=D),
     Route("PUT", "/designs/{design_id}/layers/order", reorder_layers, "Set the stacking order", "layers",
-          body=s.LayerOrder, response=list[s.Layer], params=D),
+          body=s.LayerOrder, response=list[s.Layer], session="optional", params=D),
     Route("PATCH", "/designs/{design_id}/layers/{layer_id}", update_layer, "Change a layer", "layers",
-          body=s.LayerPatch, response=s.Layer, params={**D, "layer_id": "the layer's id"}),
+          body=s.LayerPatch, response=s.Layer, session="optional", params={**D, "layer_id": "the layer's id"}),
     Route("DELETE", "/designs/{design_id}/layers/{layer_id}", remove_layer, "Remove a layer", "layers", 204,
-          params={**D, "layer_id": "the layer's id"}),
+          session="optional", params={**D, "layer_id": "the layer's id"}),
     Route("POST", "/designs/{design_id}/versions", checkpoint, "Checkpoint the current state", "versions", 201,
           body=s.CheckpointRequest, response=s.VersionOut, params=D),
     Route("GET", "/designs/{design_id}/versions", list_versions, "The checkpoints", "versions",
@@ -378,7 +404,7 @@ ROUTES: tuple[Route, ...] = (
           response=list[s.PatchOp], params={**D, "a": "int:a version number", "b": "int:a version number"}),
     Route("POST", "/designs/{design_id}/versions/{number}/restore", restore_version,
           "Make a version the current state (an undoable edit)", "versions", response=s.DesignOut,
-          params={**D, "number": "int:the version number"}),
+          session="optional", params={**D, "number": "int:the version number"}),
     Route("GET", "/designs/{design_id}/history", design_history, "Every recorded action, oldest first", "versions",
           query=s.HistoryQuery, response=list[s.HistoryOut], params=D),
     Route("GET", "/designs/{design_id}/collaborators", list_collaborators, "Who the design is shared with",
@@ -406,6 +432,8 @@ ROUTES: tuple[Route, ...] = (
           body=s.AvatarCreate, response=s.AvatarOut),
     Route("GET", "/avatars/{avatar_id}", get_avatar, "One of your avatars", "avatars", response=s.AvatarOut,
           params={"avatar_id": "the avatar's id"}),
+    Route("GET", "/designs/{design_id}/avatar", design_avatar, "The avatar the design wears (its body parameters "
+          "rebuild the mesh)", "avatars", response=s.AvatarOut, params=D),
     Route("GET", "/catalog/items", list_catalog, "Catalog items, optionally of one type", "catalog",
           query=s.CatalogListQuery, response=list[s.CatalogItemOut]),
     Route("GET", "/catalog/items/{item_id}", get_catalog_item, "One catalog item", "catalog",

@@ -321,6 +321,11 @@ class ExportOut(Response):
     download_expires_at: datetime | None
 
 
+class UndoOut(Response):
+    done: bool = Field(description="False when the session had nothing to undo (or redo)")
+    design: DesignOut
+
+
 class ServiceInfo(Response):
     service: str
     version: str

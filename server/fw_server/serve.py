@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from typing import Any
 
@@ -24,6 +25,9 @@ async def run(port: int, address: str = "127.0.0.1", config: ServiceConfig | Non
     from .app import make_app
 
     config = config or ServiceConfig.from_env()
+    if "FW_SERVICE_SECRET" not in os.environ:
+        log.warning("FW_SERVICE_SECRET is not set: a random secret signs this process's download links and undo "
+                    "stacks; give every service process the same secret")
     settings.setdefault("user", "fw-service")  # never acts as itself: every call names the request's user
     services = bootstrap(Settings.from_env(**settings))
     app = make_app(services, config)

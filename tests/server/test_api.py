@@ -204,3 +204,29 @@ def test_export_status_and_signed_short_lived_download(tmp_path: Path) -> None:
     finally:
         running.stop()
         services.close()
+
+
+def test_undo_and_redo_per_session(alice: Client) -> None:
+    did = _design(alice)["id"]
+    s1, s2 = {"X-FW-Session": "notebook-1"}, {"X-FW-Session": "notebook-2"}
+    layer = alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-dress"}, headers=s1).json()
+    alice.patch(f"/designs/{did}/layers/{layer['id']}", json={"opacity": 30}, headers=s1)
+    alice.patch(f"/designs/{did}", json={"name": "Other session"}, headers=s2)
+    alice.patch(f"/designs/{did}", json={"description": "no session: not undoable"})
+    r = alice.post(f"/designs/{did}/undo", headers=s1)
+    assert r.status_code == 200 and r.json()["done"] is True
+    assert r.json()["design"]["layers"][0]["opacity"] == 100 and r.json()["design"]["name"] == "Other session"
+    r = alice.post(f"/designs/{did}/undo", headers=s1)                       # the add: the layer goes
+    assert r.json()["done"] is True and r.json()["design"]["layers"] == []
+    assert alice.post(f"/designs/{did}/undo", headers=s1).json()["done"] is False   # nothing left in session 1
+    r = alice.post(f"/designs/{did}/redo", headers=s1)
+    assert r.json()["done"] is True and [x["id"] for x in r.json()["design"]["layers"]] == [layer["id"]]
+    undone = alice.post(f"/designs/{did}/undo", headers=s2).json()          # session 2 undoes only its rename
+    assert undone["done"] is True and undone["design"]["name"] == "Look"
+    assert undone["design"]["description"] == "no session: not undoable"
+    assert [h["action"] for h in alice.get(f"/designs/{did}/history").json()][-4:] == ["undo", "undo", "redo",
+                                                                                        "undo"]
+    r = alice.post(f"/designs/{did}/undo")
+    assert r.status_code == 422 and r.json()["field"] == "X-FW-Session"
+    r = alice.post(f"/designs/{did}/undo", headers={"X-FW-Session": "bad session!"})
+    assert r.status_code == 422 and r.json()["field"] == "X-FW-Session"

@@ -59,6 +59,7 @@ def test_others_cannot_see_or_touch_a_private_design(sqlite_service: RunningServ
     layer = alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-dress"}).json()
     alice.post(f"/designs/{did}/versions", json={"message": "v1"})
     missing = "0" * 32
+    bob.session.headers["X-FW-Session"] = "bobs-notebook"                            # undo needs a session
     assert bob.get("/designs").json() == []                                          # list
     attempts = [("get", "", None), ("patch", "", {"name": "mine"}), ("delete", "", None),
                 ("post", "/fork", {}), ("post", "/exports", {"type": "model", "options": {}}),
@@ -67,7 +68,8 @@ def test_others_cannot_see_or_touch_a_private_design(sqlite_service: RunningServ
                 ("post", "/versions", {"message": "x"}), ("post", "/versions/1/restore", None),
                 ("get", "/comments", None), ("post", "/comments", {"text": "hi"}), ("get", "/history", None),
                 ("get", "/collaborators", None), ("post", "/collaborators", {"user": "bob", "role": "owner"}),
-                ("get", "/exports", None), ("get", "/recommendations", None)]
+                ("get", "/exports", None), ("get", "/recommendations", None),
+                ("get", "/avatar", None), ("post", "/undo", None)]
     for method, tail, body in attempts:
         theirs = getattr(bob, method)(f"/designs/{did}{tail}", **({"json": body} if body is not None else {}))
         absent = getattr(bob, method)(f"/designs/{missing}{tail}", **({"json": body} if body is not None else {}))
@@ -83,7 +85,8 @@ def test_others_cannot_see_or_touch_a_private_design(sqlite_service: RunningServ
 def test_viewer_reads_commenter_comments_editor_edits_owner_shares(sqlite_service: RunningService,
                                                                     alice: Client) -> None:
     viewer, commenter, editor = (sqlite_service.client(u) for u in ("bob", "carol", "dave"))
-    did = alice.post("/designs", json={"name": "Shared"}).json()["id"]
+    avatar = alice.post("/avatars", json={"name": "Ada", "measurements": {"height": 170}}).json()
+    did = alice.post("/designs", json={"name": "Shared", "avatar_id": avatar["id"]}).json()["id"]
     layer = alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-dress"}).json()
     for user, role in (("bob", "viewer"), ("carol", "commenter"), ("dave", "editor")):
         assert alice.post(f"/designs/{did}/collaborators", json={"user": user, "role": role}).status_code == 201
@@ -91,6 +94,8 @@ def test_viewer_reads_commenter_comments_editor_edits_owner_shares(sqlite_servic
         "bob": "viewer", "carol": "commenter", "dave": "editor"}
 
     assert viewer.get(f"/designs/{did}").json()["role"] == "viewer"
+    assert viewer.get(f"/designs/{did}/avatar").json()["id"] == avatar["id"]        # to draw the design
+    assert viewer.get(f"/avatars/{avatar['id']}").status_code == 404                # but not alice's avatar list
     assert [d["id"] for d in viewer.get("/designs").json()] == [did]
     for client, name in ((viewer, "viewer"), (commenter, "commenter")):
         r = client.patch(f"/designs/{did}/layers/{layer['id']}", json={"opacity": 10})

@@ -43,7 +43,7 @@ def _next(ws: Any, event: str, timeout: float = 10.0) -> dict:
 def two_services(tmp_path: Path, redis_url: str) -> Any:
     env = {"FW_HOME": str(tmp_path / "fw"), "FW_REDIS_URL": redis_url, "FW_QUEUE": "local",
            "FW_SERVICE_TOKENS": token_table(), "FW_SERVICE_RATE_LIMIT": "100000",
-           "FW_AUTOSAVE_DEBOUNCE_S": "0"}
+           "FW_AUTOSAVE_DEBOUNCE_S": "0", "FW_SERVICE_SECRET": "shared-by-both-processes"}
     first = ServiceProcess(env).start()
     second = ServiceProcess(env).start()
     yield first, second
@@ -102,6 +102,12 @@ def test_an_edit_through_one_process_reaches_listeners_on_the_other(two_services
         assert price["namespace"] == "/catalog" and price["data"]["item"] == "fab-linen"
         with pytest.raises(TimeoutError):                                                # not bob's avatar
             _next(bob_ws, "processing_progress", timeout=0.5)
+
+    # undo stacks live in Redis too: an edit through one process is undone through the other
+    session = {"X-FW-Session": "notebook-1"}
+    belt = alice_a.post(f"/designs/{did}/layers", json={"item_id": "acc-leather-belt"}, headers=session).json()
+    undone = second.client("alice").post(f"/designs/{did}/undo", headers=session).json()
+    assert undone["done"] is True and belt["id"] not in [x["id"] for x in undone["design"]["layers"]]
 
 
 def test_events_on_the_embedded_default_and_bad_messages(sqlite_service: RunningService) -> None:
