@@ -100,7 +100,7 @@ def current_attempt() -> tuple[int, int | None]:
     if job is None:
         return 0, None
     total = int(job.meta.get("fw_retries", 0))
-    left = int(job.retries_left or 0) if job.retries_left is not None else 0
+    left = int(job.retries_left or 0)
     return max(0, total - left), left
 
 
@@ -171,14 +171,3 @@ def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | 
     worker.heartbeat_grace = heartbeat_grace_s
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO", max_jobs=max_jobs))
 
-
-def counts(redis_url: str, prefix: str) -> dict[str, int]:
-    """Jobs waiting per queue."""
-    from redis import Redis
-    from rq import Queue
-
-    connection = Redis.from_url(redis_url)
-    try:
-        return {n: Queue(n, connection=connection).count for n in queue_names(prefix)}
-    finally:
-        connection.close()
