@@ -52,7 +52,8 @@ class PyrenderRenderer:
                 lights_nodes.append((node, light_pose))
         canvas = scene.metadata.get("canvas", {})
         flags = pyrender.RenderFlags.RGBA if transparent else pyrender.RenderFlags.NONE
-        if canvas.get("shadows", True):  # shadow maps of the directional lights (arms on the body, layers)
+        # shadow maps of the directional lights (arms on the body, layers); pyrender sizes them from the scene
+        if canvas.get("shadows", True) and view.scale > 0:
             flags |= pyrender.RenderFlags.SHADOWS_DIRECTIONAL
         if not canvas.get("antialiasing", True):
             supersample = 1

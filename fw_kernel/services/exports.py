@@ -127,6 +127,8 @@ class ExportService:
         from ..scene.files import to_glb, to_obj_zip
 
         scene = self._design_scene(job, payload)
+        if not scene.geometry:
+            raise ValueError("nothing to export: the design has no avatar and no visible layer")
         self._store.update(job.id, progress=60)
         if job.options["format"] == "glb":
             return to_glb(scene), "design.glb"

@@ -235,3 +235,12 @@ def test_wait_shows_a_terminal_progress_bar(dressed, capsys) -> None:
     job = design.export("model", format="glb").wait()
     err = capsys.readouterr().err
     assert job.status == "completed" and "model export" in err and "100%" in err
+
+
+def test_an_empty_design_renders_its_canvas_and_refuses_an_empty_model(connect) -> None:
+    ws = connect()
+    empty = ws.designs.create("Nothing yet")                                       # no avatar, no layers
+    image = _image(empty.export("image", width=64, height=96, quality="draft").wait(progress=False))
+    assert np.abs(image[..., :3].astype(int) - BACKGROUND).max() <= 2                # all canvas, shadows on
+    model = empty.export("model").wait(progress=False)
+    assert model.status == "failed" and "no avatar and no visible layer" in model.error
