@@ -11,7 +11,9 @@ from fw_kernel.domain.values import BLEND_MODES
 
 from .context import StudioContext, disable
 
-_SMALL = w.Layout(width="auto")
+
+def _fixed(px: int) -> w.Layout:
+    return w.Layout(width=f"{px}px", flex="0 0 auto", padding="0 2px")
 
 
 class LayerRow:
@@ -20,12 +22,12 @@ class LayerRow:
     def __init__(self, panel: LayersPanel, layer_id: str):
         self.panel = panel
         self.layer_id = layer_id
-        self.select = w.Button(description="", layout=w.Layout(width="190px"))
-        self.visible = w.ToggleButton(value=True, description="shown", layout=_SMALL)
-        self.lock = w.ToggleButton(value=False, description="unlocked", layout=_SMALL)
-        self.up = w.Button(description="up", layout=_SMALL)
-        self.down = w.Button(description="down", layout=_SMALL)
-        self.delete = w.Button(description="delete", button_style="danger", layout=_SMALL)
+        self.select = w.Button(description="", layout=w.Layout(flex="1 1 auto", min_width="120px", width="auto"))
+        self.visible = w.ToggleButton(value=True, description="shown", layout=_fixed(64))
+        self.lock = w.ToggleButton(value=False, description="unlocked", layout=_fixed(76))
+        self.up = w.Button(description="up", layout=_fixed(40))
+        self.down = w.Button(description="down", layout=_fixed(52))
+        self.delete = w.Button(description="delete", button_style="danger", layout=_fixed(58))
         for widget, name in ((self.select, "select"), (self.visible, "visible"), (self.lock, "lock"),
                              (self.up, "up"), (self.down, "down"), (self.delete, "delete")):
             widget.add_class(f"fw-layer-{name}")

@@ -34,7 +34,7 @@ class DesignStudio(w.VBox):
     updates), ``layers``, ``inspector``, ``catalog``, ``avatar``, ``history``, ``exports`` (panels), ``status``.
     """
 
-    def __init__(self, design: Any, width: int = 720, height: int = 560, **kwargs: Any):
+    def __init__(self, design: Any, width: int = 640, height: int = 560, **kwargs: Any):
         self.design = design
         self.ctx = StudioContext(design)
         self.status = self.ctx.status
@@ -48,16 +48,17 @@ class DesignStudio(w.VBox):
         self.exports = ExportPanel(self.ctx)
         self.tabs = w.Tab(children=[self.layers.widget, self.inspector.widget, self.catalog.widget,
                                     self.avatar.widget, self.history.widget, self.exports.widget],
-                          layout=w.Layout(width="620px"))
+                          layout=w.Layout(flex="1 1 460px", min_width="460px", max_width="660px"))
         for index, title in enumerate(TABS):
             self.tabs.set_title(index, title)
         self.header = w.HTML("")
         block = self.ctx.edit_block()
         banner = w.HTML(f"<div class='fw-readonly' style='color:#8a5a00'>{html.escape(block)}</div>") if block \
             else w.HTML("")
-        viewport_box = w.VBox([self.viewport.widget])
+        viewport_box = w.VBox([self.viewport.widget], layout=w.Layout(flex="0 0 auto"))
         viewport_box.add_class("fw-viewport")
-        super().__init__([self.header, banner, self.status.widget, w.HBox([viewport_box, self.tabs])], **kwargs)
+        body = w.HBox([viewport_box, self.tabs], layout=w.Layout(flex_flow="row wrap"))  # panels wrap below
+        super().__init__([self.header, banner, self.status.widget, body], **kwargs)
         self.add_class("fw-studio")
         self.sync.full()
         self._refresh_panels(all_panels=True)

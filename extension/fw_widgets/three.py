@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pythreejs as three
 
-from .scene_data import MaterialData, NodeData, lights_of
+from .scene_data import MaterialData, NodeData, lights_of, quaternion_of
 
 #: Objects at most this far from the origin are framed by the camera's far plane (metres).
 _FAR = 100.0
@@ -57,21 +57,39 @@ def _material(material: MaterialData) -> Any:
         side="DoubleSide", **kwargs)
 
 
+def look_at_quaternion(eye: np.ndarray, target: np.ndarray) -> tuple[float, float, float, float]:
+    """(x, y, z, w) turning a three.js camera (looking down -Z, +Y up) at ``eye`` towards ``target``."""
+    forward = target - eye
+    forward = forward / max(float(np.linalg.norm(forward)), 1e-9)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    right = right / max(float(np.linalg.norm(right)), 1e-9)
+    up = np.cross(right, forward)
+    return quaternion_of(np.column_stack([right, up, -forward]))
+
+
+def _directional(position: list[float], intensity: float) -> Any:
+    # an explicit shadow: with the default one the browser logs "Error setting state: t.on is not a function"
+    shadow = three.DirectionalLightShadow(camera=three.OrthographicCamera(-2, 2, 2, -2, 0.1, 20))
+    return three.DirectionalLight(color="#ffffff", position=position, intensity=intensity, shadow=shadow)
+
+
 class Viewport:
     """A pythreejs scene with orbit controls, canvas camera/lights/background/grid, and the design's nodes."""
 
     def __init__(self, width: int = 720, height: int = 540):
         self.camera = three.PerspectiveCamera(position=[0.0, 1.1, 3.2], fov=40.0, aspect=width / height,
                                               near=0.05, far=_FAR)
-        self.key = three.DirectionalLight(color="#ffffff", position=[-2.0, 3.45, 3.0], intensity=1.0)
-        self.fill = three.DirectionalLight(color="#ffffff", position=[2.5, 1.95, 2.5], intensity=0.4)
+        self.key = _directional([-2.0, 3.45, 3.0], 1.0)
+        self.fill = _directional([2.5, 1.95, 2.5], 0.4)
         self.ambient = three.AmbientLight(color="#ffffff", intensity=0.4)
         self.grid = three.GridHelper(size=4.0, divisions=40, colorCenterLine="#9a9aa2", colorGrid="#d0d0d6")
         #: the design's meshes; the turntable turns this group about +Y
         self.root = three.Group()
-        self.scene = three.Scene(children=[self.key, self.fill, self.ambient, self.grid, self.root],
-                                 background="#f4f4f6")
-        self.controls = three.OrbitControls(controlling=self.camera, target=[0.0, 0.95, 0.0])
+        #: design space (metres, feet at y = 0) shifted so that the canvas camera's target is the origin: the orbit
+        #: controls turn about the origin whatever state the browser applies first (Voila sends it all at once)
+        self.world = three.Group(children=[self.key, self.fill, self.grid, self.root], position=[0.0, -0.95, 0.0])
+        self.scene = three.Scene(children=[self.ambient, self.world], background="#f4f4f6")
+        self.controls = three.OrbitControls(controlling=self.camera, target=[0.0, 0.0, 0.0])
         self.renderer = three.Renderer(scene=self.scene, camera=self.camera, controls=[self.controls],
                                        width=width, height=height, antialias=True, alpha=True)
         self.renderer.layout.width = f"{width}px"
@@ -82,11 +100,14 @@ class Viewport:
     def set_canvas(self, canvas: Any) -> None:
         """Camera (position, target, vertical fov), lighting preset, background and grid of the canvas settings."""
         cam = canvas.camera
-        self.camera.position = tuple(float(v) for v in cam.position)
-        self.camera.fov = float(cam.fov)
-        self.controls.target = tuple(float(v) for v in cam.target)
-        self.camera.lookAt(tuple(float(v) for v in cam.target))
         target = np.array(cam.target, dtype=float)
+        eye = np.array(cam.position, dtype=float) - target
+        self.world.position = tuple(float(-v) for v in target)
+        self.camera.position = tuple(float(v) for v in eye)
+        self.camera.fov = float(cam.fov)
+        # the orientation as state, not a lookAt() message: Voila creates the views after the kernel ran, and a
+        # message sent before that is lost
+        self.camera.quaternion = look_at_quaternion(eye, np.zeros(3))
         key, fill, ambient = lights_of(canvas)
         self.key.position = tuple(float(v) for v in target + np.array([-2.0, 2.5, 3.0]))
         self.fill.position = tuple(float(v) for v in target + np.array([2.5, 1.0, 2.5]))

@@ -53,9 +53,9 @@ class DesignViewer(w.VBox):
                        f"{len(design.layers)} layer(s)</div>")
         side = w.VBox([w.HTML("<b>Layers</b>"), *self.toggles.values(), w.HTML("<b>Turntable</b>"),
                        w.HBox([self.play, self.angle])], layout=w.Layout(margin="0 0 0 12px"))
-        viewport_box = w.VBox([self.viewport.widget])
+        viewport_box = w.VBox([self.viewport.widget], layout=w.Layout(flex="0 0 auto"))
         viewport_box.add_class("fw-viewport")
-        super().__init__([title, w.HBox([viewport_box, side])], **kwargs)
+        super().__init__([title, w.HBox([viewport_box, side], layout=w.Layout(flex_flow="row wrap"))], **kwargs)
         self.add_class("fw-viewer")
 
 

@@ -45,9 +45,16 @@ def test_show_builds_the_viewport_from_the_scene(outfit):
         assert attrs["position"].array.shape == scene_nodes[name].vertices.shape
         assert attrs["index"].array.size == scene_nodes[name].faces.size
     cam = design.canvas.camera
-    assert tuple(vp.camera.position) == pytest.approx(cam.position)
+    # design space is shifted so that the camera target is the origin (what the orbit controls turn about)
+    eye = np.array(vp.camera.position) - np.array(vp.world.position)
+    assert tuple(eye) == pytest.approx(cam.position)
+    assert tuple(-np.array(vp.world.position)) == pytest.approx(cam.target)
+    assert tuple(vp.controls.target) == (0.0, 0.0, 0.0)
     assert vp.camera.fov == pytest.approx(cam.fov)
-    assert tuple(vp.controls.target) == pytest.approx(cam.target)
+    x, y, z, qw = vp.camera.quaternion  # the camera's -Z axis points from the eye to the target
+    forward = -np.array([2 * (x * z + qw * y), 2 * (y * z - qw * x), 1 - 2 * (x * x + y * y)])
+    wanted = np.array(cam.target) - np.array(cam.position)
+    assert forward == pytest.approx(wanted / np.linalg.norm(wanted), abs=1e-9)
     assert vp.scene.background == design.canvas.background
     assert vp.grid.visible is design.canvas.show_grid
     assert vp.nodes[f"layer:{tee.id}"].mesh.material.color == design.layer(tee.id).customization["color"]
