@@ -109,10 +109,7 @@ class JsonErrors(tornado.web.RequestHandler):
             return
         kind = KINDS.get(status_code, "bad_request" if status_code < 500 else "internal_error")
         message = self._reason if status_code < 500 else "internal error (logged by the service)"
-        payload = body(kind, message)
-        if kind == "internal_error":
-            payload["error"] = "bad_request"  # never reached in a healthy service; keeps the body schema valid
-        self.send_error_body(status_code, payload)
+        self.send_error_body(status_code, body(kind, message))
 
 
 @tornado.web.stream_request_body

@@ -88,14 +88,20 @@ class HubTokens:
         self.scopes = set(scopes)
 
     async def user_of(self, handler: Any, websocket: bool = False) -> str:
+        from tornado.web import HTTPError
+
         token = token_of(handler, allow_query=websocket)
-        if token:
-            model = await self.hub_auth.user_for_token(token, sync=False)
-        elif self.oauth:  # a browser with the service's OAuth cookie
-            handler.hub_auth = self.hub_auth
-            model = await self.hub_auth.get_user(handler, sync=False)
-        else:
-            model = None
+        try:
+            if token:
+                model = await self.hub_auth.user_for_token(token, sync=False)
+            elif self.oauth:  # a browser with the service's OAuth cookie
+                handler.hub_auth = self.hub_auth
+                model = await self.hub_auth.get_user(handler, sync=False)
+            else:
+                model = None
+        except HTTPError as exc:  # the Hub is down or refuses the service itself: not the caller's fault
+            raise ApiError(503, f"the Hub could not check the token ({exc.log_message or exc}); retry shortly",
+                           "Authorization", headers={"Retry-After": "5"}) from None
         if not model or not model.get("name"):
             raise _unauthorized("the Hub does not know this token (forged, revoked or expired)" if token
                                 else "no token")

@@ -20,7 +20,8 @@ ERRORS = {400: "Malformed request (e.g. a path that is not valid UTF-8)",
           409: "Someone else changed the same thing first; reload and retry",
           413: "Body larger than the service's limit",
           422: "Invalid request: the field and what is allowed",
-          429: "Too many requests; retry after Retry-After seconds"}
+          429: "Too many requests; retry after Retry-After seconds",
+          503: "The Hub could not check the token (on a hub); retry after Retry-After seconds"}
 
 
 def _models(route: Route) -> list[type[BaseModel]]:
@@ -94,7 +95,7 @@ def _operation(route: Route) -> dict[str, Any]:
         ok = {"description": "OK", "content": {"application/json": {"schema": _ref(route.response)}}}
     responses = {str(route.status): ok}
     for status, description in ERRORS.items():
-        responses[str(status)] = _error_response(description, status == 429)
+        responses[str(status)] = _error_response(description, status in (429, 503))
     op["responses"] = responses
     if route.auth == "signature":
         op["security"] = []

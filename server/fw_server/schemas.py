@@ -198,7 +198,8 @@ class ErrorOut(Response):
     """Every refused request: ``error`` is the kind, ``message`` says what was wrong and what is allowed."""
 
     error: Literal["bad_request", "unauthorized", "forbidden", "not_found", "conflict", "payload_too_large",
-                   "validation_error", "rate_limited", "limit_exceeded", "method_not_allowed"]
+                   "validation_error", "rate_limited", "limit_exceeded", "method_not_allowed", "unavailable",
+                   "internal_error"]
     message: str
     field: str | None = None
     allowed: str | None = None

@@ -42,7 +42,11 @@ class UndoStore:
     def load(self, user: str, design_id: str, session: str) -> Stacks:
         name = self._name(user, design_id, session)
         if self._redis is not None:
-            raw = self._redis.get(name)
+            try:
+                raw = self._redis.get(name)
+            except Exception as exc:  # best-effort like every Redis use: the edit itself never depends on it
+                log.warning("undo stack not read (%s): starting empty", exc)
+                return [], []
         else:
             with self._lock:
                 entry = self._local.get(name)
@@ -62,7 +66,10 @@ class UndoStore:
         raw = hmac.new(self._key, data, hashlib.sha256).digest() + data
         name = self._name(user, design_id, session)
         if self._redis is not None:
-            self._redis.set(name, raw, ex=TTL_S)
+            try:
+                self._redis.set(name, raw, ex=TTL_S)
+            except Exception as exc:  # the edit is saved already; only its undo is lost
+                log.warning("undo stack not kept (%s)", exc)
             return
         with self._lock:
             self._local[name] = (time.monotonic() + TTL_S, raw)

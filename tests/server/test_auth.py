@@ -149,8 +149,10 @@ class FakeHub:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
 
 @pytest.fixture
@@ -182,6 +184,9 @@ def test_hub_tokens_are_checked_with_the_hub_and_cached_briefly(tmp_path: Path, 
         del fake_hub.tokens["hub-alice"]                                             # revoked (or expired) at the hub
         time.sleep(1.2)                                                              # past the cache
         assert alice.get("/designs").status_code == 401
+        fake_hub.stop()                                                              # the Hub is down
+        r = Client(running.base, "any-token").get("/designs")
+        assert r.status_code == 503 and r.json()["error"] == "unavailable" and r.headers["Retry-After"]
     finally:
         running.stop()
         services.close()
