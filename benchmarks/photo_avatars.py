@@ -65,7 +65,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 truth["bust"] = truth["chest"]
             t0 = time.perf_counter()
             try:
-                got = service.measure(front, side, truth["height"])
+                got = service.measure(front, side, truth["height"], hint)
             except fw.ValidationError as exc:
                 print(f"{label}: refused: {exc}")
                 rows.append({"label": label, "refused": str(exc)})
@@ -80,11 +80,13 @@ def run(quick: bool = False) -> dict[str, Any]:
             fitted = dict(avatar.measurements)
             if hint == "male":
                 fitted["bust"] = fitted["chest"]
-            rows.append({"label": label, "setup": f"{setup.background}/{side_setup.background}",
+            rows.append({"label": label, "hint": hint, "setup": f"{setup.background}/{side_setup.background}",
                          "seconds": seconds, "fit_s": fit_s,
                          "photo": {k: est[k] - truth[k] for k in KEYS if k in est},
                          "fitted": {k: fitted[k] - truth[k] for k in KEYS if k in fitted}})
-            print(f"{label:<18} {rows[-1]['setup']:<18} {seconds:5.2f} s  " + " ".join(
+            rows[-1]["agreement"] = got["agreement"]
+            print(f"{label:<18} {rows[-1]['setup']:<18} {seconds:5.2f} s  agree "
+                  f"{got['agreement']['front']:.2f}/{got['agreement']['side']:.2f} " + " ".join(
                 f"{k}={est.get(k, float('nan')) - truth[k]:+.1f}" for k in ("bust", "waist", "hips", "inseam")))
         ws.close()
     done = [r for r in rows if "photo" in r]

@@ -172,10 +172,10 @@ class Avatars:
             progress=(lambda percent, step: bar(percent)) if bar is not None else None)
         return Avatar(self._ws, record)
 
-    def measure_photos(self, front: Any, side: Any, height: float) -> dict[str, Any]:
+    def measure_photos(self, front: Any, side: Any, height: float, body_hint: str | None = None) -> dict[str, Any]:
         """Measurements (cm), confidences, landmarks and masks of two photos, without fitting or storing (to
         review and correct before :meth:`from_photos`)."""
-        return self._ws._services.photo_avatars.measure(front, side, height)
+        return self._ws._services.photo_avatars.measure(front, side, height, body_hint)
 
     def on_event(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``callback(event)`` for this user's avatar events (processing_started, processing_progress,

@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     avatars_sub = avatars.add_subparsers(dest="avatars_command", required=True)
     calib = avatars_sub.add_parser("calibrate-photos", help="render bodies as photos and refit the photo "
                                    "measurements (the photo and render extras + EGL; a few minutes)")
-    calib.add_argument("--bodies", type=int, default=60)
+    calib.add_argument("--bodies", type=int, default=64)
     calib.add_argument("--seed", type=int, default=2026)
     calib.add_argument("--out", help="JSON path (default: the packaged fw_kernel/geometry/data file)")
     calib.set_defaults(func=_calibrate_photos)

@@ -251,19 +251,26 @@ def random_body_params(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def random_fitted_body(rng: np.random.Generator) -> Any:
-    """A body fitted to a random standard size (women's or men's chart, XS to 4XL), its height, girths and
-    inseam varied by a few centimetres: the bodies people are (what calibration and validation photograph)."""
+    """A body fitted to a random standard size (women's or men's chart, XS to 4XL, every measurement of the
+    chart), its height, girths and lengths varied by a few centimetres: the bodies people are (what the
+    calibration photographs)."""
     from ..geometry.avatar_fit import FitError, fit_body
     from ..geometry.sizes import SIZES, size_measurements
 
     while True:
         hint = "female" if rng.random() < 0.5 else "male"
         m = size_measurements(SIZES[int(rng.integers(len(SIZES)))], hint)
-        dh = float(rng.uniform(-8, 8))
-        values = {"height": m["height"] + dh, "inseam": m["inseam"] + 0.45 * dh + float(rng.uniform(-1.5, 1.5)),
-                  "waist": m["waist"] + float(rng.uniform(-4, 4)), "hips": m["hips"] + float(rng.uniform(-3, 3))}
+        dh, db = float(rng.uniform(-8, 8)), float(rng.uniform(-3, 3))
+        values = {k: v + float(rng.uniform(-1.5, 1.5)) for k, v in m.items()}  # every measurement of the chart
+        values["height"] = m["height"] + dh
+        values["inseam"] = m["inseam"] + 0.45 * dh + float(rng.uniform(-1.5, 1.5))
+        values["arm_length"] = m["arm_length"] + 0.35 * dh + float(rng.uniform(-1.0, 1.0))
+        values["waist"] = m["waist"] + float(rng.uniform(-4, 4))
+        values["hips"] = m["hips"] + float(rng.uniform(-3, 3))
         bust = "bust" if hint == "female" else "chest"
-        values[bust] = m[bust] + float(rng.uniform(-3, 3))
+        values[bust] = m[bust] + db
+        if "underbust" in m:
+            values["underbust"] = m["underbust"] + db + float(rng.uniform(-1.5, 1.5))
         try:
             return fit_body({k: round(v, 1) for k, v in values.items()}, hint)
         except FitError:
@@ -335,13 +342,15 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
                 break
             views.append(pm.view_of(det.mask.astype(np.float16), det.landmarks, body.measured["height"]))
         if len(views) == 2:
-            rows.append((views[0], views[1], dict(body.measured), truth_levels_cm(body)))
+            truth = dict(body.measured)
+            truth["female"] = float(body.params["phenotypes"].get("gender", 0.5))
+            rows.append((views[0], views[1], truth, truth_levels_cm(body)))
         if (i + 1) % 10 == 0:
             log(f"body {i + 1}/{n_bodies} ({time.monotonic() - t0:.0f} s)")
     return rows
 
 
-def calibrate(n_bodies: int = 60, seed: int = 2026, path: Any = None, log: Any = print,
+def calibrate(n_bodies: int = 64, seed: int = 2026, path: Any = None, log: Any = print,
               rows: Any = None) -> dict[str, Any]:
     """Regenerate the photo-measurement calibration (``fw avatars calibrate-photos``).
 
@@ -356,7 +365,7 @@ def calibrate(n_bodies: int = 60, seed: int = 2026, path: Any = None, log: Any =
     rows = rows if rows is not None else collect(n_bodies, seed, log)
     # each girth's level: the median fraction of the height where the tape lies on the meshes
     levels = {g: round(float(np.median([t[g] / m["height"] for _, _, m, t in rows])), 4) for g in pm.GIRTHS}
-    samples = [(pm.features(f, s, levels), m) for f, s, m, _ in rows]
+    samples = [(pm.features(f, s, levels, m["female"]), m) for f, s, m, _ in rows]
     cal = pm.fit_calibration(samples, levels)
     cal["source"] = {"bodies": len(rows), "seed": seed, "command": "fw avatars calibrate-photos",
                      "detector": "mediapipe 0.10.21 pose (model_complexity=1) + segmentation"}
@@ -366,5 +375,6 @@ def calibrate(n_bodies: int = 60, seed: int = 2026, path: Any = None, log: Any =
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(cal, indent=1) + "\n")
     for name, m in cal["models"].items():
-        log(f"{name:<15} rmse {m['rmse_cm']:.2f} cm, leave-one-out {m['loo_rmse_cm']:.2f} cm (n={m['n']})")
+        log(f"{name:<15} mae {m['mae_cm']:.2f} cm, rmse {m['rmse_cm']:.2f} cm, leave-one-out rmse "
+            f"{m['loo_rmse_cm']:.2f} cm (n={m['n']})")
     return cal

@@ -163,7 +163,7 @@ class PhotoAvatarService:
             self._calibration = self._calibration_factory()
         return self._calibration
 
-    def measure(self, front: Any, side: Any, height: Any) -> dict[str, Any]:
+    def measure(self, front: Any, side: Any, height: Any, body_hint: str | None = None) -> dict[str, Any]:
         """Measurements from two photos without fitting or storing anything (what the notebook shows).
 
         Returns
@@ -171,7 +171,7 @@ class PhotoAvatarService:
         dict with ``measurements`` (cm), ``confidence`` (0..1), ``error_cm`` (the calibration's), ``front`` and
         ``side`` (each: ``image`` (H, W, 3) uint8, ``landmarks`` (33, 3) pixels + visibility, ``mask`` (H, W)).
         """
-        return self._measure(front, side, self._check_height(height), lambda i: None)
+        return self._measure(front, side, self._check_height(height), lambda i: None, body_hint)
 
     @staticmethod
     def _check_height(height: Any) -> float:
@@ -182,7 +182,8 @@ class PhotoAvatarService:
                                                         f"{low:g} to {high:g} (it sets the photos' scale)")
         return float(height)
 
-    def _measure(self, front: Any, side: Any, height: float, step: Callable[[int], None]) -> dict[str, Any]:
+    def _measure(self, front: Any, side: Any, height: float, step: Callable[[int], None],
+                 body_hint: str | None = None) -> dict[str, Any]:
         step(0)
         images = {"front": decode_photo(front, "front"), "side": decode_photo(side, "side")}
         found: dict[str, Any] = {}
@@ -201,8 +202,9 @@ class PhotoAvatarService:
         except pm.PhotoProblem as exc:
             raise _retake(exc) from None
         views = {k: pm.view_of(found[k].mask, found[k].landmarks, height) for k in found}
-        est = pm.estimate(views["front"], views["side"], self.calibration)
+        est = pm.estimate(views["front"], views["side"], self.calibration, body_hint)
         return {"measurements": est.values, "confidence": est.confidence, "error_cm": est.error_cm,
+                "agreement": {k: float(getattr(found[k], "agreement", 1.0)) for k in found},
                 **{k: {"image": images[k], "landmarks": found[k].landmarks, "mask": found[k].mask} for k in found}}
 
     def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
@@ -238,7 +240,7 @@ class PhotoAvatarService:
 
         publish("processing_started", steps=list(STEPS))
         try:
-            found = self._measure(front, side, h, step)
+            found = self._measure(front, side, h, step, hint)
             est, conf = dict(found["measurements"]), dict(found["confidence"])
             for k, v in fixes.items():  # what the user measured wins, with full confidence
                 est[k] = v

@@ -1,0 +1,152 @@
+"""Photo measurements on synthetic masks (numpy only, no detector): scale, sub-pixel widths, ellipse model,
+calibration fit, and the checks that say what to retake."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fw_kernel.geometry import photo_measure as pm
+
+H, W = 900, 600
+
+
+def _landmarks(cx: float = 300.0, top: float = 100.0, bottom: float = 800.0, spread: float = 60.0) -> np.ndarray:
+    """Plausible front-view landmarks of a person from ``top`` to ``bottom`` rows centred on ``cx``."""
+    lm = np.zeros((33, 3))
+    lm[:, 2] = 0.99
+    tall = bottom - top
+    at = {"nose": (0, 0.06), "left_ear": (12, 0.06), "right_ear": (-12, 0.06), "left_shoulder": (spread, 0.18),
+          "right_shoulder": (-spread, 0.18), "left_elbow": (spread + 60, 0.38), "right_elbow": (-spread - 60, 0.38),
+          "left_wrist": (spread + 110, 0.52), "right_wrist": (-spread - 110, 0.52), "left_hip": (40, 0.52),
+          "right_hip": (-40, 0.52), "left_knee": (45, 0.73), "right_knee": (-45, 0.73), "left_ankle": (45, 0.95),
+          "right_ankle": (-45, 0.95), "left_heel": (45, 0.98), "right_heel": (-45, 0.98)}
+    for name, (dx, fy) in at.items():
+        lm[pm.LM[name], :2] = (cx + dx, top + fy * tall)
+    for i, (wrist, dx) in enumerate(((15, 1), (16, -1))):  # fingers just beyond the wrists
+        for j in (17, 19, 21):
+            lm[j + i, :2] = lm[wrist, :2] + (dx * 12, 12)
+    return lm
+
+
+def _column_person(half_width: float, top: int = 100, bottom: int = 800, cx: float = 300.0) -> np.ndarray:
+    """A mask that is one vertical bar with soft (linear) edges: its exact width is 2 * half_width pixels."""
+    x = np.arange(W) + 0.5 - 0.5
+    edge = np.clip(half_width - np.abs(x - cx) + 0.5, 0.0, 1.0)
+    mask = np.zeros((H, W), np.float32)
+    mask[top:bottom + 1] = edge[None, :]
+    return mask
+
+
+def test_scale_comes_from_the_height_and_the_mask_extent():
+    mask = _column_person(40)
+    view = pm.view_of(mask, _landmarks(), 170.0)
+    assert view.bottom - view.top == pytest.approx(801 - 100, abs=1.0)
+    assert view.cm_per_px == pytest.approx(170.0 / (view.bottom - view.top))
+    assert view.y_cm(view.bottom) == pytest.approx(0.0)
+    assert view.y_cm(view.top) == pytest.approx(170.0)
+
+
+@pytest.mark.parametrize("half", [20.0, 33.3, 57.75])
+def test_widths_are_sub_pixel(half):
+    mask = _column_person(half)
+    left, right = pm.run_at(mask, 400, 300)
+    assert right - left == pytest.approx(2 * half, abs=0.3)  # within a third of a pixel (whole pixels: 1)
+    view = pm.view_of(mask, _landmarks(), 170.0)
+    assert pm.width_at(view, 90.0) == pytest.approx(2 * half * view.cm_per_px, abs=0.3 * view.cm_per_px)
+    assert pm.run_at(mask, 400, 10) is None
+
+
+def test_hands_are_cleared_from_the_mask():
+    mask = _column_person(200)  # hands inside a wide silhouette
+    lm = _landmarks()
+    view = pm.view_of(mask, lm, 170.0)
+    x, y = lm[15, :2].astype(int)
+    assert mask[y, x] > 0.5 and view.mask[y, x] == 0.0
+    lm[15, 2] = 0.2  # a hidden hand is left alone
+    assert pm.view_of(mask, lm, 170.0).mask[y, x] > 0.5
+
+
+def test_ellipse_perimeter():
+    assert pm.ellipse_perimeter(10.0, 10.0) == pytest.approx(np.pi * 10.0)
+    assert pm.ellipse_perimeter(20.0, 0.0) == pytest.approx(40.0, rel=0.01)  # flat: twice the width
+    a, b = 30.0, 20.0  # Ramanujan vs a fine polygon
+    t = np.linspace(0, 2 * np.pi, 100001)
+    poly = np.hypot(np.diff(a / 2 * np.cos(t)), np.diff(b / 2 * np.sin(t))).sum()
+    assert pm.ellipse_perimeter(a, b) == pytest.approx(poly, rel=1e-5)
+
+
+def test_calibration_recovers_a_known_model():
+    rng = np.random.default_rng(1)
+    true = {"waist": np.array([0.9, 0.3, 0.2, 1.5, 4.0])}
+    samples = []
+    for _ in range(40):
+        f = {"waist_w": rng.uniform(25, 45), "waist_d": rng.uniform(18, 35), "female": float(rng.integers(2))}
+        truth = {"waist": float(pm.design_row("waist", f) @ true["waist"]) + rng.normal(0, 0.05)}
+        samples.append((f, truth))
+    samples[0][1]["waist"] += 30.0  # one photo gone wrong must not bend the model
+    cal = pm.fit_calibration(samples, {"waist": 0.6})
+    model = cal["models"]["waist"]
+    # the perimeter is nearly linear in w and d (the coefficients trade off): compare predictions
+    for _ in range(20):
+        f = {"waist_w": rng.uniform(25, 45), "waist_d": rng.uniform(18, 35), "female": float(rng.integers(2))}
+        row = pm.design_row("waist", f)
+        assert row @ np.asarray(model["coef"]) == pytest.approx(row @ true["waist"], abs=1.0)  # ridge: a small bias
+    assert model["n"] == 40 and model["mae_cm"] < 1.5
+    assert "hips" not in cal["models"]  # no samples: no model
+
+
+def test_estimate_returns_values_confidences_and_errors():
+    mask = _column_person(45)
+    view = pm.view_of(mask, _landmarks(), 170.0)
+    cal = {"levels": {g: 0.6 for g in pm.GIRTHS},
+           "models": {"waist": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 2.0},
+                      "inseam": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 0.5}}}
+    est = pm.estimate(view, view, cal, "female")
+    w = 90 * view.cm_per_px
+    assert est.values["waist"] == pytest.approx(pm.ellipse_perimeter(w, w), abs=0.1)
+    assert est.values["height"] == 170.0 and est.confidence["height"] == 1.0
+    assert 0 < est.confidence["waist"] < est.confidence["inseam"] < 1  # larger calibration error, less confidence
+    assert est.error_cm["waist"] == 2.0
+
+
+def test_the_shipped_calibration_covers_every_measurement():
+    cal = pm.load_calibration()
+    assert set(cal["models"]) == set(pm.ESTIMATED)
+    assert all(0.3 < t < 0.95 for t in cal["levels"].values())
+    assert cal["source"]["bodies"] >= 40
+
+
+def test_check_photo_says_what_to_retake():
+    lm = _landmarks()
+    good = _column_person(40)
+    pm.check_photo("front", good, lm, 1)
+    with pytest.raises(pm.PhotoProblem, match="2 people"):
+        pm.check_photo("front", good, lm, 2)
+    with pytest.raises(pm.PhotoProblem, match="no person"):
+        pm.check_photo("front", np.zeros((H, W), np.float32), None, 0)
+    head_cut = good.copy()
+    head_cut[:101] = 1.0
+    with pytest.raises(pm.PhotoProblem, match="head is cut off"):
+        pm.check_photo("side", head_cut, lm, 1)
+    feet_cut = _column_person(40, bottom=H - 1)
+    with pytest.raises(pm.PhotoProblem, match="feet are cut off") as err:
+        pm.check_photo("front", feet_cut, lm, 1)
+    assert err.value.photo == "front" and "whole body" in err.value.retake
+    small = _column_person(10, top=100, bottom=300)
+    with pytest.raises(pm.PhotoProblem, match="pixels tall"):
+        pm.check_photo("front", small, _landmarks(top=100, bottom=300, spread=15), 1)
+
+
+def test_check_pair_finds_swaps_turns_and_arms_down():
+    mask = _column_person(40)
+    front, side = _landmarks(), _landmarks(spread=3)
+    pm.check_pair(front, mask, side, mask)
+    with pytest.raises(pm.PhotoProblem, match="swapped"):
+        pm.check_pair(side, mask, front, mask)
+    with pytest.raises(pm.PhotoProblem, match="faces the camera"):
+        pm.check_pair(front, mask, front, mask)
+    arms_down = front.copy()
+    arms_down[pm.LM["left_wrist"], 0] = arms_down[pm.LM["left_shoulder"], 0] + 8
+    with pytest.raises(pm.PhotoProblem, match="arms are held against the body"):
+        pm.check_pair(arms_down, mask, side, mask)
