@@ -127,22 +127,17 @@ class ApiHandler(JsonErrors):
     def prepare(self) -> None:
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > self.service.config.max_body_bytes:
-            self._refuse_size()
-
-    def _refuse_size(self) -> None:
-        self._too_large = True
-        limit = self.service.config.max_body_bytes
-        self.set_header("Connection", "close")  # the rest of the body is not read
-        self.send_error_body(413, body("payload_too_large", f"the request body is larger than {limit} bytes",
-                                       "body", f"at most {limit} bytes"))
+            self._too_large = True
 
     def data_received(self, chunk: bytes) -> None:
+        # past the limit the rest is read and dropped, then answered 413: a client still sending gets its answer
+        # rather than a reset connection (Tornado's max_body_size still cuts off anything huge)
         if self._too_large:
             return
         self._size += len(chunk)
         if self._size > self.service.config.max_body_bytes:
+            self._too_large = True
             self._chunks.clear()
-            self._refuse_size()
             return
         self._chunks.append(chunk)
 
@@ -162,9 +157,12 @@ class ApiHandler(JsonErrors):
         await self._dispatch(path)
 
     async def _dispatch(self, _: str) -> None:
-        if self._too_large or self._finished:
-            return
         service = self.service
+        if self._too_large:
+            limit = service.config.max_body_bytes
+            self.send_error_body(413, body("payload_too_large", f"the request body is larger than {limit} bytes",
+                                           "body", f"at most {limit} bytes"))
+            return
         path_params: dict[str, str] = {}
         try:
             raw = self.request.path[len(service.prefix):] or "/"
