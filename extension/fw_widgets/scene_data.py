@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,11 +151,30 @@ def material_of(mesh: Any) -> MaterialData:
     return MaterialData(hex_of(factor[:3]), np.ascontiguousarray(rgba), digest, roughness, metalness, opacity)
 
 
+_NORMALS: OrderedDict[str, np.ndarray] = OrderedDict()
+_NORMALS_KEPT = 256
+
+
+def _vertex_normals(mesh: Any, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Vertex normals, cached by the buffers' content: a rebuilt scene brings new mesh objects with the same
+    geometry, and normals are most of what comparing it would cost."""
+    key = hashlib.blake2b(vertices.tobytes() + faces.tobytes(), digest_size=16).hexdigest()
+    normals = _NORMALS.get(key)
+    if normals is None:
+        normals = np.ascontiguousarray(mesh.vertex_normals, dtype=np.float32)
+        _NORMALS[key] = normals
+        while len(_NORMALS) > _NORMALS_KEPT:
+            _NORMALS.popitem(last=False)
+    else:
+        _NORMALS.move_to_end(key)
+    return normals
+
+
 def node_data(name: str, mesh: Any, matrix: np.ndarray) -> NodeData:
     """A scene node (its mesh and world transform) as GPU-ready buffers and a pose."""
     vertices = np.ascontiguousarray(mesh.vertices, dtype=np.float32)
     faces = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
-    normals = np.ascontiguousarray(mesh.vertex_normals, dtype=np.float32)
+    normals = _vertex_normals(mesh, vertices, faces)
     uv = getattr(mesh.visual, "uv", None)
     uv = None if uv is None or len(uv) != len(vertices) else np.ascontiguousarray(uv, dtype=np.float32)
     centre = np.asarray(mesh.bounds, dtype=float).mean(0) if len(vertices) else np.zeros(3)
