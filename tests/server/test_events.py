@@ -70,7 +70,7 @@ def test_an_edit_through_one_process_reaches_listeners_on_the_other(two_services
         added = _next(alice_ws, "layer_added")
         latency = time.monotonic() - started
         assert added["namespace"] == "/design" and added["design_id"] == did and added["user"] == "alice"
-        assert added["data"]["layer_id"] == layer["id"] and latency < 2.0
+        assert added["data"]["layer_id"] == layer["id"] and latency < 5.0   # generous: 2 shared cores
         assert _next(alice_ws_a, "layer_added")["data"]["layer_id"] == layer["id"]     # the same process too
         alice_a.patch(f"/designs/{did}/layers/{layer['id']}", json={"opacity": 40})
         updated = _next(alice_ws, "design_updated")
