@@ -4,7 +4,8 @@
   ``Bearer <t>``); entries may expire. Tokens are compared in constant time.
 - :class:`HubTokens`: on a JupyterHub, the user's API token (kernels) or the OAuth cookie (browsers) is checked
   with the Hub API through ``jupyterhub.services.auth.HubAuth``/``HubOAuth``, whose answers are cached for
-  ``hub_cache_s`` seconds (a revoked token stops working at most that long after).
+  ``hub_cache_s`` seconds (a revoked token stops working at most that long after). The cookie authenticates GET
+  requests only; writes and WebSockets carry the token.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ class HubTokens:
         try:
             if token:
                 model = await self.hub_auth.user_for_token(token, sync=False)
-            elif self.oauth:  # a browser with the service's OAuth cookie
+            elif self.oauth and not websocket and handler.request.method == "GET":
+                # a browser with the service's OAuth cookie: reads only. Writes and WebSockets need the token
+                # itself, so a page on another site cannot act with a visitor's cookie (no CSRF, no CSWSH).
                 handler.hub_auth = self.hub_auth
                 model = await self.hub_auth.get_user(handler, sync=False)
             else:

@@ -52,6 +52,7 @@ def two_services(tmp_path: Path, redis_url: str) -> Any:
 
 
 @pytest.mark.service
+@pytest.mark.slow
 def test_an_edit_through_one_process_reaches_listeners_on_the_other(two_services: Any, redis_url: str) -> None:
     first, second = two_services
     alice_a = first.client("alice")
