@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import requests
-from fw_server.config import ServiceConfig
 
 from fw_kernel.bootstrap import Services, bootstrap
 from fw_kernel.settings import Settings
+from fw_server.config import ServiceConfig
 from tests.conftest import free_port
 
 TOKENS = {"alice": "tok-alice-0123456789", "bob": "tok-bob-0123456789", "carol": "tok-carol-0123456789",
@@ -48,6 +48,7 @@ class RunningService:
 
     async def _main(self) -> None:
         import tornado.httpserver
+
         from fw_server.app import make_app
 
         self._loop = asyncio.get_running_loop()

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import requests
-from fw_server.auth import StaticTokens
 
+from fw_server.auth import StaticTokens
 from tests.conftest import free_port, wait_port
 from tests.server.conftest import EXPIRED, TOKENS, Client, RunningService, kernel_services, service_config
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from fw_server.auth import HubTokens, StaticTokens, make_authenticator
 from fw_server.config import ServiceConfig
-from pydantic import ValidationError
 
 
 def test_on_a_hub_the_prefix_and_auth_come_from_jupyterhub(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from fw_server import __version__
-from fw_server.openapi import document
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -24,6 +22,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from fw_server import __version__
+from fw_server.openapi import document
 from tests.server.conftest import TOKENS, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from fw_widgets import DesignStudio
 from fw_widgets.scene_data import nodes_of
 
