@@ -24,6 +24,11 @@ LANDMARK_NAMES: tuple[str, ...] = (
 """BlazePose's 33 landmarks, in its order (left/right are the person's)."""
 
 
+_MIRROR = np.arange(33)
+for _a, _b in ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), *((i, i + 1) for i in range(11, 33, 2))):
+    _MIRROR[_a], _MIRROR[_b] = _b, _a
+
+
 @dataclass(frozen=True)
 class PoseDetection:
     """What the detector finds in one photo.
@@ -92,16 +97,28 @@ class MediaPipePose:
                 margin = int(0.15 * (ys.max() - ys.min() + 1))
                 y0, y1 = max(int(ys.min()) - margin, 0), min(int(ys.max()) + margin + 1, h)
                 x0, x1 = max(int(xs.min()) - margin, 0), min(int(xs.max()) + margin + 1, w)
-            crop = np.ascontiguousarray(img[y0:y1, x0:x1])
-            result = pose.process(crop)  # type: ignore[attr-defined]
+            # the pose detector sometimes misses a person it finds mirrored or in the whole photo: try those
+            for flip, (fy0, fy1, fx0, fx1) in ((False, (y0, y1, x0, x1)), (True, (y0, y1, x0, x1)),
+                                               (False, (0, h, 0, w))):
+                part = np.ascontiguousarray(img[fy0:fy1, fx0:fx1][:, ::-1] if flip else img[fy0:fy1, fx0:fx1])
+                result = pose.process(part)  # type: ignore[attr-defined]
+                if result.pose_landmarks is not None and result.segmentation_mask is not None:
+                    break
         people = self._count_people(people_mask)
         if result.pose_landmarks is None or result.segmentation_mask is None:
             return PoseDetection(None, None, people, people_mask)
-        ch, cw = crop.shape[:2]
-        lms = np.array([[x0 + p.x * cw, y0 + p.y * ch, p.visibility] for p in result.pose_landmarks.landmark],
+        y0, y1, x0, x1 = fy0, fy1, fx0, fx1
+        ch, cw = part.shape[:2]
+        lms = np.array([[p.x * cw, y0 + p.y * ch, p.visibility] for p in result.pose_landmarks.landmark],
                        dtype=np.float64)
+        seg = np.asarray(result.segmentation_mask, dtype=np.float32)
+        if flip:  # back to the photo: mirror x, and the person's left is again their left
+            lms[:, 0] = cw - lms[:, 0]
+            lms = lms[_MIRROR]
+            seg = seg[:, ::-1]
+        lms[:, 0] += x0
         mask = np.zeros((h, w), dtype=np.float32)
-        mask[y0:y1, x0:x1] = np.asarray(result.segmentation_mask, dtype=np.float32)
+        mask[y0:y1, x0:x1] = seg
         a, b = mask > 0.5, people_mask > 0.5
         agreement = float((a & b).sum() / max((a | b).sum(), 1))
         mask = self._largest_blob(mask)

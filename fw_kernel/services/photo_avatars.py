@@ -280,8 +280,10 @@ class PhotoAvatarService:
             if k not in fixed:
                 wanted[k] = round(min(max(v, low), high), 1)
         order = [k for k in _FIT_ORDER if k in wanted]
+        # drop the secondary measurements first (least confident first), the main girths and inseam last
+        core = ("bust", "chest", "waist", "hips", "inseam")
         droppable = sorted((k for k in order if k not in fixed and k not in ("height",)),
-                           key=lambda k: (conf.get(k, 0.0), -order.index(k)))
+                           key=lambda k: (k in core, conf.get(k, 0.0), -order.index(k)))
         last: ValidationError | None = None
         fitter = self._avatars.fitter
         while True:

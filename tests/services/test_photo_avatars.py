@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.slow]
 
 # (body hint, size, seed of the photo setups): a small woman, a medium man, a plus-size woman
 BODIES = [("female", "S", 11), ("male", "M", 12), ("female", "XXL", 13)]
-GIRTH_MAE_CM = 4.0     # measured by the benchmark on the full set; see RESULTS.md
-LENGTH_MAE_CM = 3.0
+# largest mean absolute error (cm) accepted on these three: the benchmark's MAE on 15 bodies plus a margin for
+# a set of three (see benchmarks/RESULTS.md); the targets (2 cm girths, 1 cm lengths) are not all reached
+MAE_LIMIT_CM = {"bust": 4.0, "waist": 5.0, "hips": 3.0, "inseam": 2.5, "arm_length": 1.5, "shoulder_width": 2.5}
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +76,11 @@ def test_accuracy_on_three_bodies(connect, photos):
     for hint, size, seed in BODIES:
         body = fit_body(size_measurements(size, hint), hint)
         front, side = photos.pair(body, PhotoSetup.random(seed), PhotoSetup.random(seed + 100))
-        got = ws.avatars.measure_photos(front, side, body.measured["height"])["measurements"]
+        got = ws.avatars.measure_photos(front, side, body.measured["height"], hint)["measurements"]
         for key in ("bust" if hint == "female" else "chest", "waist", "hips", "inseam", "arm_length",
                     "shoulder_width"):
             errors.setdefault("bust" if key == "chest" else key, []).append(abs(got[key] - body.measured[key]))
     mae = {k: float(np.mean(v)) for k, v in errors.items()}
-    for key in ("bust", "waist", "hips"):
-        assert mae[key] <= GIRTH_MAE_CM, mae
-    for key in ("inseam", "arm_length", "shoulder_width"):
-        assert mae[key] <= LENGTH_MAE_CM, mae
+    print("MAE (cm):", {k: round(v, 2) for k, v in mae.items()})
+    for key, limit in MAE_LIMIT_CM.items():
+        assert mae[key] <= limit, mae
