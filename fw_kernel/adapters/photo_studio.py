@@ -374,6 +374,8 @@ def calibrate(n_bodies: int = 64, seed: int = 2026, path: Any = None, log: Any =
     out = Path(path) if path else pm.CALIBRATION_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(cal, indent=1) + "\n")
+    log(f"wrote {out}: {len(rows)} of {n_bodies} bodies usable, {len(cal['models'])} models"
+        + ("" if cal["models"] else " (at least 6 usable bodies are needed for a model)"))
     for name, m in cal["models"].items():
         log(f"{name:<15} mae {m['mae_cm']:.2f} cm, rmse {m['rmse_cm']:.2f} cm, leave-one-out rmse "
             f"{m['loo_rmse_cm']:.2f} cm (n={m['n']})")
