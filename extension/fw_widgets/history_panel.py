@@ -84,7 +84,15 @@ class HistoryPanel:
             self.ctx.status.ok(f"forked as {fork.name!r} (id {fork.id}); open it with ws.designs.get({fork.id!r})")
         self.refresh()
 
+    def refresh_buttons(self) -> None:
+        """Undo/redo availability (cheap: after every edit)."""
+        design = self.ctx.design
+        block = self.ctx.edit_block()
+        disable(self.undo, block or (None if design.can_undo else "nothing to undo"), "undo the last edit")
+        disable(self.redo, block or (None if design.can_redo else "nothing to redo"), "redo the last undone edit")
+
     def refresh(self) -> None:
+        """Buttons, versions and recent actions (reads the store: when the tab is shown or used)."""
         design = self.ctx.design
         versions = self.ctx.call(lambda: design.versions) or []
         options = [(f"v{v.version_number}: {v.message or '(no message)'}", v.version_number) for v in versions]
@@ -95,9 +103,8 @@ class HistoryPanel:
             if list(dropdown.options) != options:
                 dropdown.options = options
                 dropdown.value = numbers[pick] if len(numbers) >= -pick else (numbers[0] if numbers else None)
+        self.refresh_buttons()
         block = self.ctx.edit_block()
-        disable(self.undo, block or (None if design.can_undo else "nothing to undo"), "undo the last edit")
-        disable(self.redo, block or (None if design.can_redo else "nothing to redo"), "redo the last undone edit")
         for control in (self.checkpoint, self.message, self.restore):
             disable(control, block)
         history = self.ctx.call(lambda: design.history) or []

@@ -41,14 +41,18 @@ class LayerRow:
         self.delete.on_click(lambda _: panel.delete(layer_id))
 
     def _on_visible(self, change: dict[str, Any]) -> None:
-        if not self.panel.updating:
-            self.panel.ctx.call(self.panel.ctx.design.update_layer, self.layer_id, is_visible=bool(change["new"]))
-            self.panel.refresh()
+        if self.panel.updating:
+            return
+        ctx = self.panel.ctx
+        if ctx.call(ctx.design.update_layer, self.layer_id, is_visible=bool(change["new"])) is None:
+            self.panel.refresh()  # refused: put the toggle back (a saved edit refreshed the panel already)
 
     def _on_lock(self, change: dict[str, Any]) -> None:
-        if not self.panel.updating:
-            self.panel.ctx.call(self.panel.ctx.design.update_layer, self.layer_id, is_locked=bool(change["new"]))
-            self.panel.refresh()
+        if self.panel.updating:
+            return
+        ctx = self.panel.ctx
+        if ctx.call(ctx.design.update_layer, self.layer_id, is_locked=bool(change["new"])) is None:
+            self.panel.refresh()  # refused: put the toggle back (a saved edit refreshed the panel already)
 
     def show(self, layer: Any, index: int, count: int, selected: bool) -> None:
         ctx = self.panel.ctx

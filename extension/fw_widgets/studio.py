@@ -38,7 +38,7 @@ class DesignStudio(w.VBox):
         self.design = design
         self.ctx = StudioContext(design)
         self.status = self.ctx.status
-        self.viewport = Viewport(width, height)
+        self.viewport = Viewport(width, height, antialias=bool(design.canvas.antialiasing))
         self.sync = SceneSync(design, self.viewport)
         self.layers = LayersPanel(self.ctx)
         self.inspector = Inspector(self.ctx)
@@ -60,9 +60,14 @@ class DesignStudio(w.VBox):
         body = w.HBox([viewport_box, self.tabs], layout=w.Layout(flex_flow="row wrap"))  # panels wrap below
         super().__init__([self.header, banner, self.status.widget, body], **kwargs)
         self.add_class("fw-studio")
+        self.tabs.observe(self._on_tab, "selected_index")
         self.sync.full()
         self._refresh_panels(all_panels=True)
         self._unsubscribe: Any = design.on_change(self._on_change)
+
+    def _on_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == TABS.index("History"):
+            self.history.refresh()
 
     def _on_change(self, design: Any, action: str) -> None:
         """After every edit through the design handle (a widget's or a cell's): update the view incrementally."""
@@ -79,7 +84,10 @@ class DesignStudio(w.VBox):
                              f"{m.status}, version {self.design.version}, you are {self.design.role})</span>")
         self.layers.refresh()
         self.inspector.refresh()
-        self.history.refresh()
+        if all_panels or self.tabs.selected_index == TABS.index("History"):
+            self.history.refresh()  # versions and recent actions come from the store: only when shown
+        else:
+            self.history.refresh_buttons()
         self.avatar.refresh()  # cheap unless the design's avatar changed (a refit, its undo, a restore)
         if all_panels:
             self.catalog.refresh()

@@ -76,7 +76,7 @@ def _directional(position: list[float], intensity: float) -> Any:
 class Viewport:
     """A pythreejs scene with orbit controls, canvas camera/lights/background/grid, and the design's nodes."""
 
-    def __init__(self, width: int = 720, height: int = 540):
+    def __init__(self, width: int = 720, height: int = 540, antialias: bool = True):
         self.camera = three.PerspectiveCamera(position=[0.0, 1.1, 3.2], fov=40.0, aspect=width / height,
                                               near=0.05, far=_FAR)
         self.key = _directional([-2.0, 3.45, 3.0], 1.0)
@@ -91,7 +91,7 @@ class Viewport:
         self.scene = three.Scene(children=[self.ambient, self.world], background="#f4f4f6")
         self.controls = three.OrbitControls(controlling=self.camera, target=[0.0, 0.0, 0.0])
         self.renderer = three.Renderer(scene=self.scene, camera=self.camera, controls=[self.controls],
-                                       width=width, height=height, antialias=True, alpha=True)
+                                       width=width, height=height, antialias=antialias, alpha=True)
         self.renderer.layout.width = f"{width}px"
         self.renderer.layout.height = f"{height}px"
         self.nodes: dict[str, NodeView] = {}

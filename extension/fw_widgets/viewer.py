@@ -29,7 +29,7 @@ class DesignViewer(w.VBox):
 
     def __init__(self, design: Any, width: int = 720, height: int = 560, **kwargs: Any):
         self.design = design
-        self.viewport = Viewport(width, height)
+        self.viewport = Viewport(width, height, antialias=bool(design.canvas.antialiasing))
         self.sync = SceneSync(design, self.viewport)
         self.sync.full()
         self.toggles: dict[str, w.ToggleButton] = {}

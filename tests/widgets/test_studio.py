@@ -175,6 +175,10 @@ def test_locked_layer_and_viewer_role_disable_controls_with_a_reason(outfit, con
             assert control.disabled and "viewer" in control.tooltip
     assert readonly.history.undo.disabled and readonly.history.checkpoint.disabled
     assert all(s.disabled for s in readonly.avatar.sliders.values())
+    forced = readonly.layers.rows[tee.id]
+    forced.visible.value = False  # a disabled control set from code: the API refuses, the toggle goes back
+    assert forced.visible.value is True and seen.layer(tee.id).is_visible
+    assert "PermissionDenied" in readonly.status.widget.value and "Traceback" not in readonly.status.widget.value
     readonly.catalog.refresh()
     adds = [c.children[-1] for c in readonly.catalog.results.children]
     assert adds and all(b.disabled and "viewer" in b.tooltip for b in adds)
