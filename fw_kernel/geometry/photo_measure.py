@@ -304,12 +304,30 @@ def seat_level(side: View, around_cm: float, band_cm: float = 8.0) -> float:
     return float((ys * w).sum() / w.sum()) if w.sum() > 0 else float(ys[np.argmax(backs)])
 
 
+_SEARCH_CM: dict[str, tuple[float, str]] = {"bust": (4.0, "max"), "chest": (4.0, "max"), "waist": (10.0, "min")}
+"""Girths whose level is searched: +- this many cm around the usual level, for the largest or smallest ellipse
+(measured on the calibration bodies: bust 2.7 -> 2.2 cm, waist 2.9 -> 2.1 cm mean error)."""
+
+
+def search_level(front: View, side: View, around_cm: float, band_cm: float, mode: str) -> float:
+    """Height (cm) within +-``band_cm`` of ``around_cm`` where the ellipse of the front width and the side depth
+    is largest (``mode="max"``) or smallest ("min"), on a 1 cm grid."""
+    ys = np.arange(around_cm - band_cm, around_cm + band_cm + 1e-9, 1.0)
+    ws = np.array([width_at(front, y, band_cm=0.5) for y in ys])
+    ds = np.array([width_at(side, y, band_cm=0.5) for y in ys])
+    p = np.where((ws > 0) & (ds > 0), ellipse_perimeter(ws, ds), np.nan)
+    if np.isnan(p).all():
+        return around_cm
+    return float(ys[np.nanargmax(p) if mode == "max" else np.nanargmin(p)])
+
+
 def features(front: View, side: View, levels: Mapping[str, float], female: float = 0.5) -> dict[str, float]:
     """The raw numbers the estimates are made from (cm): widths, depths and landmark lengths.
 
     Girth levels are fractions of the height (``levels``, the calibration's; the landmarks' heights vary more
     between photos than the proportions between bodies); the hips are taken at the seat's level in the side
-    photo. Both photos are in centimetres above the floor, so a level means the same in each.
+    photo, the bust and the waist at the fullest and narrowest level near theirs (:func:`search_level`).
+    Both photos are in centimetres above the floor, so a level means the same in each.
     """
     f: dict[str, float] = {}
     height = front.height_cm
@@ -319,6 +337,8 @@ def features(front: View, side: View, levels: Mapping[str, float], female: float
         y = levels[g] * height
         if g == "hips":
             y = seat_level(side, y)
+        elif g in _SEARCH_CM:  # like the tape: the fullest bust, the narrowest waist near the usual level
+            y = search_level(front, side, y, *_SEARCH_CM[g])
         # over +-3 cm for the broad girths (the tape's level varies between bodies; 0.3-0.6 cm better than +-1)
         band = 3.0 if g in ("bust", "chest", "waist") else 1.0
         f[f"{g}_w"] = width_at(front, y, band_cm=band)  # (clipping at the arms' landmark lines measured worse)

@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.slow]
 BODIES = [("female", "S", 11), ("male", "M", 12), ("female", "XXL", 13)]
 # largest mean absolute error (cm) accepted on these three: the benchmark's MAE on 15 bodies plus a margin for
 # a set of three (see benchmarks/RESULTS.md); the targets (2 cm girths, 1 cm lengths) are not all reached
-MAE_LIMIT_CM = {"bust": 4.0, "waist": 5.0, "hips": 3.0, "inseam": 2.5, "arm_length": 1.5, "shoulder_width": 2.5}
+# (here: bust 1.9, waist 2.0, hips 2.5, inseam 0.8, arm length 0.2, shoulder width 1.1 cm)
+MAE_LIMIT_CM = {"bust": 4.0, "waist": 4.0, "hips": 3.0, "inseam": 2.5, "arm_length": 1.5, "shoulder_width": 2.5}
 
 
 @pytest.fixture(scope="module")
