@@ -6,6 +6,8 @@ all) and asserts the errors the benchmark measured, with a margin (see ``benchma
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,24 @@ def test_accuracy_on_three_bodies(connect, photos):
     print("MAE (cm):", {k: round(v, 2) for k, v in mae.items()})
     for key, limit in MAE_LIMIT_CM.items():
         assert mae[key] <= limit, mae
+
+
+def test_the_notebook_runs_headless(tmp_path, monkeypatch):
+    """notebooks/04_avatar_from_photos.ipynb top to bottom in a real kernel (sample photos, no uploads)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("FW_HOME", str(tmp_path / "fw"))
+    monkeypatch.setenv("FW_USER", "ada")
+    monkeypatch.delenv("FW_DATABASE_URL", raising=False)
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "04_avatar_from_photos.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2  # overlays; photo next to the fitted body
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "Avatar('Ada (photos)'" in text and "confidence" in text
+    table = next(o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                 and "VBox" in o["data"].get("text/plain", ""))
+    assert table  # the editable measurement table
