@@ -114,6 +114,20 @@ class Avatar:
     source = property(lambda self: self.record.source)  # "measurements" or "photo"
     confidence = property(lambda self: dict(self.record.confidence))  # per measurement, 0..1 (photo avatars)
 
+    def photos(self) -> dict[str, Any]:
+        """The photos kept by ``from_photos(..., keep_photos=True)`` as PIL images by kind (front, side): upright,
+        without EXIF, decrypted for the owner only."""
+        import io
+
+        from PIL import Image
+
+        stored = self._ws._services.photo_avatars.photos(self._ws.user, self.id)
+        return {k: Image.open(io.BytesIO(v)) for k, v in stored.items()}
+
+    def delete_photos(self) -> int:
+        """Delete the kept photos (the avatar and its measurements stay); returns how many were deleted."""
+        return self._ws._services.photo_avatars.delete_photos(self._ws.user, self.id)
+
     @property
     def _body(self) -> Any:
         fitter = self._ws._services.avatars.fitter
@@ -160,16 +174,17 @@ class Avatars:
 
     def from_photos(self, name: str, front: Any, side: Any, height: float, body_hint: str | None = None,
                     weight: float | None = None, corrections: dict[str, float] | None = None,
-                    progress: bool = True) -> Avatar:
+                    progress: bool = True, keep_photos: bool = False) -> Avatar:
         """A body fitted to the measurements of a front and a side photo (paths, bytes, PIL images or RGB arrays;
         standing, whole body in frame, arms 30-45 degrees out, tight clothes). ``height`` (cm) sets the scale;
         ``corrections`` (cm) replace estimates. ``avatar.confidence`` gives each measurement's confidence (0..1);
         a photo that cannot be measured raises ``ValidationError`` saying what to retake. Events on
-        ``avatars/{user}`` (see :meth:`on_event`)."""
+        ``avatars/{user}`` (see :meth:`on_event`). ``keep_photos``: keep the photos (upright, EXIF stripped,
+        AES-GCM encrypted at rest; ``avatar.photos()``, ``avatar.delete_photos()``, the owner only)."""
         bar = _progress_bar("photo avatar") if progress else None
         record = self._ws._services.photo_avatars.from_photos(
             self._ws.user, name, front, side, height, body_hint, weight, corrections,
-            progress=(lambda percent, step: bar(percent)) if bar is not None else None)
+            progress=(lambda percent, step: bar(percent)) if bar is not None else None, keep_photos=keep_photos)
         return Avatar(self._ws, record)
 
     def measure_photos(self, front: Any, side: Any, height: float, body_hint: str | None = None) -> dict[str, Any]:

@@ -100,6 +100,7 @@ def bootstrap(settings: Settings) -> Services:
 
     services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
                     digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
+    services.photo_avatars.vault_factory = lambda: _photo_vault(settings)
 
     def renderer() -> Any:
         from .adapters.render_pyrender import PyrenderRenderer
@@ -151,6 +152,17 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     services = Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, engine)
     services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache)
     return services
+
+
+def _photo_vault(settings: Settings) -> Any:
+    """Kept body photos: encrypted (FW_PHOTO_KEY, else a key file in FW_HOME) in the blob store."""
+    import os
+
+    from .adapters.blobs import FsspecBlobStore
+    from .adapters.photo_vault import EncryptedPhotoVault, load_key
+
+    return EncryptedPhotoVault(FsspecBlobStore(settings.resolved_storage_url),
+                               load_key(os.environ.get("FW_PHOTO_KEY"), settings.home))
 
 
 def _pose_detector() -> Any:

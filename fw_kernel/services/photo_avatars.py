@@ -5,7 +5,9 @@ Steps (each reported to a progress callback and as an avatar event on the event 
 ``avatars/{user}``: ``processing_started``, ``processing_progress``, ``processing_complete``,
 ``processing_error``): read the photos (EXIF orientation, any colour mode), detect pose and person mask
 (``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo_measure``), apply the
-user's corrections, fit the body, store. Nothing is stored unless every step succeeds.
+user's corrections, fit the body, store. Nothing is stored unless every step succeeds. With ``keep_photos`` the
+photos as measured (upright, re-encoded without EXIF) go to a ``PhotoVault`` (encrypted at rest) before the
+avatar is committed, and are deleted again if the commit fails; only the owner reads or deletes them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..domain.avatar import BODY_HINTS, MEASUREMENT_RANGES_CM, Avatar, validate_measurements
-from ..domain.errors import FWError, ValidationError, check_text, show_value
+from ..domain.errors import FWError, NotFound, ValidationError, check_text, plausible_id, show_value
 from ..geometry import photo_measure as pm
 from ..ports import StateCache, UnitOfWorkFactory
 from .avatars import AvatarService
@@ -52,6 +54,14 @@ class PoseDetector(Protocol):
     def detect(self, image: np.ndarray) -> Any:
         """``.landmarks`` (33, 3) pixel x, y, visibility or None; ``.mask`` (H, W) float or None; ``.people``."""
         ...
+
+
+class PhotoVault(Protocol):
+    """Original photos, encrypted at rest (``adapters.photo_vault.EncryptedPhotoVault``)."""
+
+    def put(self, avatar_id: str, kind: str, jpeg: bytes) -> None: ...
+    def get(self, avatar_id: str, kind: str) -> bytes | None: ...
+    def delete(self, avatar_id: str) -> int: ...
 
 
 def events_channel(user: str) -> str:
@@ -140,8 +150,11 @@ class PhotoAvatarService:
 
     def __init__(self, uow: UnitOfWorkFactory, avatars: AvatarService, detector: Callable[[], PoseDetector],
                  cache: StateCache, calibration: Callable[[], Mapping[str, Any]] = pm.load_calibration,
-                 clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id):
+                 clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id,
+                 vault: Callable[[], PhotoVault] | None = None):
         self._uow = uow
+        self.vault_factory = vault
+        self._vault: PhotoVault | None = None
         self._clock = clock
         self._ids = ids
         self._avatars = avatars
@@ -156,6 +169,14 @@ class PhotoAvatarService:
         if self._detector is None:
             self._detector = self._detector_factory()
         return self._detector
+
+    @property
+    def vault(self) -> PhotoVault:
+        if self._vault is None:
+            if self.vault_factory is None:
+                raise NotFound("no photo store is configured", field="photos")
+            self._vault = self.vault_factory()
+        return self._vault
 
     @property
     def calibration(self) -> Mapping[str, Any]:
@@ -209,8 +230,10 @@ class PhotoAvatarService:
 
     def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
                     weight: Any = None, corrections: Any = None,
-                    progress: Callable[[int, str], None] | None = None) -> Avatar:
-        """Measure, fit and store an avatar (see the module docstring). ``progress(percent, step)``."""
+                    progress: Callable[[int, str], None] | None = None, keep_photos: bool = False) -> Avatar:
+        """Measure, fit and store an avatar (see the module docstring). ``progress(percent, step)``.
+        ``keep_photos``: store the photos as measured (upright, without EXIF), encrypted, readable and deletable
+        by the owner only."""
         check_text("name", name, 200)
         hint = "neutral" if body_hint is None else body_hint
         if hint not in BODY_HINTS:
@@ -254,10 +277,19 @@ class PhotoAvatarService:
             confidence = {k: conf.get(k, 0.0) for k in measured}
             avatar = Avatar(avatar_id, user, name, measured, hint, self._clock(), source="photo",
                             requested=requested, body=body, confidence=confidence)
-            with self._uow() as uow:
-                uow.users.ensure(user, self._clock())
-                uow.avatars.add(avatar)
-                uow.commit()
+            try:
+                if keep_photos:
+                    for kind in ("front", "side"):
+                        self.vault.put(avatar_id, kind, _jpeg(found[kind]["image"]))
+                with self._uow() as uow:
+                    uow.users.ensure(user, self._clock())
+                    uow.avatars.add(avatar)
+                    uow.commit()
+            except BaseException:
+                if keep_photos:  # nothing half-made: no photos without their avatar
+                    with contextlib.suppress(Exception):
+                        self.vault.delete(avatar_id)
+                raise
         except FWError as exc:
             publish("processing_error", error=str(exc), field=getattr(exc, "field", None))
             raise
@@ -269,6 +301,28 @@ class PhotoAvatarService:
         publish("processing_complete", progress=100, seconds=round(time.monotonic() - started, 2),
                 measurements=avatar.measurements, confidence=avatar.confidence)
         return avatar
+
+    def _owned(self, user: str, avatar_id: Any) -> Avatar:
+        with self._uow() as uow:
+            avatar = uow.avatars.get(avatar_id) if plausible_id(avatar_id) else None
+        if avatar is None or avatar.owner != user:  # another user's avatar is not revealed either
+            raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not yours", field="avatar_id",
+                           value=avatar_id)
+        return avatar
+
+    def photos(self, user: str, avatar_id: str) -> dict[str, bytes]:
+        """The stored photos (JPEG bytes by kind) of the user's own avatar; NotFound if none are kept."""
+        self._owned(user, avatar_id)
+        out = {k: self.vault.get(avatar_id, k) for k in ("front", "side")}
+        if not any(out.values()):
+            raise NotFound(f"avatar {avatar_id!r} has no stored photos (kept only with keep_photos=True, "
+                           "until deleted)", field="photos", value=avatar_id)
+        return {k: v for k, v in out.items() if v is not None}
+
+    def delete_photos(self, user: str, avatar_id: str) -> int:
+        """Delete the stored photos of the user's own avatar (the avatar stays); returns how many there were."""
+        self._owned(user, avatar_id)
+        return self.vault.delete(avatar_id)
 
     def _fit(self, est: dict[str, float], conf: dict[str, float], hint: str, fixed: set[str]
              ) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
@@ -299,6 +353,15 @@ class PhotoAvatarService:
                     raise ValidationError(f"the photos' measurements cannot be fitted: {last}", field="photos",
                                           value=show_value(wanted)) from None
                 wanted.pop(droppable.pop(0))
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    """The photo as measured, re-encoded from its pixels: no EXIF (GPS, camera, time) survives."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
 
 
 def _retake(exc: pm.PhotoProblem) -> ValidationError:

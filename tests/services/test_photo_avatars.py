@@ -6,12 +6,13 @@ all) and asserts the errors the benchmark measured, with a margin (see ``benchma
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fw_kernel import ValidationError
+from fw_kernel import NotFound, ValidationError
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos
 from fw_kernel.geometry.avatar_fit import fit_body
 from fw_kernel.geometry.sizes import size_measurements
@@ -108,3 +109,69 @@ def test_the_notebook_runs_headless(tmp_path, monkeypatch):
     table = next(o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
                  and "VBox" in o["data"].get("text/plain", ""))
     assert table  # the editable measurement table
+
+
+def _with_gps(jpeg: bytes) -> bytes:
+    """The photo as a phone writes it: EXIF with GPS coordinates and the camera's name."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(jpeg))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (48.0, 51.0, 29.0), "E", (2.0, 17.0, 40.0)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif.tobytes(), quality=92)
+    assert b"PhoneMaker" in buf.getvalue()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_kept_photos_are_stripped_encrypted_owner_only_and_deletable(connect, photos, backend):
+    from PIL import Image
+
+    ws = connect(user="ada")
+    body = fit_body(size_measurements("M", "female"), "female")
+    front, side = photos.pair(body, PhotoSetup.random(21), PhotoSetup.random(22))
+    avatar = ws.avatars.from_photos("Ada", front=_with_gps(front), side=_with_gps(side), height=168,
+                                    body_hint="female", progress=False, keep_photos=True)
+    # the owner reads them back: upright photos without any EXIF
+    kept = avatar.photos()
+    assert set(kept) == {"front", "side"} and kept["front"].size == Image.open(io.BytesIO(front)).size
+    assert not kept["front"].getexif() and "exif" not in kept["front"].info
+    # at rest: encrypted blobs, neither a JPEG nor carrying the EXIF text
+    vault = ws._services.photo_avatars.vault
+    for kind in ("front", "side"):
+        url = vault.stored_path(avatar.id, kind)
+        raw = Path(url[len("file://"):]).read_bytes()
+        assert raw[:4] == b"FWP1" and b"\xff\xd8\xff" not in raw[:64] and b"PhoneMaker" not in raw
+        with pytest.raises(Exception):  # noqa: B017 - any decoder error: it is not an image
+            Image.open(io.BytesIO(raw)).load()
+    # the key lives outside the database, in FW_HOME with owner-only permissions
+    key_file = Path(ws.settings.home) / "photo.key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    # only the owner: another user neither reads nor deletes them (nor learns the avatar exists)
+    bob = connect(user="bob")
+    service = bob._services.photo_avatars
+    with pytest.raises(NotFound):
+        service.photos("bob", avatar.id)
+    with pytest.raises(NotFound):
+        service.delete_photos("bob", avatar.id)
+    assert set(avatar.photos()) == {"front", "side"}
+    # the owner deletes them: gone from the store, the avatar stays
+    assert avatar.delete_photos() == 2
+    assert not Path(vault.stored_path(avatar.id, "front")[len("file://"):]).exists()
+    with pytest.raises(NotFound, match="no stored photos"):
+        avatar.photos()
+    assert ws.avatars.get(avatar.id).source == "photo"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_photos_are_not_kept_unless_asked(connect, photos):
+    ws = connect()
+    body = fit_body(size_measurements("S", "female"), "female")
+    front, side = photos.pair(body, PhotoSetup(background="gradient"), PhotoSetup())
+    avatar = ws.avatars.from_photos("Ada", front=front, side=side, height=166, progress=False)
+    with pytest.raises(NotFound):
+        avatar.photos()
+    assert not list(Path(ws.settings.resolved_storage_url[len("file://"):]).rglob("*.enc"))
