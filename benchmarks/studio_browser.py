@@ -72,7 +72,8 @@ CELLS = [
     "avatar = ws.avatars.create('Bench', {'height': 168, 'bust': 90, 'waist': 72, 'hips': 98}, body_hint='female')\n"
     "outfit = ws.designs.create('Outfit', avatar=avatar)\n"
     "layers = [outfit.add_layer(x) for x in OUTFIT]\n"
-    "plain = ws.designs.create('Plain', avatar=avatar)",
+    "plain = ws.designs.create('Plain', avatar=avatar)\n"
+    "for d in (outfit, plain):\n    d.update_canvas(antialiasing=ANTIALIAS)",
     "outfit.show()",
     "plain.show()",
 ]
@@ -82,7 +83,7 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95)}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, antialias: bool = True) -> dict[str, Any]:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -94,7 +95,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         nb_path = tmp / "studio_bench.ipynb"
-        nb = new_notebook(cells=[new_code_cell(c) for c in CELLS],
+        cells = [f"ANTIALIAS = {antialias!r}\n" + CELLS[0], *CELLS[1:]]
+        nb = new_notebook(cells=[new_code_cell(c) for c in cells],
                           metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                    "language": "python"}})
         nbformat.write(nb, nb_path)
@@ -142,7 +144,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     latency = _stats(latencies)
     frame = _stats(frames)
     results = {
-        "edit_to_pixels_ms": latency, "edit_frame_ms": frame,
+        "antialias": antialias, "edit_to_pixels_ms": latency, "edit_frame_ms": frame,
         "edit_minus_frame_ms": _stats([a - b for a, b in zip(latencies, frames)]),
         "orbit": orbit, "fps_ratio_outfit_to_plain": orbit["outfit"]["fps"] / max(orbit["plain"]["fps"], 1e-9),
     }
@@ -153,7 +155,8 @@ def run(quick: bool = False) -> dict[str, Any]:
 def render(r: dict[str, Any]) -> str:
     e, f, m, o = r["edit_to_pixels_ms"], r["edit_frame_ms"], r["edit_minus_frame_ms"], r["orbit"]
     return "\n".join([
-        "Studio in the browser (JupyterLab, headless chromium, SwiftShader WebGL), 20-layer outfit, ms:",
+        f"Studio in the browser (JupyterLab, headless chromium, SwiftShader WebGL, antialias "
+        f"{'on' if r['antialias'] else 'off'}), 20-layer outfit, ms:",
         f"  edit-to-pixels (visibility toggle click -> drawn): p50 {e['p50']:.0f}, p95 {e['p95']:.0f} "
         f"(target p95 <= 100: {'MET' if e['p95'] <= 100 else 'NOT MET'})",
         f"  frame time of that scene: p50 {f['p50']:.0f}, p95 {f['p95']:.0f}; latency minus frame: "
@@ -167,5 +170,5 @@ def render(r: dict[str, Any]) -> str:
 if __name__ == "__main__":
     import sys
 
-    out = run("--quick" in sys.argv)
+    out = run("--quick" in sys.argv, antialias="--no-antialias" not in sys.argv)
     Path(tempfile.gettempdir(), "fw_studio_browser.json").write_text(json.dumps(out, indent=2))

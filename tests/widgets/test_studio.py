@@ -272,3 +272,25 @@ def test_export_panel_runs_an_image_export_with_progress(outfit):
     assert Path(row.handle.path).stat().st_size > 1000
     studio.exports.rows["image"].handle.refresh()
     assert design.exports[0].status == "completed"
+
+
+def test_canvas_settings_and_a_design_without_avatar(connect):
+    ws = connect()
+    design = ws.designs.create("Empty")
+    studio = design.show()
+    assert studio.viewport.nodes == {}
+    design.add_layer("sil-tshirt")  # no body: nothing to draw yet, and no error
+    assert studio.viewport.nodes == {} and studio.status.last_error is None
+    vp = studio.viewport
+    key_before = vp.key.intensity
+    design.update_canvas(background="#202020", show_grid=False, lighting_preset="dramatic",
+                         camera={"position": [1.0, 1.5, 2.5], "target": [0.0, 1.0, 0.0], "fov": 30})
+    assert vp.scene.background == "#202020" and vp.grid.visible is False
+    assert vp.key.intensity > key_before and vp.fill.intensity < key_before
+    assert tuple(np.array(vp.camera.position) - np.array(vp.world.position)) == pytest.approx((1.0, 1.5, 2.5))
+    assert vp.camera.fov == 30
+    design.update_canvas(background="transparent")
+    assert vp.scene.background is None and vp.renderer.background_opacity == 0.0
+    studio.avatar.sliders["height"].value = 172.0  # fits a body and puts it on the design
+    assert design.meta.avatar_id is not None
+    assert set(vp.nodes) == {"avatar", f"layer:{design.layers[0].id}"}
