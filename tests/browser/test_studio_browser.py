@@ -29,7 +29,7 @@ from tests.browser.helpers import (
     wait_pixels,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # a cold body model: minutes
 
 NOTEBOOKS = ROOT / "notebooks"
 BACKGROUND = "#f4f4f6"  # the canvas default the notebook keeps

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 import fw_kernel as fw
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # the first avatar on a machine builds the body model
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
