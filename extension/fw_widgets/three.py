@@ -205,7 +205,8 @@ class Viewport:
 
     def turn(self, degrees: float) -> None:
         """Turn the whole design about +Y (the turntable)."""
-        self.root.rotation = (0.0, math.radians(degrees), 0.0, "XYZ")
+        half = math.radians(degrees) / 2  # as a quaternion: pythreejs re-applies the quaternion over a rotation
+        self.root.quaternion = (0.0, math.sin(half), 0.0, math.cos(half))
 
     @property
     def widget(self) -> Any:

@@ -155,6 +155,11 @@ def test_viewer_app_in_voila_offline(tmp_path: Path) -> None:
             wait_pixels(canvas.screenshot, lambda img: changed(img, before) < 0.002, timeout=60)
             artifact("viewer_voila_viewport.png").write_bytes(canvas.screenshot())
 
+            # the turntable: play turns the design (the slider follows in the browser, the kernel turns the group)
+            page.locator(".fw-viewer .widget-play button").first.click()
+            wait_pixels(canvas.screenshot, lambda img: changed(img, before) > 0.01, timeout=60)
+            artifact("viewer_voila_turned.png").write_bytes(canvas.screenshot())
+
             assert console.errors == [], (console.errors, console.bad_responses)
 
             # a new page: leaving a Voila page asks the server to shut its kernel down (refused with a 403 here)

@@ -294,3 +294,24 @@ def test_canvas_settings_and_a_design_without_avatar(connect):
     studio.avatar.sliders["height"].value = 172.0  # fits a body and puts it on the design
     assert design.meta.avatar_id is not None
     assert set(vp.nodes) == {"avatar", f"layer:{design.layers[0].id}"}
+
+
+def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
+    import math
+
+    from fw_widgets import DesignViewer, design_id_from_query, open_viewer
+
+    ws, design, trousers, tee = outfit
+    version = design.version
+    viewer = DesignViewer(design)
+    assert list(viewer.toggles) == [tee.id, trousers.id]  # top of the stack first
+    viewer.toggles[tee.id].value = False
+    assert viewer.viewport.nodes[f"layer:{tee.id}"].mesh.visible is False
+    assert design.version == version and design.layer(tee.id).is_visible  # nothing saved
+    viewer.angle.value = 90
+    assert tuple(viewer.viewport.root.quaternion) == pytest.approx((0.0, math.sin(math.pi / 4), 0.0,
+                                                                     math.cos(math.pi / 4)))
+    assert design_id_from_query(f"design={design.id}&x=1") == design.id
+    assert design_id_from_query("?other=1") is None
+    assert isinstance(open_viewer(ws, design.id), DesignViewer)
+    assert "was not found" in open_viewer(ws, "nope").value
