@@ -56,6 +56,13 @@ ALL_RUN = """() => {
   return kernel && kernel.status === 'idle'
     && panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount);
 }"""
+RUN_CODE = """async (code) => {
+  const app = window.jupyterapp, notebook = app.shell.currentWidget.content;
+  notebook.activeCellIndex = notebook.widgets.length - 1;
+  await app.commands.execute('notebook:insert-cell-below');
+  notebook.activeCell.model.sharedModel.setSource(code);
+  await app.commands.execute('notebook:run-cell');
+}"""
 ERRORS_IN_OUTPUTS = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output[data-mime-type*="stderr"],'
   + ' .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')).map(e => e.innerText)"""
 
@@ -99,6 +106,16 @@ def test_studio_in_jupyterlab(tmp_path: Path) -> None:
             artifact("studio_lab_after_undo.png").write_bytes(canvas.screenshot())
             assert drawn(after)
 
+            # an edit typed in a new cell shows in the open viewport (a transform: position and quaternion)
+            page.evaluate(RUN_CODE, 'design.update_layer(dress.id, transform={"position": {"x": 0.35}, '
+                                    '"rotation": {"y": 60}})')
+            page.wait_for_function(ALL_RUN, timeout=120_000, polling=200)
+            moved, _ = wait_pixels(canvas.screenshot, lambda img: changed(img, after) > 0.01, timeout=60)
+            artifact("studio_lab_moved_in_code.png").write_bytes(canvas.screenshot())
+            diff = np.abs(moved.astype(np.int16) - after.astype(np.int16)).max(axis=2) > 40
+            cols = np.nonzero(diff.any(axis=0))[0]
+            assert cols.max() > 0.62 * w  # the dress moved to the right of where it was (+x faces the viewer's right)
+
             widget_errors = [e for e in console.errors if "favicon" not in e]
             assert widget_errors == [], widget_errors
             artifact("studio_lab_timing.json").write_text(json.dumps({"hide_to_pixels_s": latency_s}))
@@ -108,8 +125,9 @@ def test_studio_in_jupyterlab(tmp_path: Path) -> None:
     ws = fw.connect(home=str(home), user="ada", autosave_thread=False)
     try:
         (design,) = [d for d in ws.designs.list() if d.name == "Summer look"]
-        assert [h.action for h in design.history[-2:]] == ["update_layer", "undo"]
+        assert [h.action for h in design.history[-3:]] == ["update_layer", "undo", "update_layer"]
         assert all(layer.is_visible for layer in design.layers)
+        assert design.layers[0].transform.position.x == pytest.approx(0.35)
     finally:
         ws.close()
 
