@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import ValidationError
+from .errors import FWError, ValidationError
 
 EXPORT_TYPES = ("image", "video", "model", "techpack")
 IMAGE_FORMATS = ("png", "jpeg", "webp")
@@ -85,6 +85,10 @@ def validate_export(kind: Any, options: dict[str, Any]) -> dict[str, Any]:
             "view": _choice("view", options.get("view", "front"), VIEWS),
             "quality": _choice("quality", options.get("quality", "draft"), QUALITIES),
             "background": _background(options.get("background"), fmt)}
+
+
+class NothingToExport(FWError):
+    """The design state holds nothing the export type can make (no retry can change that)."""
 
 
 @dataclass(frozen=True)

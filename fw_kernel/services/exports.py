@@ -13,8 +13,8 @@ from typing import Any
 
 from ..domain import permissions
 from ..domain.design import Design, from_snapshot, snapshot
-from ..domain.errors import NotFound, show_value
-from ..domain.exports import KEEP_FOR, VIEWS, ExportJob, validate_export
+from ..domain.errors import FWError, NotFound, show_value
+from ..domain.exports import KEEP_FOR, VIEWS, ExportJob, NothingToExport, validate_export
 from ..domain.values import DesignMeta
 from ..ports import UnitOfWorkFactory
 from .clock import new_id, utcnow
@@ -109,10 +109,11 @@ class ExportService:
             url = self._blobs.put(f"exports/{job.design_id}/{job_id}/{name}", data)
         except Exception as exc:
             log.exception("export %s failed (attempt %d)", job_id, attempt + 1)
-            again = bool(retries_left)
+            final = isinstance(exc, FWError)  # made from the stored request: it fails the same way every time
+            again = bool(retries_left) and not final
             self._store.update(job_id, status="queued" if again else "failed", error=f"{type(exc).__name__}: {exc}",
                                retry_count=attempt)
-            if retries_left is None:
+            if retries_left is None or final:
                 return
             raise
         now = self._clock()
@@ -128,7 +129,7 @@ class ExportService:
 
         scene = self._design_scene(job, payload)
         if not scene.geometry:
-            raise ValueError("nothing to export: the design has no avatar and no visible layer")
+            raise NothingToExport("nothing to export: the design has no avatar and no visible layer")
         self._store.update(job.id, progress=60)
         if job.options["format"] == "glb":
             return to_glb(scene), "design.glb"

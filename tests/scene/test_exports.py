@@ -244,3 +244,7 @@ def test_an_empty_design_renders_its_canvas_and_refuses_an_empty_model(connect) 
     assert np.abs(image[..., :3].astype(int) - BACKGROUND).max() <= 2                # all canvas, shadows on
     model = empty.export("model").wait(progress=False)
     assert model.status == "failed" and "no avatar and no visible layer" in model.error
+    # a queue that retries (RQ) gets no exception to retry on: the same request would fail the same way
+    exports = ws._services.exports
+    exports.run_stored(model.id, attempt=0, retries_left=2)
+    assert exports.get(model.id).status == "failed"
