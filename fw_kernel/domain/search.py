@@ -51,7 +51,8 @@ class Vocabulary:
         self.words = frozenset(words)
         self._by_length: dict[int, list[str]] = {}
         for word in sorted(words):
-            self._by_length.setdefault(len(word), []).append(word)
+            if not word.isdigit():  # numbers (sizes, style numbers) are never what a typo meant
+                self._by_length.setdefault(len(word), []).append(word)
         self._sorted = sorted(words)
 
     def known(self, word: str) -> bool:
