@@ -118,6 +118,8 @@ class SceneSync:
                 pose = layer_pose(after.transform, view.data.centre)
                 actions.append(lambda name=name, pose=pose: self.viewport.set_pose(name, *pose))
             elif field == "opacity":
+                if abs(view.data.material.opacity - round(round(before.opacity / 100 * 255) / 255, 4)) > 1e-3:
+                    return None  # a sheer fabric shares the alpha (scene builder): take the full path
                 alpha = round(round(after.opacity / 100 * 255) / 255, 4)  # the scene's 8-bit alpha
                 actions.append(lambda name=name, a=alpha: self.viewport.set_opacity(name, a))
             elif field == "customization":

@@ -42,6 +42,7 @@ class Look:
     metallic: float = 0.0
     tile_m: float = TILE_M
     textured: bool = False
+    transparency: float = 0.0  # of the fabric (chiffon, lace): 0 opaque .. 1 clear
 
     def image(self) -> np.ndarray:
         if self.textured:
@@ -149,6 +150,8 @@ class SceneBuilder:
             layer_rgb = maps["albedo"]
             roughness = float(np.mean(maps["roughness"]))
             tile = TILE_M * float(values.get("scale", 1.0))
+            share = layer.opacity / 100.0  # a half-opaque fabric layer half replaces the one beneath
+            transparency = under.transparency * (1 - share) + float(app.get("transparency", 0.0)) * share
         else:
             colours = [values[k] for k in sorted(values) if k.startswith("color")] or item.appearance.get("colors", [])
             key = _key("pattern", item.id, values)
@@ -157,13 +160,15 @@ class SceneBuilder:
                 scale=1.0, rotation_deg=float(values.get("rotation", 0.0))))
             roughness = under.roughness
             tile = under.tile_m * float(values.get("scale", 1.0))
+            transparency = under.transparency  # a print is dyed into the fabric
         rgb = composite(under.image(), layer_rgb, layer.blend_mode, layer.opacity)
-        return Look(rgb.astype(np.float32), roughness=roughness, tile_m=tile, textured=True)
+        return Look(rgb.astype(np.float32), roughness=roughness, tile_m=tile, textured=True,
+                    transparency=transparency)
 
     def _add_garment(self, scene: trimesh.Scene, layer: Layer, garment: Garment, look: Look) -> None:
         uv = garment.uv / look.tile_m
         image = Image.fromarray((np.clip(look.image(), 0, 1) * 255).astype(np.uint8))
-        alpha = layer.opacity / 100.0
+        alpha = layer.opacity / 100.0 * (1.0 - look.transparency)
         material = trimesh.visual.material.PBRMaterial(
             name=f"{layer.name}", baseColorTexture=image, baseColorFactor=[255, 255, 255, round(alpha * 255)],
             roughnessFactor=look.roughness, metallicFactor=look.metallic, doubleSided=True,

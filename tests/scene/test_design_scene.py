@@ -110,3 +110,26 @@ def test_size_presets(connect) -> None:
     assert abs(large.measurements["height"] - 175) <= 0.5
     with pytest.raises(fw.ValidationError, match="XS"):
         ws.avatars.from_size("x", "XXXXL")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sheer_fabrics_make_the_garment_see_through(connect) -> None:
+    ws = connect()
+    avatar = ws.avatars.create("Ada", {"height": 168, "bust": 88, "waist": 70, "hips": 96}, body_hint="female")
+    design = ws.designs.create("Sheer", avatar=avatar)                           # garments need a body
+    dress = design.add_layer("sil-maxi-dress")
+
+    def alpha() -> tuple[int, str]:
+        material = design.scene().geometry[f"layer:{dress.id}"].visual.material
+        return int(material.baseColorFactor[3]), material.alphaMode
+
+    assert alpha() == (255, "OPAQUE")
+    chiffon = design.add_layer("fab-silk-chiffon")                               # transparency 0.6
+    assert alpha() == (102, "BLEND")
+    design.update_layer(chiffon.id, opacity=50)                                  # half chiffon over an opaque dress
+    assert alpha() == (178, "BLEND")                                              # 255 x 0.7, rounded to even
+    design.update_layer(dress.id, opacity=50)                                    # the layer's own opacity multiplies
+    assert alpha() == (89, "BLEND")
+    design.remove_layer(chiffon.id)
+    design.add_layer("fab-denim-indigo")
+    assert alpha()[0] == 128

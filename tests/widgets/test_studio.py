@@ -315,3 +315,16 @@ def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
     assert design_id_from_query("?other=1") is None
     assert isinstance(open_viewer(ws, design.id), DesignViewer)
     assert "was not found" in open_viewer(ws, "nope").value
+
+
+def test_opacity_of_a_garment_in_a_sheer_fabric_keeps_the_fabric_transparency(outfit):
+    _, design, _, tee = outfit
+    design.add_layer("fab-silk-chiffon", {"target": tee.id})                    # transparency 0.6
+    studio = design.show()
+    material = studio.viewport.nodes[f"layer:{tee.id}"].mesh.material
+    assert material.opacity == pytest.approx(0.4, abs=0.003) and material.transparent
+    design.update_layer(tee.id, opacity=50)
+    assert studio.sync.last_path == "full"                                       # alpha is shared with the fabric
+    assert material.opacity == pytest.approx(0.2, abs=0.003)
+    scene_alpha = design.scene().geometry[f"layer:{tee.id}"].visual.material.baseColorFactor[3] / 255
+    assert material.opacity == pytest.approx(scene_alpha, abs=0.003)
