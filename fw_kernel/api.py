@@ -5,6 +5,7 @@ Every edit is saved before the call returns; undo/redo stacks live on the open d
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -36,12 +37,23 @@ from .settings import Settings
 
 def connect(*, home: str | None = None, database_url: str | None = None, mongo_url: str | None = None,
             redis_url: str | None = None, storage_url: str | None = None, user: str | None = None,
-            **options: Any) -> Workspace:
-    """Open a workspace: the embedded default (SQLite under ``FW_HOME``), or the given services.
+            service_url: str | None = None, token: str | None = None, **options: Any) -> Workspace:
+    """Open a workspace: the embedded default (SQLite under ``FW_HOME``), the given services, or the design
+    service.
 
     Arguments override the ``FW_*`` environment variables. ``options`` are further :class:`Settings` fields
-    (``autosave_debounce_s``, ``max_layers_per_design``...).
+    (``autosave_debounce_s``, ``max_layers_per_design``...). ``service_url`` and ``token`` (else
+    ``FW_SERVICE_URL``/``FW_SERVICE_TOKEN``; in a JupyterHub single-user server the hub's ``/services/fw/`` and
+    ``JUPYTERHUB_API_TOKEN``) talk to the design service over HTTP as the token's user, unless a database is
+    named here.
     """
+    from .settings import service_endpoint
+
+    endpoint = None if (database_url or home) else service_endpoint(service_url, token)
+    if endpoint is not None:
+        from .adapters.remote_http import remote_services
+
+        return Workspace(remote_services(*endpoint))
     settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
                                  storage_url=storage_url, user=user, **options)
     return Workspace(bootstrap(settings))
@@ -76,6 +88,9 @@ class Workspace:
         self.close()
 
     def __repr__(self) -> str:
+        http = getattr(self._services, "http", None)
+        if http is not None:
+            return f"Workspace(user={self.user!r}, service={http.service_url!r})"
         return f"Workspace(user={self.user!r}, database={self.settings.resolved_database_url!r})"
 
 
@@ -301,6 +316,7 @@ def _progress_bar(label: str) -> Callable[..., None]:
     return text
 
 
+_LAYER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _ADD_LAYER_FIELDS = ("transform", "opacity", "blend_mode", "is_visible", "is_locked", "notes", "group")
 
 
@@ -400,16 +416,18 @@ class Design:
 
     def add_layer(self, item: CatalogItem | str, customization: dict[str, Any] | None = None, *,
                   name: str | None = None, type: str | None = None, index: int | None = None,
-                  **fields: Any) -> Layer:
+                  layer_id: str | None = None, **fields: Any) -> Layer:
         """Put a catalog item on the design (on top, or at ``index``); returns the new layer.
 
         ``fields`` may set ``transform``, ``opacity``, ``blend_mode``, ``is_visible``, ``is_locked``, ``notes``,
-        ``group``. ``type``, when given, must match the item's type.
+        ``group``. ``type``, when given, must match the item's type. ``layer_id``: the new layer's id (default: a
+        fresh one; the design service's clients send the id of the layer they built).
         """
         unknown = sorted(set(fields) - set(_ADD_LAYER_FIELDS))
         if unknown:
             raise ValidationError.bad(unknown[0], fields[unknown[0]], "keyword arguments " + ", ".join(
-                ("customization", "name", "type", "index", *_ADD_LAYER_FIELDS)), "not settable when adding a layer")
+                ("customization", "name", "type", "index", "layer_id", *_ADD_LAYER_FIELDS)),
+                "not settable when adding a layer")
         item_id = item.id if isinstance(item, CatalogItem) else item
         found = self._ws._services.catalog.find(item_id)
         if found is None:
@@ -419,8 +437,11 @@ class Design:
             raise ValidationError.bad("type", type, f"{found.type!r} (the type of {found.id!r})",
                                       "layer type must match its catalog item")
         custom = found.validate_customization(customization)
-        layer = validate(Layer, {"id": new_id(), "type": found.type, "catalog_item_id": found.id,
-                                 "name": name if name is not None else found.name, "customization": custom,
+        if layer_id is not None and not (isinstance(layer_id, str) and _LAYER_ID.fullmatch(layer_id)):
+            raise ValidationError.bad("layer_id", layer_id, "1 to 32 letters, digits, '_' or '-'")
+        layer = validate(Layer, {"id": layer_id if layer_id is not None else new_id(), "type": found.type,
+                                 "catalog_item_id": found.id, "name": name if name is not None else found.name,
+                                 "customization": custom,
                                  **fields})
         if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
             raise ValidationError.bad("index", index, "an integer >= 0")

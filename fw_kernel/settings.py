@@ -78,3 +78,31 @@ class Settings(BaseModel):
     @property
     def resolved_storage_url(self) -> str:
         return self.storage_url or (self.home / "blobs").as_uri()
+
+
+def service_endpoint(service_url: str | None = None, token: str | None = None) -> tuple[str, str] | None:
+    """Where the design service is and the token to call it with, or None for a local workspace.
+
+    ``service_url`` (else ``FW_SERVICE_URL``) is the service's root, e.g. ``http://127.0.0.1:8765/`` or
+    ``https://hub.example.com/services/fw/``. Inside a JupyterHub single-user server (``JUPYTERHUB_API_TOKEN`` and
+    ``JUPYTERHUB_USER`` set) without ``FW_DATABASE_URL`` it defaults to ``/services/<FW_SERVICE_NAME or fw>/`` on
+    the hub's public URL. The token: ``token``, else ``FW_SERVICE_TOKEN``, else ``JUPYTERHUB_API_TOKEN``.
+    """
+    from urllib.parse import urlsplit
+
+    env = os.environ
+    url = service_url or env.get("FW_SERVICE_URL")
+    on_hub = bool(env.get("JUPYTERHUB_API_TOKEN") and env.get("JUPYTERHUB_USER"))
+    if not url and on_hub and not env.get("FW_DATABASE_URL") and env.get("JUPYTERHUB_PUBLIC_URL"):
+        public = urlsplit(env["JUPYTERHUB_PUBLIC_URL"])
+        base = env.get("JUPYTERHUB_BASE_URL", "/").rstrip("/")
+        url = f"{public.scheme}://{public.netloc}{base}/services/{env.get('FW_SERVICE_NAME', 'fw')}/"
+    if not url:
+        return None
+    token = token or env.get("FW_SERVICE_TOKEN") or env.get("JUPYTERHUB_API_TOKEN")
+    if not token:
+        from .domain.errors import ValidationError
+
+        raise ValidationError.bad("token", None, "a design service token (FW_SERVICE_TOKEN, or JUPYTERHUB_API_TOKEN "
+                                  "on a hub)", f"no token to call {url}")
+    return url, token

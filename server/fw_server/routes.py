@@ -119,6 +119,8 @@ def create_design(ctx: Context) -> tuple[int, Any]:
 
 
 def get_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    if not ctx.query.count_view:
+        return 200, design_out(ctx.ws.open(design_id))
     return 200, design_out(ctx.ws.designs.get(design_id))
 
 
@@ -192,6 +194,12 @@ def remove_layer(ctx: Context, design_id: str, layer_id: str) -> tuple[int, Any]
 def reorder_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
     design = ctx.ws.open(design_id)
     design.reorder_layers(ctx.body.layer_ids)
+    return 200, list(design.layers)
+
+
+def group_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.group_layers(ctx.body.layer_ids, ctx.body.group)
     return 200, list(design.layers)
 
 
@@ -368,8 +376,8 @@ ROUTES: tuple[Route, ...] = (
           "designs", response=list[s.DesignOut]),
     Route("POST", "/designs", create_design, "Create a design", "designs", 201, body=s.DesignCreate,
           response=s.DesignOut),
-    Route("GET", "/designs/{design_id}", get_design, "Read a design (counts a view)", "designs",
-          response=s.DesignOut, params=D),
+    Route("GET", "/designs/{design_id}", get_design, "Read a design (counts a view unless count_view=false)",
+          "designs", query=s.DesignQuery, response=s.DesignOut, params=D),
     Route("PATCH", "/designs/{design_id}", update_design, "Change descriptive fields and canvas settings",
           "designs", body=s.DesignPatch, response=s.DesignOut, session="optional", params=D),
     Route("DELETE", "/designs/{design_id}", delete_design, "Soft-delete a design (owner only)", "designs", 204,
@@ -391,6 +399,8 @@ ROUTES: tuple[Route, ...] = (
           body=s.LayerCreate, response=s.Layer, session="optional", params=D),
     Route("PUT", "/designs/{design_id}/layers/order", reorder_layers, "Set the stacking order", "layers",
           body=s.LayerOrder, response=list[s.Layer], session="optional", params=D),
+    Route("PUT", "/designs/{design_id}/layers/group", group_layers, "Put layers in a named group (one edit)",
+          "layers", body=s.LayerGroup, response=list[s.Layer], session="optional", params=D),
     Route("PATCH", "/designs/{design_id}/layers/{layer_id}", update_layer, "Change a layer", "layers",
           body=s.LayerPatch, response=s.Layer, session="optional", params={**D, "layer_id": "the layer's id"}),
     Route("DELETE", "/designs/{design_id}/layers/{layer_id}", remove_layer, "Remove a layer", "layers", 204,

@@ -97,6 +97,8 @@ class LayerCreate(Request):
     """A catalog item put on the design, on top or at ``index`` (0 = bottom)."""
 
     item_id: Id
+    layer_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = Field(
+        None, description="the new layer's id (default: a fresh one); a client that built the layer keeps its id")
     customization: dict[str, Any] | None = Field(None, description="the item's parameters (see its `parameters`)")
     name: Name | None = None
     type: LayerType | None = Field(None, description="when given, must be the catalog item's type")
@@ -128,6 +130,13 @@ class LayerOrder(Request):
     """Every layer id of the design exactly once, bottom first."""
 
     layer_ids: Annotated[list[Id], Field(max_length=10_000)]
+
+
+class LayerGroup(Request):
+    """Layers put in a named group (``group`` null: ungrouped); one undoable edit."""
+
+    layer_ids: Annotated[list[Id], Field(min_length=1, max_length=10_000)]
+    group: ShortText | None
 
 
 class CheckpointRequest(Request):
@@ -177,6 +186,10 @@ class CatalogSearchQuery(Query):
     max_price: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     availability: Literal["in_stock", "low_stock", "out_of_stock", "made_to_order", "discontinued"] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class DesignQuery(Query):
+    count_view: bool = Field(True, description="count a view (false: a client refreshing its open design)")
 
 
 class LimitQuery(Query):
