@@ -350,7 +350,7 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
     return rows
 
 
-def calibrate(n_bodies: int = 64, seed: int = 2026, path: Any = None, log: Any = print,
+def calibrate(n_bodies: int = 200, seed: int = 2026, path: Any = None, log: Any = print,
               rows: Any = None) -> dict[str, Any]:
     """Regenerate the photo-measurement calibration (``fw avatars calibrate-photos``).
 

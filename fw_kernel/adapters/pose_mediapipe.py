@@ -56,6 +56,12 @@ class PoseDetection:
     agreement: float = 1.0
 
 
+def _darkened(image: np.ndarray, gamma: float = 2.0) -> np.ndarray:
+    """(H, W, 3) uint8 photo with gamma ``gamma`` applied (darker mid-tones, highlights kept apart)."""
+    lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return lut[image]
+
+
 class MediaPipePose:
     """Implements ``ports.PoseDetector``. Models load on first use (~0.1 s); thread-safe (one photo at a time)."""
 
@@ -97,10 +103,13 @@ class MediaPipePose:
                 margin = int(0.15 * (ys.max() - ys.min() + 1))
                 y0, y1 = max(int(ys.min()) - margin, 0), min(int(ys.max()) + margin + 1, h)
                 x0, x1 = max(int(xs.min()) - margin, 0), min(int(xs.max()) + margin + 1, w)
-            # the pose detector sometimes misses a person it finds mirrored or in the whole photo: try those
-            for flip, (fy0, fy1, fx0, fx1) in ((False, (y0, y1, x0, x1)), (True, (y0, y1, x0, x1)),
-                                               (False, (0, h, 0, w))):
-                part = np.ascontiguousarray(img[fy0:fy1, fx0:fx1][:, ::-1] if flip else img[fy0:fy1, fx0:fx1])
+            # the pose detector sometimes misses a person it finds mirrored, in the whole photo, or darkened
+            # (an over-exposed pale body shows no face: gamma 2 brings its features back): try those
+            for flip, (fy0, fy1, fx0, fx1), dark in (
+                    (False, (y0, y1, x0, x1), False), (True, (y0, y1, x0, x1), False), (False, (0, h, 0, w), False),
+                    (False, (y0, y1, x0, x1), True)):
+                src = _darkened(img) if dark else img
+                part = np.ascontiguousarray(src[fy0:fy1, fx0:fx1][:, ::-1] if flip else src[fy0:fy1, fx0:fx1])
                 result = pose.process(part)  # type: ignore[attr-defined]
                 if result.pose_landmarks is not None and result.segmentation_mask is not None:
                     break

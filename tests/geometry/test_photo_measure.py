@@ -78,7 +78,7 @@ def test_ellipse_perimeter():
 
 def test_calibration_recovers_a_known_model():
     rng = np.random.default_rng(1)
-    true = {"waist": np.array([0.9, 0.3, 0.2, 1.5, 4.0])}
+    true = {"waist": np.array([0.9, 0.3, 0.2, 0.05, 1.5, 4.0])}
     samples = []
     for _ in range(40):
         f = {"waist_w": rng.uniform(25, 45), "waist_d": rng.uniform(18, 35), "female": float(rng.integers(2))}
@@ -100,8 +100,8 @@ def test_estimate_returns_values_confidences_and_errors():
     mask = _column_person(45)
     view = pm.view_of(mask, _landmarks(), 170.0)
     cal = {"levels": {g: 0.6 for g in pm.GIRTHS},
-           "models": {"waist": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 2.0},
-                      "inseam": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 0.5}}}
+           "models": {"waist": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 2.0},
+                      "inseam": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 0.5}}}
     est = pm.estimate(view, view, cal, "female")
     w = 90 * view.cm_per_px
     assert est.values["waist"] == pytest.approx(pm.ellipse_perimeter(w, w), abs=0.1)
@@ -150,3 +150,30 @@ def test_check_pair_finds_swaps_turns_and_arms_down():
     arms_down[pm.LM["left_wrist"], 0] = arms_down[pm.LM["left_shoulder"], 0] + 8
     with pytest.raises(pm.PhotoProblem, match="arms are held against the body"):
         pm.check_pair(arms_down, mask, side, mask)
+
+
+def test_the_low_depth_ignores_rows_an_arm_widens():
+    """A forearm merged with the body (as in a profile at the waist) widens some rows: ``stat="low"`` keeps the
+    narrow ones, the mean does not."""
+    mask = _column_person(40)
+    view = pm.view_of(mask, _landmarks(), 170.0)
+    y = 100.0
+    r0, r1 = int(view.row(y + 1.5)), int(view.row(y - 1.5))
+    mask = mask.copy()
+    mask[r0:r1, 340:370] = 1.0  # the arm: 30 more pixels on the right of rows at y-1.5..y+1.5 cm
+    view = pm.view_of(mask, _landmarks(), 170.0)
+    body = 80 * view.cm_per_px
+    assert pm.width_at(view, y, band_cm=4.0, stat="low") == pytest.approx(body, abs=0.05)
+    assert pm.width_at(view, y, band_cm=4.0) > body + 2.0
+
+
+def test_the_gap_between_the_legs_is_followed_up_to_the_crotch():
+    """Two legs with a gap that leans off the line between the knees and the hips: its top is found."""
+    lm = _landmarks()
+    mask = _column_person(60)
+    crotch = 500  # row of the gap's top (the hips' landmarks are at row 464)
+    for r in range(crotch, 801):  # an inverted V whose apex lies 10 px right of the knees' and hips' midline
+        centre, half = 310 - 0.02 * (r - crotch), 2 + 0.12 * (r - crotch)
+        mask[r, round(centre - half):round(centre + half) + 1] = 0.0
+    view = pm.view_of(mask, lm, 170.0)
+    assert pm._leg_gap_top(view) == pytest.approx(float(view.y_cm(crotch - 0.5)), abs=0.1)
