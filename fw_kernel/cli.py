@@ -151,6 +151,12 @@ def _service(args: argparse.Namespace) -> int:
     return start(args)
 
 
+def _hub(args: argparse.Namespace) -> int:
+    from fw_server.hub import run  # the server extra; configurable-http-proxy from npm
+
+    return run(args.port, args.ip)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     service.add_argument("--port", type=int, default=8765)
     service.add_argument("--ip", default="127.0.0.1", help="address to listen on")
     service.set_defaults(func=_service)
+    hub = sub.add_parser("hub", help="run JupyterHub with the design service at /services/fw/ (users from "
+                         "FW_HUB_USERS, admin API token FW_HUB_ADMIN_TOKEN; see fw_server/hub.py)")
+    hub.add_argument("--port", type=int, default=8000)
+    hub.add_argument("--ip", default="127.0.0.1", help="address the proxy listens on")
+    hub.set_defaults(func=_hub)
     args = parser.parse_args(argv)
     return args.func(args)
 

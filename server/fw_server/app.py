@@ -273,7 +273,10 @@ class OpenApiHandler(JsonErrors):
 
 class NotFoundHandler(JsonErrors):
     def prepare(self) -> None:
-        raise ApiError(404, f"no such endpoint: {self.request.path}")
+        # answered here, not raised: Tornado logs an exception from prepare() as a server error (the Hub's
+        # health checks of the service root land here)
+        err = ApiError(404, f"no such endpoint: {self.request.path}")
+        self.send_error_body(err.status, err.body, err.headers)
 
 
 def make_app(services: Services, config: ServiceConfig | None = None, authenticator: Authenticator | None = None,
