@@ -341,6 +341,12 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
                 log(f"body {i}: skipped ({exc})")
                 break
             views.append(pm.view_of(det.mask.astype(np.float16), det.landmarks, body.measured["height"]))
+        if len(views) == 2:  # the photos from_photos accepts: a pair it refuses would teach the models nonsense
+            try:
+                pm.check_pair(views[0].landmarks, views[0].mask, views[1].landmarks, views[1].mask)
+            except pm.PhotoProblem as exc:
+                log(f"body {i}: skipped ({exc})")
+                views = []
         if len(views) == 2:
             truth = dict(body.measured)
             truth["female"] = float(body.params["phenotypes"].get("gender", 0.5))

@@ -211,8 +211,8 @@ def width_at(view: View, y_cm: float, col: float | None = None, band_cm: float =
     """Mask width (cm) at ``y_cm`` above the floor through the centre line (or ``col``) over +-``band_cm``;
     0 where the line misses the person. ``clip_arms``: True stops the run at the arms' inner edges (front
     photo), "forearm" at a forearm held in front of the body (side photo). ``stat``: "mean" of the rows, or
-    "low": the mean of the rows within :data:`LOW_CM` of the narrowest (an arm merged with the body only ever
-    widens a row: in a profile the forearms reach forward at the waist's height)."""
+    "low": the mean of the rows near the narrow ones (:data:`LOW_QUANTILE`; an arm merged with the body only
+    ever widens a row: in a profile the forearms reach forward at the waist's height)."""
     r0, r1 = sorted((float(view.row(y_cm + band_cm)), float(view.row(y_cm - band_cm))))
     rows = range(max(math.floor(r0), 0), min(math.ceil(r1), view.mask.shape[0] - 1) + 1)
     out = []
@@ -245,7 +245,9 @@ def width_at(view: View, y_cm: float, col: float | None = None, band_cm: float =
     if stat == "low":
         if not (rows_w > 0).any():
             return 0.0
-        rows_w = rows_w[rows_w <= rows_w[rows_w > 0].min() + LOW_CM / view.cm_per_px]
+        # a quantile, not the minimum: a stray row (the centre line through a crease) can be thin
+        ref = float(np.quantile(rows_w[rows_w > 0], LOW_QUANTILE, method="nearest"))
+        rows_w = rows_w[np.abs(rows_w - ref) <= LOW_CM / view.cm_per_px]
     return float(rows_w.mean()) * view.cm_per_px
 
 
@@ -341,7 +343,8 @@ SIDE_BAND_CM = 4.0
 searches (with ``stat="low"``)."""
 
 LOW_CM = 1.0
-"""``stat="low"`` keeps the rows at most this much (cm) wider than the narrowest."""
+LOW_QUANTILE = 0.25
+"""``stat="low"`` keeps the rows within ``LOW_CM`` of the rows' ``LOW_QUANTILE`` quantile of width."""
 
 
 def search_level(front: View, side: View, around_cm: float, band_cm: float, mode: str) -> float:
@@ -492,12 +495,13 @@ def fit_calibration(samples: Sequence[tuple[Mapping[str, float], Mapping[str, fl
         reg[-1, -1] = 0.0
         wts = np.ones(len(y))
         for _ in range(8):  # Huber weights: a photo whose mask merged an arm must not bend the model for all
-            gram = (xs * wts[:, None]).T @ xs + reg
-            coef = np.linalg.solve(gram, (xs * wts[:, None]).T @ y)
+            used = wts
+            gram = (xs * used[:, None]).T @ xs + reg
+            coef = np.linalg.solve(gram, (xs * used[:, None]).T @ y)
             resid = y - xs @ coef
             k = 1.345 * max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), 0.3)
             wts = np.minimum(1.0, k / np.maximum(np.abs(resid), 1e-9))
-        hat = wts * np.einsum("ij,jk,ik->i", xs, np.linalg.inv(gram), xs)
+        hat = used * np.einsum("ij,jk,ik->i", xs, np.linalg.inv(gram), xs)  # the weights the fit used
         loo = resid / np.clip(1 - hat, 1e-6, None)
         models[name] = {"coef": (coef / scale).tolist(), "rmse_cm": float(np.sqrt(np.mean(resid ** 2))),
                         "mae_cm": float(np.mean(np.abs(resid))),
