@@ -247,9 +247,17 @@ def test_avatars_and_exports(service: ServiceProcess, client_env: Path, tmp_path
         assert [a.id for a in ws.avatars.list()] == [avatar.id]
         assert ws.avatars.get(avatar.id).measurements == avatar.measurements
         design = ws.designs.create("Dressed", avatar=avatar)
-        design.add_layer("sil-aline-dress")
+        dress = design.add_layer("sil-aline-dress")
         scene = design.scene()
         assert len(scene.geometry) >= 2  # body + dress, built here from the service's body parameters
+        # the studio over the service: its slider saves there, its undo button undoes there
+        studio = design.show()
+        studio.layers.rows[dress.id].select.click()
+        studio.layers.opacity.value = 40
+        assert ws.designs.get(design.id).layer(dress.id).opacity == 40
+        assert studio.viewport.nodes[f"layer:{dress.id}"].mesh.material.opacity == pytest.approx(0.4, abs=0.003)
+        studio.history.undo.click()
+        assert ws.designs.get(design.id).layer(dress.id).opacity == 100 == studio.layers.opacity.value
         job = design.export("image", format="png", width=64, height=48, quality="draft").wait(progress=False)
         assert job.status == "completed", job.error
         data = requests.get(job.file_url, timeout=60).content  # signed: no token needed
