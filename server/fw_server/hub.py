@@ -8,6 +8,7 @@
 - the design service (``fw service``) is a Hub-managed service at ``/services/fw/``: it gets every ``FW_*``
   setting (database, stores, secret) and checks tokens with the Hub; users and their servers' tokens get
   ``access:services!service=fw``;
+- with ``FW_REDIS_URL`` (exports on RQ) a render worker (``fw worker``) runs as a second managed service;
 - ``FW_HUB_ADMIN_TOKEN``: a token for the Hub's admin REST API (``/hub/api``: users, servers, tokens);
 - the proxy is configurable-http-proxy: ``FW_HUB_PROXY``, else ``.tools/node_modules/.bin/`` (``./dev test``
   installs it there), else ``configurable-http-proxy`` on the PATH.
@@ -125,6 +126,10 @@ def configure(c: Any) -> None:
         "command": [sys.executable, "-m", "fw_kernel.cli", "service", "--port", str(service_port)],
         "environment": service_env,
     }]
+    queue = env.get("FW_QUEUE") or ("rq" if env.get("FW_REDIS_URL") else "local")
+    if queue == "rq":  # exports go to RQ: a render worker beside the service (more on GPU machines: `fw worker`)
+        services.append({"name": "fw-worker", "environment": service_env,
+                         "command": [sys.executable, "-m", "fw_kernel.cli", "worker"]})
     access = "access:services!service=fw"
     roles: list[dict[str, Any]] = [
         {"name": "user", "scopes": ["self", access]},

@@ -28,12 +28,14 @@ PASSWORDS = {"alice": "pw-alice:with-colon", "bob": "pw-bob"}
 
 
 class Hub:
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, redis_url: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FW_", "JUPYTERHUB_"))}
         env.update({"FW_HOME": str(home), "FW_HUB_USERS": ",".join(f"{u}:{p}" for u, p in PASSWORDS.items()),
-                    "FW_HUB_ADMIN_TOKEN": ADMIN, "FW_SERVICE_SECRET": uuid.uuid4().hex})
+                    "FW_HUB_ADMIN_TOKEN": ADMIN, "FW_SERVICE_SECRET": uuid.uuid4().hex,
+                    # exports on RQ, run by the hub's render worker (its own queues on the shared Redis)
+                    "FW_REDIS_URL": redis_url, "FW_QUEUE_PREFIX": f"fw-hub-test-{uuid.uuid4().hex[:8]}"})
         self.log = home / "hub.log"
         home.mkdir(parents=True, exist_ok=True)
         self._out = self.log.open("wb")
@@ -75,8 +77,8 @@ class Hub:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    running = Hub(tmp_path_factory.mktemp("hub"))
+def hub(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Hub]:
+    running = Hub(tmp_path_factory.mktemp("hub"), redis_url)
     yield running
     log = running.stop()
     assert "Traceback" not in log, log[-4000:]
@@ -88,6 +90,38 @@ def test_user_table() -> None:
         _table("nopassword")
 
 
+def test_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What ``configure`` gives JupyterHub: the service with the FW_* settings, users, roles, a worker with RQ."""
+    from traitlets.config import Config
+
+    from fw_server.hub import configure
+
+    for name in [k for k in os.environ if k.startswith(("FW_", "JUPYTERHUB_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FW_HUB_HOME", str(tmp_path))
+    monkeypatch.setenv("FW_HUB_USERS", "ann:pw")
+    monkeypatch.setenv("FW_DATABASE_URL", "postgresql://fw@db/fw")
+    monkeypatch.setenv("FW_HUB_PORT", "9000")
+    c = Config()
+    configure(c)
+    names = [s["name"] for s in c.JupyterHub.services]
+    assert names == ["fw"], "no admin token, no RQ: the service alone"
+    assert c.JupyterHub.services[0]["environment"]["FW_DATABASE_URL"] == "postgresql://fw@db/fw"
+    assert "FW_DATABASE_URL" not in c.Spawner.environment
+    assert c.Spawner.environment["FW_SERVICE_URL"] == "http://127.0.0.1:9000/services/fw/"
+    assert c.Authenticator.allowed_users == {"ann"}
+    monkeypatch.setenv("FW_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("FW_HUB_ADMIN_TOKEN", "t" * 32)
+    c = Config()
+    configure(c)
+    assert [s["name"] for s in c.JupyterHub.services] == ["fw", "fw-worker", "fw-admin"]
+    assert c.JupyterHub.services[1]["command"][-1] == "worker"
+    monkeypatch.setenv("FW_HUB_USERS", "")
+    with pytest.raises(ValueError, match="FW_HUB_USERS"):
+        configure(Config())
+
+
+@pytest.mark.service  # the hub's service and worker use Redis
 def test_password_login(hub: Hub) -> None:
     def login(user: str, password: str) -> requests.Response:
         s = requests.Session()
@@ -102,6 +136,7 @@ def test_password_login(hub: Hub) -> None:
     assert ok.status_code == 302 and "jupyterhub-hub-login" in ok.cookies
 
 
+@pytest.mark.service  # the hub's service and worker use Redis
 def test_admin_api_and_service_auth(hub: Hub) -> None:
     assert sorted(u["name"] for u in hub.admin("GET", "/users")) == ["alice", "bob"]
     with pytest.raises(requests.HTTPError):
@@ -162,22 +197,31 @@ design.undo()
 print(json.dumps({"user": ws.user, "repr": repr(ws), "id": design.id, "opacity": design.layer(layer.id).opacity,
                   "remote": type(ws._services).__name__, "fw_env": sorted(k for k in os.environ if k.startswith("FW_")),
                   "home": sorted(os.listdir(os.path.expanduser("~")))}))
+job = design.export("image", format="png", width=48, height=48, quality="draft").wait(timeout=300, progress=False)
+print(json.dumps({"export": job.status, "error": job.error, "size": job.file_size, "url": job.file_url}))
 """
 
 
 @pytest.mark.slow
+@pytest.mark.service
 @pytest.mark.timeout(900)
 def test_notebook_kernel_edits_through_the_service(hub: Hub, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     hub.admin("POST", "/users/alice/server")
     hub.wait(lambda: hub.admin("GET", "/users/alice")["servers"][""]["ready"], 300)
     token = hub.token("alice")
-    result = json.loads(_execute(hub, "alice", token, KERNEL_CODE).strip().splitlines()[-1])
+    printed = _execute(hub, "alice", token, KERNEL_CODE).strip().splitlines()
+    result, export = json.loads(printed[-2]), json.loads(printed[-1])
     assert result["user"] == "alice" and result["remote"] == "RemoteServices"
     assert f"service='{hub.url}/services/fw/'" in result["repr"]
     assert result["opacity"] == 55
     assert result["fw_env"] == ["FW_SERVICE_URL"], "the kernel holds no database or store settings"
     assert ".fashion-wallet" not in result["home"], "nothing embedded was created"
+    # rendered by the hub's fw-worker (RQ), downloaded through the proxy by its signed link
+    assert export["export"] == "completed", export["error"]
+    data = requests.get(export["url"], timeout=60).content
+    assert export["url"].startswith(f"{hub.url}/services/fw/api/v1/exports/")
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) == export["size"]
     # the same design from this process, through the hub's proxy, as alice and as bob
     for name in [k for k in os.environ if k.startswith(("FW_", "JUPYTERHUB_"))]:
         monkeypatch.delenv(name)
