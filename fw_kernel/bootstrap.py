@@ -101,6 +101,10 @@ def bootstrap(settings: Settings) -> Services:
     services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
                     digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
     services.photo_avatars.vault_factory = lambda: _photo_vault(settings)
+    if settings.queue == "rq":  # FW_QUEUE=rq: pose, mask and extraction on a `fw worker` (the call waits)
+        from .adapters.photo_queue_rq import RqPhotoMeasurer
+
+        services.photo_avatars.remote = RqPhotoMeasurer(settings.redis_url, settings.queue_prefix)
 
     def renderer() -> Any:
         from .adapters.render_pyrender import PyrenderRenderer

@@ -45,6 +45,12 @@ def run_export(export_id: str) -> str:
     return exports.get(export_id).status
 
 
+def measure_photos(front: Any, side: Any, height: float, body_hint: str | None = None) -> dict[str, Any]:
+    """Detect pose and mask on two decoded photos and extract the measurements (RQ job function of
+    ``adapters.photo_queue_rq``; the kernel that queued it waits for the answer)."""
+    return services().photo_avatars.measure_images(front, side, height, body_hint)
+
+
 def export_failed(job: Any, connection: Any, exc_type: Any = None, exc_value: Any = None, tb: Any = None) -> None:
     """RQ failure callback. A failure the job raised is already on the record; a worker that died mid-job
     (found by another worker, ``AbandonedJobError``) is recorded here: ``queued`` again while retries are left,

@@ -163,6 +163,9 @@ class PhotoAvatarService:
         self._cache = cache
         self._calibration_factory = calibration
         self._calibration: Mapping[str, Any] | None = None
+        # production (FW_QUEUE=rq): detection and extraction on a worker, ``(front, side, height, hint) -> the
+        # answer of measure_images``; None: inline
+        self.remote: Callable[[np.ndarray, np.ndarray, float, str | None], Mapping[str, Any]] | None = None
 
     @property
     def detector(self) -> PoseDetector:
@@ -207,6 +210,19 @@ class PhotoAvatarService:
                  body_hint: str | None = None) -> dict[str, Any]:
         step(0)
         images = {"front": decode_photo(front, "front"), "side": decode_photo(side, "side")}
+        if self.remote is None:
+            found = self._detect_and_estimate(images, height, step, body_hint)
+        else:  # on a worker: the same steps, reported when the answer comes back
+            step(1)
+            found = _from_wire(self.remote(images["front"], images["side"], height, body_hint))
+            step(2)
+            step(3)
+        for k in ("front", "side"):
+            found[k] = {"image": images[k], **found[k]}
+        return found
+
+    def _detect_and_estimate(self, images: Mapping[str, np.ndarray], height: float, step: Callable[[int], None],
+                             body_hint: str | None) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for i, kind in enumerate(("front", "side")):
             step(1 + i)
@@ -226,7 +242,23 @@ class PhotoAvatarService:
         est = pm.estimate(views["front"], views["side"], self.calibration, body_hint)
         return {"measurements": est.values, "confidence": est.confidence, "error_cm": est.error_cm,
                 "agreement": {k: float(getattr(found[k], "agreement", 1.0)) for k in found},
-                **{k: {"image": images[k], "landmarks": found[k].landmarks, "mask": found[k].mask} for k in found}}
+                **{k: {"landmarks": found[k].landmarks, "mask": found[k].mask} for k in found}}
+
+    def measure_images(self, front: np.ndarray, side: np.ndarray, height: float,
+                       body_hint: str | None = None) -> dict[str, Any]:
+        """Detection, checks and measurements of two decoded photos, always inline: what a worker runs for
+        :attr:`remote`. A photo it cannot measure is an answer (``refused``: the message, ``field``, ``value``),
+        not an exception; masks travel as uint8 (0-255)."""
+        try:
+            found = self._detect_and_estimate({"front": front, "side": side}, float(height), lambda i: None,
+                                              body_hint)
+        except ValidationError as exc:
+            plain = exc.value is None or isinstance(exc.value, str | int | float)
+            return {"refused": str(exc), "field": exc.field, "value": exc.value if plain else show_value(exc.value)}
+        for k in ("front", "side"):
+            found[k] = {"landmarks": found[k]["landmarks"],
+                        "mask": np.round(np.clip(found[k]["mask"], 0, 1) * 255).astype(np.uint8)}
+        return found
 
     def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
                     weight: Any = None, corrections: Any = None,
@@ -362,6 +394,17 @@ def _jpeg(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
+
+
+def _from_wire(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A worker's :meth:`PhotoAvatarService.measure_images` answer as the inline measurement (or its refusal)."""
+    if "refused" in answer:
+        raise ValidationError(str(answer["refused"]), field=answer.get("field"), value=answer.get("value"))
+    found = dict(answer)
+    for k in ("front", "side"):
+        found[k] = {"landmarks": np.asarray(answer[k]["landmarks"], dtype=np.float64),
+                    "mask": np.asarray(answer[k]["mask"], dtype=np.float32) / 255.0}
+    return found
 
 
 def _retake(exc: pm.PhotoProblem) -> ValidationError:
