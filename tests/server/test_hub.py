@@ -41,8 +41,12 @@ class Hub:
         self._out = self.log.open("wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "fw_kernel.cli", "hub", "--port", str(self.port)],
                                      env=env, stdout=self._out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
-        wait_port(self.port, 120)
-        self.wait(lambda: requests.get(f"{self.url}/services/fw/api/v1/openapi.json", timeout=10).ok, 120)
+        try:
+            wait_port(self.port, 120)
+            self.wait(lambda: requests.get(f"{self.url}/services/fw/api/v1/openapi.json", timeout=10).ok, 120)
+        except BaseException:
+            self.stop()  # the hub stops its proxy, service and worker with it
+            raise
 
     def wait(self, ready: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout
