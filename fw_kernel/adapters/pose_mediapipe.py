@@ -56,6 +56,10 @@ class PoseDetection:
     agreement: float = 1.0
 
 
+DARKER_RETRIES = (2.0, 4.0)
+"""Gammas of the darker copies a photo is searched again in when no person was found in it."""
+
+
 def _darkened(image: np.ndarray, gamma: float = 2.0) -> np.ndarray:
     """(H, W, 3) uint8 photo with gamma ``gamma`` applied (darker mid-tones, highlights kept apart)."""
     lut = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
@@ -92,6 +96,16 @@ class MediaPipePose:
         img = np.ascontiguousarray(image, dtype=np.uint8)
         if img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(f"expected an (H, W, 3) RGB image, got shape {img.shape}")
+        found = self._detect(img)
+        # an over-exposed pale body shows no face and blends into a light background: the whole detection
+        # again on darker copies (the person is then found in the darker photo; same pixels, same geometry)
+        for gamma in DARKER_RETRIES:
+            if found.landmarks is not None:
+                break
+            found = self._detect(_darkened(img, gamma))
+        return found
+
+    def _detect(self, img: np.ndarray) -> PoseDetection:
         h, w = img.shape[:2]
         with self._lock:
             pose, selfie = self._models()
