@@ -8,6 +8,10 @@ Steps (each reported to a progress callback and as an avatar event on the event 
 user's corrections, fit the body, store. Nothing is stored unless every step succeeds. With ``keep_photos`` the
 photos as measured (upright, re-encoded without EXIF) go to a ``PhotoVault`` (encrypted at rest) before the
 avatar is committed, and are deleted again if the commit fails; only the owner reads or deletes them.
+
+Where detection and extraction run: inline, or with :attr:`PhotoAvatarService.remote` set (``FW_QUEUE=rq``) on a
+``fw worker`` through the job queue (``adapters.photo_queue_rq``), which runs :meth:`~PhotoAvatarService.
+measure_images`; the photos are decoded and checked for size here first, and the fit and the save stay here.
 """
 
 from __future__ import annotations
