@@ -10,13 +10,13 @@ job, so the kernel raises the same ``ValidationError`` as when it measures inlin
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from typing import Any
 
 import numpy as np
 
+from .queue_rq import LazyRedis
 from .require_ import require_driver
 
 MEASURE_PHOTOS = "fw_kernel.worker.measure_photos"
@@ -41,21 +41,11 @@ class RqPhotoMeasurer:
 
     def __init__(self, redis_url: str, prefix: str, wait_s: float = JOB_TIMEOUT_S, poll_s: float = 0.02):
         require_driver("rq", "redis")
-        self._url = redis_url
         self._queue = f"{prefix}-high"
         self._prefix = prefix
         self._wait = wait_s
         self._poll = poll_s
-        self._redis: Any = None
-        self._lock = threading.Lock()
-
-    def _connection(self) -> Any:
-        with self._lock:
-            if self._redis is None:
-                from redis import Redis
-
-                self._redis = Redis.from_url(self._url)
-            return self._redis
+        self._connection = LazyRedis(redis_url)
 
     def __call__(self, front: np.ndarray, side: np.ndarray, height_cm: float, body_hint: str | None
                  ) -> dict[str, Any]:
@@ -86,7 +76,4 @@ class RqPhotoMeasurer:
             job.delete()  # the photos leave Redis with the job
 
     def close(self) -> None:
-        with self._lock:
-            if self._redis is not None:
-                self._redis.close()
-                self._redis = None
+        self._connection.close()

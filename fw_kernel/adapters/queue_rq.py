@@ -37,6 +37,29 @@ def rq_job_id(export_id: str) -> str:
     return f"fw-export-{export_id}"
 
 
+class LazyRedis:
+    """A Redis client made on first use (nothing connects at construction); call it for the client."""
+
+    def __init__(self, url: str):
+        self._url = url
+        self._redis: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._redis is None:
+                from redis import Redis
+
+                self._redis = Redis.from_url(self._url)
+            return self._redis
+
+    def close(self) -> None:
+        with self._lock:
+            if self._redis is not None:
+                self._redis.close()
+                self._redis = None
+
+
 class RqJobQueue:
     """The production job queue. ``submit`` has the signature of the in-process queue's; the function and the
     request stay behind (the worker runs :data:`RUN_EXPORT` on the stored request).
@@ -56,21 +79,11 @@ class RqJobQueue:
     def __init__(self, redis_url: str, prefix: str, tier_of: Callable[[str], str], backoff_s: Sequence[int] = (10, 60),
                  timeout_s: int = JOB_TIMEOUT_S):
         require_driver("rq", "redis")
-        self._url = redis_url
         self._prefix = prefix
         self._tier_of = tier_of
         self._backoff = [int(s) for s in backoff_s]
         self._timeout = timeout_s
-        self._redis: Any = None
-        self._lock = threading.Lock()
-
-    def _connection(self) -> Any:
-        with self._lock:
-            if self._redis is None:
-                from redis import Redis
-
-                self._redis = Redis.from_url(self._url)
-            return self._redis
+        self._connection = LazyRedis(redis_url)
 
     def queue_for(self, export_id: str) -> str:
         return f"{self._prefix}-{priority_of(self._tier_of(export_id))}"
@@ -86,10 +99,7 @@ class RqJobQueue:
                              result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600, description=f"export {export_id}")
 
     def close(self) -> None:
-        with self._lock:
-            if self._redis is not None:
-                self._redis.close()
-                self._redis = None
+        self._connection.close()
 
 
 def current_attempt() -> tuple[int, int | None]:

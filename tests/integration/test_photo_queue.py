@@ -37,7 +37,7 @@ def queued(backend: dict[str, Any], redis_url: str, unique_user: str, tmp_path: 
     prefix = f"fwt-{uuid.uuid4().hex[:10]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FW_")}
     env.update({"FW_HOME": backend["home"], "FW_REDIS_URL": redis_url, "FW_QUEUE_PREFIX": prefix,
-                "FW_USER": unique_user})
+                "FW_USER": unique_user, "PYTHONUNBUFFERED": "1"})  # the test reads the worker's log
     ws = _connect_queued(backend, redis_url, prefix, unique_user)
     client = redis.Redis.from_url(redis_url)
     log_path = tmp_path / "worker.log"
