@@ -215,11 +215,13 @@ def render(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all")
-    parser.add_argument("--suite", choices=("core", "geometry", "avatar", "exports", "photo", "studio", "all"),
+    parser.add_argument("--suite", choices=("core", "geometry", "avatar", "exports", "photo", "studio", "service",
+                                            "all"),
                         default="all",
                         help="core: edits and auto-save; geometry: search, garments, scene; avatar: body fitting; "
                         "exports: turntable fps and image export latency; photo: avatars from photos (accuracy, "
-                        "time per photo pair); studio: viewport update after an edit vs a rebuild")
+                        "time per photo pair); studio: viewport update after an edit vs a rebuild; "
+                        "service: concurrent designers one and two fw service processes hold, event fan-out")
     parser.add_argument("--quick", action="store_true", help="fewer iterations and designs (smoke run)")
     parser.add_argument("--iterations", type=int, help="timed edits per operation (default 300, quick 50)")
     parser.add_argument("--designs", type=int, help="designs per auto-save round (default 500, quick 100)")
@@ -262,9 +264,14 @@ def main(argv: list[str] | None = None) -> int:
         from . import studio
 
         results["studio"] = studio.run(args.quick)
+    if args.suite in ("service", "all"):
+        from . import service_load
+
+        results["service"] = service_load.run(args.quick)
     results["elapsed_s"] = time.perf_counter() - started
     results["loadavg_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
-    print(render(results))
+    if results["backends"]:   # the other suites print their own tables
+        print(render(results))
     print(f"\ntotal {results['elapsed_s']:.0f} s; JSON written to {args.json}")
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return 0
