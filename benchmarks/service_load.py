@@ -34,6 +34,7 @@ CHECKPOINT_EVERY = 10
 LISTENERS = 50
 MAX_USERS = 2560
 ITEM = "sil-aline-dress"
+CREATED: list[str] = []   # design ids, whose Redis state keys are deleted at the end
 
 
 def log(message: str) -> None:
@@ -113,6 +114,7 @@ class Designer:
 
     async def setup(self) -> None:
         self.design_id = (await self.call("POST", "/designs", None, {"name": f"Look {self.i}"}))["id"]
+        CREATED.append(self.design_id)
         layer = await self.call("POST", f"/designs/{self.design_id}/layers", None, {"item_id": ITEM})
         self.layer_id = layer["id"]
 
@@ -270,6 +272,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             finally:
                 for s in services:
                     errors += s.stop()
+                infra.cleanup_redis(infra.REDIS_URL, [f"design:{d}:state" for d in CREATED])
+                CREATED.clear()
     results["service_tracebacks"] = errors.count("Traceback")
     one, two = results["ramp_1"]["held"], results["ramp_2"]["held"]
     results["ratio"] = two / one if one else float("nan")
