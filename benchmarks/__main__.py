@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -21,6 +22,10 @@ if str(HERE.parent) not in sys.path:  # run as a script from elsewhere: fw_kerne
 from benchmarks import autosave, edit_latency, infra  # noqa: E402
 from benchmarks.profiling import profile  # noqa: E402
 
+#: ``--suite`` name -> (module in benchmarks/, key of its results in the JSON); "core" is run_backend's
+SUITES = {"geometry": ("geometry", "geometry"), "avatar": ("avatar_fit", "avatar_fit"),
+          "exports": ("exports", "exports"), "photo": ("photo_avatars", "photo_avatars"),
+          "studio": ("studio", "studio"), "service": ("service_load", "service")}
 TARGET_SAVES_PER_S = 334
 TARGET_P99_MS = 50.0
 TOP_FUNCTIONS = 20
@@ -215,8 +220,7 @@ def render(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all")
-    parser.add_argument("--suite", choices=("core", "geometry", "avatar", "exports", "photo", "studio", "service",
-                                            "all"),
+    parser.add_argument("--suite", choices=("core", *SUITES, "all"),
                         default="all",
                         help="core: edits and auto-save; geometry: search, garments, scene; avatar: body fitting; "
                         "exports: turntable fps and image export latency; photo: avatars from photos (accuracy, "
@@ -244,30 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("core", "all"):
         for name in names:
             results["backends"].append(run_backend(name, args))
-    if args.suite in ("geometry", "all"):
-        from . import geometry
-
-        results["geometry"] = geometry.run(args.quick)
-    if args.suite in ("avatar", "all"):
-        from . import avatar_fit
-
-        results["avatar_fit"] = avatar_fit.run(args.quick)
-    if args.suite in ("exports", "all"):
-        from . import exports
-
-        results["exports"] = exports.run(args.quick)
-    if args.suite in ("photo", "all"):
-        from . import photo_avatars
-
-        results["photo_avatars"] = photo_avatars.run(args.quick)
-    if args.suite in ("studio", "all"):
-        from . import studio
-
-        results["studio"] = studio.run(args.quick)
-    if args.suite in ("service", "all"):
-        from . import service_load
-
-        results["service"] = service_load.run(args.quick)
+    for suite, (module, key) in SUITES.items():
+        if args.suite in (suite, "all"):  # imported only when run: each pulls in its own heavy libraries
+            results[key] = importlib.import_module(f"benchmarks.{module}").run(args.quick)
     results["elapsed_s"] = time.perf_counter() - started
     results["loadavg_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     if results["backends"]:   # the other suites print their own tables

@@ -33,6 +33,7 @@ from ..domain.commands import (
     UpdateCanvas,
     UpdateDesign,
     UpdateLayer,
+    jsonable,
 )
 from ..domain.design import Design
 from ..domain.errors import Conflict, FWError, LimitExceeded, NotFound, PermissionDenied, ValidationError
@@ -211,17 +212,17 @@ class RemoteDesignService:
                                             "item_id": command.layer.catalog_item_id,
                                             "type": command.layer.type, "index": command.index}, session=True)
         elif isinstance(command, UpdateLayer):
-            call("PATCH", f"{path}/layers/{_seg(command.layer_id)}", _jsonable(command.changes), session=True)
+            call("PATCH", f"{path}/layers/{_seg(command.layer_id)}", jsonable(command.changes), session=True)
         elif isinstance(command, RemoveLayer):
             call("DELETE", f"{path}/layers/{_seg(command.layer_id)}", session=True)
         elif isinstance(command, ReorderLayers):
             call("PUT", f"{path}/layers/order", {"layer_ids": list(command.order)}, session=True)
         elif isinstance(command, UpdateDesign):
-            call("PATCH", path, _jsonable(command.changes), session=True)
+            call("PATCH", path, jsonable(command.changes), session=True)
         elif isinstance(command, UpdateCanvas):
-            call("PATCH", path, {"canvas": _jsonable(command.changes)}, session=True)
+            call("PATCH", path, {"canvas": jsonable(command.changes)}, session=True)
         elif isinstance(command, Composite) and command.action == "group_layers":
-            call("PUT", f"{path}/layers/group", _jsonable(command.data), session=True)
+            call("PUT", f"{path}/layers/group", jsonable(command.data), session=True)
         else:
             raise ValidationError.bad("command", type(command).__name__, "an edit the design service offers")
 
@@ -275,19 +276,6 @@ class RemoteDesignService:
         self._http.call("DELETE", f"/designs/{_seg(design_id)}")
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON of edit arguments (tuples, numpy scalars and pydantic models included)."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return value.item()
-    return value
-
-
 # -- avatars, catalog, exports ---------------------------------------------------------------------------------------
 class RemoteAvatarService:
     """Avatars are fitted by the service; the mesh is rebuilt here from the body parameters (``fitter``)."""
@@ -301,7 +289,7 @@ class RemoteAvatarService:
         self._design_of[avatar_id] = design_id
 
     def create(self, user: str, name: str, measurements: dict[str, float], body_hint: str = "neutral") -> Avatar:
-        return avatar_of(self._http.call("POST", "/avatars", {"name": name, "measurements": _jsonable(measurements),
+        return avatar_of(self._http.call("POST", "/avatars", {"name": name, "measurements": jsonable(measurements),
                                                               "body_hint": body_hint}))
 
     def get(self, user: str, avatar_id: str) -> Avatar:
@@ -380,7 +368,7 @@ class RemoteExportService:
     def request(self, user: str, design_id: str, type: str, options: dict[str, Any]) -> ExportJob:
         validate_export(type, options)  # here too: the same message as a local kernel's, before any upload
         return self._job(self._http.call("POST", f"/designs/{_seg(design_id)}/exports",
-                                         {"type": type, "options": _jsonable(options)}))
+                                         {"type": type, "options": jsonable(options)}))
 
     def get(self, job_id: str) -> ExportJob:
         wait = self._last.get(job_id, 0.0) + self.POLL_S - time.monotonic()

@@ -167,7 +167,7 @@ class UpdateLayer(Command):
         return frozenset(f"layer:{self.layer_id}:{key}" for key in self.changes)
 
     def to_data(self) -> dict[str, Any]:
-        return {"layer_id": self.layer_id, "changes": _jsonable(self.changes)}
+        return {"layer_id": self.layer_id, "changes": jsonable(self.changes)}
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ class UpdateDesign(Command):
         return frozenset(f"design:{key}" for key in self.changes)
 
     def to_data(self) -> dict[str, Any]:
-        return {"changes": _jsonable(self.changes)}
+        return {"changes": jsonable(self.changes)}
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class UpdateCanvas(Command):
         return frozenset(f"canvas:{key}" for key in self.changes)
 
     def to_data(self) -> dict[str, Any]:
-        return {"changes": _jsonable(self.changes)}
+        return {"changes": jsonable(self.changes)}
 
 
 @dataclass(frozen=True)
@@ -296,13 +296,16 @@ class Composite(Command):
         return dict(self.data) or {"steps": [c.to_data() for c in self.commands]}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Plain JSON of edit arguments (tuples, pydantic models and numpy scalars included)."""
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar (duck-typed: no numpy in the domain)
+        value = value.item()
     if isinstance(value, float) and value != value:  # NaN never reaches here after validation; keep JSON valid
         return None
     return value
