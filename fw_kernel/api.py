@@ -399,6 +399,18 @@ class Design:
         self._listeners.append(callback)
         return lambda: self._listeners.remove(callback)
 
+    def follow(self, callback: Callable[[dict[str, Any]], None] | None = None, *, loop: Any = None) -> Any:
+        """Keep this handle up to date with edits saved elsewhere: other handles of the design, collaborators'
+        kernels, the design service's clients. When an event announces a version newer than this handle's, it
+        refreshes (once for a burst) and ``on_change`` listeners (an open studio) get ``"refresh"``; its own
+        edits are not reloaded. Then ``callback(event)`` gets each event (``type``, ``version``, ``user``,
+        ``data``). Both run on the asyncio ``loop`` running when this is called (a notebook kernel's), else on a
+        background thread. Returns a handle: call it to stop; ``.wait(version)`` blocks until caught up.
+        ``design.show()`` follows while its studio is open."""
+        from .live import follow
+
+        return follow(self, callback, loop)
+
     def _notify(self, action: str) -> None:
         for callback in list(self._listeners):
             callback(self, action)

@@ -19,6 +19,7 @@ from .export_panel import ExportPanel
 from .history_panel import HistoryPanel
 from .inspector import Inspector
 from .layers_panel import LayersPanel
+from .live import follow
 from .sync import SceneSync
 from .three import Viewport
 
@@ -64,6 +65,7 @@ class DesignStudio(w.VBox):
         self.sync.full()
         self._refresh_panels(all_panels=True)
         self._unsubscribe: Any = design.on_change(self._on_change)
+        self.live = follow(self)  # edits saved elsewhere (other handles, collaborators, the service): live.py
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         if change["new"] == TABS.index("History"):
@@ -97,5 +99,8 @@ class DesignStudio(w.VBox):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self.live is not None:
+            self.live()
+            self.live = None
         self.viewport.close()
         super().close()

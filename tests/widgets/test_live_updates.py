@@ -1,0 +1,128 @@
+"""The open studio follows edits saved elsewhere (issue #4): through another handle of the design in the same
+kernel (in-process events) and through another workspace as a collaborator (Redis pub/sub), applied
+incrementally, its own edits not reloaded, bursts coalesced, and on a running asyncio loop (a notebook kernel's)
+applied on that loop's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from fw_widgets.sync import _flat_colour
+
+MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96, "inseam": 78}
+
+
+def _outfit(ws):
+    avatar = ws.avatars.create("Ada", MEASUREMENTS, body_hint="female")
+    design = ws.designs.create("Look", avatar=avatar)
+    trousers = design.add_layer("sil-straight-trousers", {"color": "#334466"})
+    tee = design.add_layer("sil-tshirt", {"color": "#aa3344"})
+    return design, trousers, tee
+
+
+def _geometries(studio) -> dict:
+    return {name: view.mesh.geometry for name, view in studio.viewport.nodes.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_edit_through_another_handle_shows_in_the_open_studio(connect):
+    ws = connect()
+    d1, trousers, tee = _outfit(ws)
+    studio = d1.show()
+    d2 = ws.designs.get(d1.id)  # another handle of the same design, same kernel
+    vp = studio.viewport
+    tee_mesh = vp.nodes[f"layer:{tee.id}"].mesh
+    tee_material = tee_mesh.material
+    geometries = _geometries(studio)
+    reloads = d1._follower.reloads
+
+    d2.update_layer(tee.id, customization={"color": "#123456"})
+    studio.live.wait(d2.version)
+    assert d1.version == d2.version and d1.layer(tee.id).customization["color"] == "#123456"
+    assert tee_mesh.material is tee_material and tee_material.color == _flat_colour("#123456")
+    assert studio.sync.last_path == "fast"  # incremental: the material's colour only
+    assert _geometries(studio) == geometries and all(
+        vp.nodes[name].mesh.geometry is geometry for name, geometry in geometries.items())
+    assert d1._follower.reloads == reloads + 1
+
+    d2.update_layer(trousers.id, is_visible=False)
+    studio.live.wait(d2.version)
+    assert vp.nodes[f"layer:{trousers.id}"].mesh.visible is False
+    assert studio.layers.rows[trousers.id].visible.value is False  # the panels follow too
+    assert f"version {d2.version}" in studio.header.value
+    assert "updated by" not in studio.status.widget.value  # the same user: nothing to announce
+
+    scarf = d2.add_layer("acc-silk-scarf")  # a new node: the full path, the other buffers kept
+    studio.live.wait(d2.version)
+    assert f"layer:{scarf.id}" in vp.nodes and studio.sync.last_path == "full"
+    assert vp.nodes[f"layer:{tee.id}"].mesh.geometry is geometries[f"layer:{tee.id}"]
+    assert vp.nodes["avatar"].mesh.geometry is geometries["avatar"]
+
+    # the studio's own edits come back as events too: no reload, one fast update
+    reloads, fast = d1._follower.reloads, studio.sync.stats["fast"]
+    studio.layers.rows[tee.id].select.click()
+    studio.layers.opacity.value = 40
+    studio.live.wait(d1.version)
+    assert d1._follower.reloads == reloads and studio.sync.stats["fast"] == fast + 1
+    assert tee_material.opacity == pytest.approx(0.4, abs=0.003)
+
+    studio.close()  # stops following: a later edit elsewhere leaves the closed studio's handle alone
+    assert d1._follower is None
+    d2.refresh().update_layer(tee.id, opacity=90)
+    assert d1.layer(tee.id).opacity == 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_on_a_running_loop_a_burst_is_one_reload_on_the_loop_thread(connect):
+    ws = connect()
+    d1, _trousers, tee = _outfit(ws)
+    d2 = ws.designs.get(d1.id)
+    threads: list[str] = []
+
+    async def kernel() -> None:  # what ipykernel does: cells and comm messages run on one asyncio loop
+        studio = d1.show()
+        d1.on_change(lambda design, action: threads.append(threading.current_thread().name))
+        opacity = studio.viewport.nodes[f"layer:{tee.id}"].mesh.material
+        for value in range(10, 60, 5):  # a collaborator's burst while a cell runs
+            d2.update_layer(tee.id, opacity=value)
+        assert d1.version < d2.version and threads == []  # applied between cells, not during one
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert d1.version == d2.version and opacity.opacity == pytest.approx(0.55, abs=0.003)
+        assert d1._follower.reloads == 1 and threads == [threading.current_thread().name]
+        with pytest.raises(RuntimeError, match="never return"):
+            studio.live.wait()
+        studio.close()
+
+    asyncio.run(kernel())
+
+
+@pytest.mark.slow
+@pytest.mark.service
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_collaborators_edit_in_another_workspace_reaches_the_studio_over_redis(connect, unique_user):
+    owner_ws, editor_ws = connect(user=unique_user), connect(user=unique_user + "_bob")
+    design, trousers, tee = _outfit(owner_ws)
+    design.share(editor_ws.user, role="editor")
+    studio = design.show()
+    theirs = editor_ws.designs.get(design.id)
+    tee_mesh = studio.viewport.nodes[f"layer:{tee.id}"].mesh
+    geometries = _geometries(studio)
+
+    theirs.update_layer(tee.id, customization={"color": "#0a7f3c"}, opacity=60)
+    studio.live.wait(theirs.version, timeout=10)  # delivered on Redis's pub/sub thread, applied on the follower's
+    assert tee_mesh.material.color == _flat_colour("#0a7f3c")
+    assert tee_mesh.material.opacity == pytest.approx(0.6, abs=0.003)
+    assert all(studio.viewport.nodes[name].mesh.geometry is g for name, g in geometries.items())
+    assert f"updated by {editor_ws.user} (version {theirs.version})" in studio.status.widget.value
+
+    theirs.remove_layer(trousers.id)
+    studio.live.wait(theirs.version, timeout=10)
+    assert f"layer:{trousers.id}" not in studio.viewport.nodes
+    assert [layer.id for layer in design.layers] == [tee.id]
+    studio.close()
