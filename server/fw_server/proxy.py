@@ -18,6 +18,9 @@ Who may call it:
   anew each time the Jupyter server starts and travels in the service's environment, never on a command line;
 - the service listens on 127.0.0.1 only. A process on the machine that reaches the port directly, without the
   secret, gets 401.
+
+In a hub's single-user server (``FW_SERVICE_URL`` set: the kernels use the hub's design service) the launcher
+tile is hidden; ``/fw-service/`` still serves the user's own embedded storage there if opened by hand.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ def setup() -> dict[str, Any]:
         "request_headers_override": {"Authorization": f"token {token}"},
         "new_browser_tab": True,
         "launcher_entry": {
+            # on a hub (FW_SERVICE_URL set) the kernels use the hub's service: no tile for a private one
+            "enabled": not os.environ.get("FW_SERVICE_URL"),
             "title": TITLE,
             "icon_path": str(ICON),
             "path_info": f"{NAME}/api/v1/openapi.json",  # the service's root is not a page: open its API document

@@ -180,6 +180,7 @@ def test_the_launcher_lists_the_service(lab: Lab) -> None:
 
 
 def test_setup_refuses_a_user_name_the_token_table_cannot_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FW_SERVICE_URL", raising=False)
     monkeypatch.setenv("FW_USER", "ada:admin")
     with pytest.raises(ValueError, match="FW_USER"):
         proxy.setup()
@@ -190,3 +191,6 @@ def test_setup_refuses_a_user_name_the_token_table_cannot_hold(monkeypatch: pyte
     assert secret != second["request_headers_override"]["Authorization"].removeprefix("token ")  # new per launch
     assert first["command"][-4:] == ["--ip", "127.0.0.1", "--port", "{port}"]
     assert Path(first["launcher_entry"]["icon_path"]).is_file()
+    assert first["launcher_entry"]["enabled"] is True
+    monkeypatch.setenv("FW_SERVICE_URL", "http://hub.example/services/fw/")  # on a hub: the hub's service
+    assert proxy.setup()["launcher_entry"]["enabled"] is False
