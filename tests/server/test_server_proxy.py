@@ -57,8 +57,11 @@ class Lab:
                 if "service" in p.cmdline() and "fw_kernel.cli" in p.cmdline()]
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One JupyterLab for the module (its start is most of the time); no test before the on-demand one may
+    touch /fw-service/."""
+    tmp_path = tmp_path_factory.mktemp("lab")
     home = tmp_path / "fw"
     port = free_port()
     # nothing of the test machine's FW_*/JUPYTERHUB_* settings: a laptop's embedded default under FW_HOME
@@ -98,6 +101,22 @@ def _next_event(ws: Any, event: str, timeout: float = 20.0) -> dict[str, Any]:
         message = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
         if message.get("event") == event:
             return message
+
+
+def test_the_launcher_lists_the_service(lab: Lab) -> None:
+    info = lab.get("/server-proxy/servers-info")
+    assert info.status_code == 200, info.text
+    (entry,) = [s for s in info.json()["server_processes"] if s["name"] == "fw-service"]
+    launcher = entry["launcher_entry"]
+    assert launcher["enabled"] is True and launcher["title"] == "Fashion Wallet API"
+    assert launcher["path_info"] == "fw-service/api/v1/openapi.json"
+    icon = lab.get(launcher["icon_url"])
+    assert icon.status_code == 200 and b"<svg" in icon.content
+    # JupyterLab loads the proxy's launcher extension, which reads servers-info to draw the entry
+    page = lab.get("/lab")
+    assert page.status_code == 200
+    assert "@jupyterhub/jupyter-server-proxy" in page.text
+    assert lab.service_processes() == []  # listing the launcher starts nothing (and this runs first)
 
 
 def test_the_service_starts_on_demand_behind_the_proxy(lab: Lab) -> None:
@@ -161,22 +180,6 @@ def test_the_service_starts_on_demand_behind_the_proxy(lab: Lab) -> None:
         assert event["design_id"] == did and event["user"] == USER
     with pytest.raises(Exception, match="403"):  # no Jupyter token: no WebSocket
         ws_connect(events, open_timeout=30)
-
-
-def test_the_launcher_lists_the_service(lab: Lab) -> None:
-    info = lab.get("/server-proxy/servers-info")
-    assert info.status_code == 200, info.text
-    (entry,) = [s for s in info.json()["server_processes"] if s["name"] == "fw-service"]
-    launcher = entry["launcher_entry"]
-    assert launcher["enabled"] is True and launcher["title"] == "Fashion Wallet API"
-    assert launcher["path_info"] == "fw-service/api/v1/openapi.json"
-    icon = lab.get(launcher["icon_url"])
-    assert icon.status_code == 200 and b"<svg" in icon.content
-    # JupyterLab loads the proxy's launcher extension, which reads servers-info to draw the entry
-    page = lab.get("/lab")
-    assert page.status_code == 200
-    assert "@jupyterhub/jupyter-server-proxy" in page.text
-    assert lab.service_processes() == []  # listing the launcher starts nothing
 
 
 def test_setup_refuses_a_user_name_the_token_table_cannot_hold(monkeypatch: pytest.MonkeyPatch) -> None:
