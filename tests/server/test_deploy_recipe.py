@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import re
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def test_every_yaml_file_parses() -> None:
     assert {p.name for p in files} >= {"jupyterhub-values.yaml", "Chart.yaml", "values.yaml"}
     for path in files:
         assert isinstance(yaml.safe_load(path.read_text()), dict), path
+    assert json.loads((CHART / "values.schema.json").read_text())["type"] == "object"
 
 
 def test_helm_lint_finds_no_error() -> None:
@@ -186,6 +188,14 @@ def test_missing_settings_are_refused_with_what_is_allowed() -> None:
         render({"secrets": {"storageUrl": ""}})
     with pytest.raises(helm.HelmError, match=r"postgresql\.auth\.password is required"):
         render({"postgresql": {"enabled": True}})
+    # values.schema.json: wrong types and shapes are refused before anything renders, naming the value
+    with pytest.raises(helm.HelmError, match=r"/service/replicas': got string, want integer"):
+        render({"service": {"replicas": "two"}})
+    with pytest.raises(helm.HelmError, match=r"/worker/gpu/count': minimum: got 0, want 1"):
+        render({"worker": {"gpu": {"count": 0}}})
+    with pytest.raises(helm.HelmError, match=r"/secrets/databaseUrl': 'mysql://db/fw' does not match"):
+        render({"secrets": {"databaseUrl": "mysql://db/fw"}})
+    assert helm.lint(str(CHART), _merge(EXTERNAL, {"service": {"replicas": "two"}}))["errors"]
 
 
 def test_subcharts_give_their_in_cluster_urls() -> None:
