@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -114,18 +115,23 @@ class DesignService:
 
     # -- edits ---------------------------------------------------------------------------------------------
     def execute(self, user: str, known: Design, command: Command, action: str | None = None,
-                extra: dict[str, Any] | None = None) -> tuple[Design, Command]:
+                extra: dict[str, Any] | None = None, base_version: int | None = None) -> tuple[Design, Command]:
         """Apply ``command`` to the design and save it; return the saved design and the inverse command.
 
         ``known`` is the caller's copy. The first attempt is optimistic (no read: a conditional update on the
         version). If someone else saved in between, the second attempt locks the row, checks the history since
         ``known.version`` and re-applies the command on the fresh state when it touches nothing they touched
         (edits to different layers both survive); otherwise :class:`Conflict` is raised and nothing is saved.
+        ``base_version``: the version the edit was decided on when that is older than ``known`` (a remote
+        client's stale handle: the design service holds only the fresh state); the edit goes straight to the
+        rebase check against the history since then.
         """
         action = action or command.action
         design = known
+        if base_version is not None and base_version < known.version:
+            known = replace(known, version=base_version)
         for attempt in range(_MAX_REBASES):
-            rebasing = attempt > 0
+            rebasing = attempt > 0 or known is not design
             with self._uow() as uow:
                 if rebasing:
                     design = self._fresh_for_rebase(uow, known, user, command)
@@ -204,10 +210,11 @@ class DesignService:
     def diff(self, user: str, design_id: str, a: Any, b: Any) -> list[dict[str, Any]]:
         return diff(self.version(user, design_id, a).snapshot, self.version(user, design_id, b).snapshot)
 
-    def restore(self, user: str, known: Design, number: Any) -> tuple[Design, Command]:
+    def restore(self, user: str, known: Design, number: Any, base_version: int | None = None
+                ) -> tuple[Design, Command]:
         version = self.version(user, known.id, number)
         return self.execute(user, known, ReplaceState(version.snapshot, note={"version_number": number}),
-                            action="restore")
+                            action="restore", base_version=base_version)
 
     def fork(self, user: str, design_id: str, name: Any = None) -> Design:
         now = self._clock()

@@ -264,17 +264,16 @@ class PhotoAvatarService:
                         "mask": np.round(np.clip(found[k]["mask"], 0, 1) * 255).astype(np.uint8)}
         return found
 
-    def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
-                    weight: Any = None, corrections: Any = None,
-                    progress: Callable[[int, str], None] | None = None, keep_photos: bool = False) -> Avatar:
-        """Measure, fit and store an avatar (see the module docstring). ``progress(percent, step)``.
-        ``keep_photos``: store the photos as measured (upright, without EXIF), encrypted, readable and deletable
-        by the owner only."""
+    @classmethod
+    def check_request(cls, name: Any, height: Any, body_hint: Any = None, weight: Any = None,
+                      corrections: Any = None) -> tuple[str, float, dict[str, float]]:
+        """The arguments of :meth:`from_photos` but the photos, checked: ``(body hint, height, corrections)``
+        (the design service checks them before it accepts the photos, a remote kernel before it sends them)."""
         check_text("name", name, 200)
         hint = "neutral" if body_hint is None else body_hint
         if hint not in BODY_HINTS:
             raise ValidationError.bad("body_hint", body_hint, "None or one of " + ", ".join(BODY_HINTS))
-        h = self._check_height(height)
+        h = cls._check_height(height)
         if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int | float)
                                    or not math.isfinite(weight) or not 30 <= weight <= 300):
             raise ValidationError.bad("weight", weight, "None or the body weight in kg, 30 to 300")
@@ -283,7 +282,18 @@ class PhotoAvatarService:
             if not isinstance(corrections, Mapping):
                 raise ValidationError.bad("corrections", corrections, "a dict like {'waist': 72} (cm)")
             fixes = validate_measurements(dict(corrections)) if corrections else {}
-        avatar_id = self._ids()
+        return hint, h, fixes
+
+    def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
+                    weight: Any = None, corrections: Any = None,
+                    progress: Callable[[int, str], None] | None = None, keep_photos: bool = False,
+                    avatar_id: str | None = None) -> Avatar:
+        """Measure, fit and store an avatar (see the module docstring). ``progress(percent, step)``.
+        ``keep_photos``: store the photos as measured (upright, without EXIF), encrypted, readable and deletable
+        by the owner only. ``avatar_id``: the new avatar's id (default: a fresh one; the design service names
+        its photo process after it)."""
+        hint, h, fixes = self.check_request(name, height, body_hint, weight, corrections)
+        avatar_id = avatar_id or self._ids()
         channel = events_channel(user)
         started = time.monotonic()
 

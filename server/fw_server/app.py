@@ -19,7 +19,7 @@ from fw_kernel.domain.errors import FWError, ValidationError
 from fw_kernel.domain.validation import validate
 
 from . import __version__
-from .auth import Authenticator, make_authenticator
+from .auth import Authenticator, identify, make_authenticator
 from .config import ServiceConfig
 from .errors import KINDS, ApiError, body, from_kernel
 from .openapi import document
@@ -33,6 +33,9 @@ log = logging.getLogger("fw_server")
 SESSION_HEADER = "X-FW-Session"
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SESSION_ALLOWED = "1 to 64 letters, digits, '_', '.' or '-' (one id per open design object)"
+BASE_HEADER = "X-FW-Base-Version"
+BASE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}$")
+BASE_ALLOWED = "the design version the edit was decided on, an integer from 1 to 999999999"
 
 
 class Service:
@@ -51,6 +54,11 @@ class Service:
         self.routes = [(_compile(r.path), r) for r in ROUTES]
         self.openapi = json.dumps(document(self.prefix, __version__)).encode()
         self.events: Any = None  # fw_server.events.EventHub, set by make_app
+        from .audit import audit_service
+        from .photos import PhotoJobs
+
+        self.audit = audit_service(services)
+        self.photo_jobs = PhotoJobs(services, redis_url, config.photo_threads)
 
     async def rate_limit(self, user: str) -> None:
         try:
@@ -78,8 +86,17 @@ class Service:
                            ", ".join(allowed), headers={"Allow": ", ".join(allowed)})
         raise ApiError(404, f"no such endpoint: {method} {self.prefix}{path}; see {self.prefix}/openapi.json")
 
+    def body_limit(self, method: str, path: str) -> int:
+        """The body size limit of a request: its route's (photo uploads) or the service's."""
+        try:
+            route, _ = self.match(method, path)
+        except (ApiError, UnicodeDecodeError):
+            return self.config.max_body_bytes
+        return self.config.max_photo_body_bytes if route.large_body else self.config.max_body_bytes
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.photo_jobs.close()
         self.undo.close()
 
 
@@ -123,10 +140,13 @@ class ApiHandler(JsonErrors):
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_large = False
+        self._limit = service.config.max_body_bytes
 
     def prepare(self) -> None:
+        self._limit = self.service.body_limit(self.request.method or "GET",
+                                              self.request.path[len(self.service.prefix):] or "/")
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > self.service.config.max_body_bytes:
+        if length is not None and length.isdigit() and int(length) > self._limit:
             self._too_large = True
 
     def data_received(self, chunk: bytes) -> None:
@@ -135,7 +155,7 @@ class ApiHandler(JsonErrors):
         if self._too_large:
             return
         self._size += len(chunk)
-        if self._size > self.service.config.max_body_bytes:
+        if self._size > self._limit:
             self._too_large = True
             self._chunks.clear()
             return
@@ -159,7 +179,7 @@ class ApiHandler(JsonErrors):
     async def _dispatch(self, _: str) -> None:
         service = self.service
         if self._too_large:
-            limit = service.config.max_body_bytes
+            limit = self._limit
             self.send_error_body(413, body("payload_too_large", f"the request body is larger than {limit} bytes",
                                            "body", f"at most {limit} bytes"))
             return
@@ -170,9 +190,13 @@ class ApiHandler(JsonErrors):
                 route, path_params = service.match(self.request.method or "GET", raw)
             except UnicodeDecodeError:
                 raise ApiError(400, "the path is not valid UTF-8 after percent-decoding") from None
+            admin = False
             if route.auth == "token":
-                user = await service.authenticator.user_of(self)
+                user, admin = await identify(service.authenticator, self)
                 await service.rate_limit(user)
+                if route.admin and not admin:
+                    raise ApiError(403, "only a hub admin may audit designs", "Authorization",
+                                   "the token of a hub admin (or a user in FW_SERVICE_ADMINS)")
             else:  # the signature is the credential; checked by the endpoint
                 user = ""
             kwargs = _convert(route, path_params)
@@ -182,8 +206,8 @@ class ApiHandler(JsonErrors):
                 user = query.user
                 await service.rate_limit(user)
             session = self._session(route)
-            ws = UserWorkspace(service.services, user, service.undo, session)
-            ctx = Context(ws, user, request_body, query, service.prefix, service.signer)
+            ws = UserWorkspace(service.services, user, service.undo, session, self._base_version(route))
+            ctx = Context(ws, user, request_body, query, service.prefix, service.signer, admin, service)
 
             def call() -> tuple[int, Any]:
                 result = route.endpoint(ctx, **kwargs)
@@ -225,6 +249,15 @@ class ApiHandler(JsonErrors):
         if value is not None and not SESSION_PATTERN.match(value):
             raise ValidationError.bad(SESSION_HEADER, value, SESSION_ALLOWED)
         return value
+
+    def _base_version(self, route: Route) -> int | None:
+        """``X-FW-Base-Version`` of an edit: the design version the client decided it on (stale: checked)."""
+        value = self.request.headers.get(BASE_HEADER)
+        if value is None or route.session == "none":
+            return None
+        if not BASE_PATTERN.match(value.strip()):
+            raise ValidationError.bad(BASE_HEADER, value, BASE_ALLOWED)
+        return int(value)
 
     def _query(self, route: Route) -> Any:
         args = {k: v[-1].decode("utf-8", "replace") for k, v in self.request.query_arguments.items()}

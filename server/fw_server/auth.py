@@ -38,15 +38,30 @@ class Authenticator(Protocol):
         ...
 
 
+async def identify(auth: Any, handler: Any) -> tuple[str, bool]:
+    """The calling user's name and whether they may audit (a hub admin, or listed in ``FW_SERVICE_ADMINS``);
+    an authenticator without ``caller`` knows no admins."""
+    caller = getattr(auth, "caller", None)
+    if caller is None:
+        return await auth.user_of(handler), False
+    return await caller(handler)
+
+
 def _unauthorized(why: str) -> ApiError:
     return ApiError(401, f"{why}; send 'Authorization: token <your token>'", "Authorization",
                     "a valid, unexpired token", headers={"WWW-Authenticate": 'token realm="fw"'})
 
 
 class StaticTokens:
-    def __init__(self, table: dict[str, tuple[str, float | None]], clock: Any = time.time):
+    def __init__(self, table: dict[str, tuple[str, float | None]], clock: Any = time.time,
+                 admins: tuple[str, ...] = ()):
         self._table = dict(table)
         self._clock = clock
+        self.admins = set(admins)
+
+    async def caller(self, handler: Any) -> tuple[str, bool]:
+        user = await self.user_of(handler)
+        return user, user in self.admins
 
     def revoke(self, token: str) -> None:
         self._table.pop(token, None)
@@ -87,8 +102,17 @@ class HubTokens:
         self.hub_auth = (HubOAuth if self.oauth else HubAuth)(**options)
         scopes = config.hub_scopes if config.hub_scopes is not None else tuple(self.hub_auth.access_scopes)
         self.scopes = set(scopes)
+        self.admins = set(config.admins)
 
     async def user_of(self, handler: Any, websocket: bool = False) -> str:
+        return (await self._model(handler, websocket))["name"]
+
+    async def caller(self, handler: Any) -> tuple[str, bool]:
+        """The user and whether the Hub says they are an admin (the user model's ``admin``)."""
+        model = await self._model(handler, False)
+        return model["name"], bool(model.get("admin")) or model["name"] in self.admins
+
+    async def _model(self, handler: Any, websocket: bool) -> dict[str, Any]:
         from tornado.web import HTTPError
 
         token = token_of(handler, allow_query=websocket)
@@ -111,10 +135,10 @@ class HubTokens:
         if self.scopes and not self.scopes & set(model.get("scopes", ())):
             raise ApiError(403, f"this token may not use the design service: it needs one of the scopes "
                            f"{sorted(self.scopes)}", "Authorization", " or ".join(sorted(self.scopes)))
-        return str(model["name"])
+        return {**model, "name": str(model["name"])}
 
 
 def make_authenticator(config: ServiceConfig) -> Authenticator:
     if config.auth == "hub":
         return HubTokens(config)
-    return StaticTokens(config.tokens)
+    return StaticTokens(config.tokens, admins=config.admins)

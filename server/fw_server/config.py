@@ -38,6 +38,10 @@ class ServiceConfig(BaseModel):
     rate_window_s: int = Field(60, ge=1)
     rate_prefix: str = "fw:rl"                   # Redis key prefix of the counters
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_photo_body_bytes: int = Field(70_000_000, ge=1024, description="POST /avatars/from-photos and "
+                                      "/avatars/measure-photos: two photos of up to 25 MB, base64")
+    photo_threads: int = Field(2, ge=1, description="photo avatars processed at once by this process")
+    admins: tuple[str, ...] = Field((), description="users who may audit (besides the Hub's admins)")
     download_ttl_s: int = Field(300, ge=1)
     hub_cache_s: int = Field(10, ge=0, description="how long a Hub answer about a token is reused")
     hub_api_url: str | None = None
@@ -50,6 +54,11 @@ class ServiceConfig(BaseModel):
     @classmethod
     def _tokens(cls, value: object) -> object:
         return _parse_tokens(value) if isinstance(value, str) else value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: object) -> object:
+        return tuple(a.strip() for a in value.split(",") if a.strip()) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceConfig:
@@ -64,6 +73,8 @@ class ServiceConfig(BaseModel):
             "rate_limit": env.get("FW_SERVICE_RATE_LIMIT"),
             "rate_window_s": env.get("FW_SERVICE_RATE_WINDOW_S"),
             "max_body_bytes": env.get("FW_SERVICE_MAX_BODY_BYTES"),
+            "max_photo_body_bytes": env.get("FW_SERVICE_MAX_PHOTO_BODY_BYTES"),
+            "admins": env.get("FW_SERVICE_ADMINS"),
             "download_ttl_s": env.get("FW_SERVICE_DOWNLOAD_TTL_S"),
             "hub_api_url": env.get("JUPYTERHUB_API_URL"),
             "hub_api_token": env.get("JUPYTERHUB_API_TOKEN"),

@@ -50,6 +50,12 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                        "description": "the client's session (one per open design object): its edits can be undone "
                                       "with POST /designs/{design_id}/undo",
                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}})
+        params.append({"name": "X-FW-Base-Version", "in": "header", "required": False,
+                       "description": "the design version the edit was decided on (the client's copy). When "
+                                      "others saved since, the edit is re-applied on their state if it touches "
+                                      "nothing they touched, else refused with 409 conflict; without it the "
+                                      "edit applies to the current version",
+                       "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}})
     if route.query is not None:
         schema = route.query.model_json_schema(ref_template=REF)
         required = set(schema.get("required", ()))

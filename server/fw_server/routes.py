@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from fw_kernel import api as fw_api
 from fw_kernel.domain.catalog import CatalogItem
-from fw_kernel.domain.errors import NotFound
+from fw_kernel.domain.errors import NotFound, ValidationError
+from fw_kernel.services.clock import new_id
 
 from . import schemas as s
 from .errors import ApiError, export_not_found
@@ -35,6 +36,8 @@ class Context:
     query: Any
     prefix: str
     signer: UrlSigner
+    admin: bool = False                        # a hub admin (may use the /admin audit endpoints)
+    service: Any = None                        # fw_server.app.Service: audit, photo processes
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Route:
     auth: str = "token"                        # token | signature
     session: str = "none"                      # X-FW-Session header: none | optional | required (undo/redo)
     params: dict[str, str] = field(default_factory=dict)  # path parameter -> description
+    admin: bool = False                        # admins only (403 for anyone else, before any validation)
+    large_body: bool = False                   # photo uploads: the service's max_photo_body_bytes applies
 
     @property
     def operation_id(self) -> str:
@@ -66,9 +71,13 @@ class Route:
 
 # -- serialisation -----------------------------------------------------------------------------------------------------
 def design_out(design: fw_api.Design) -> s.DesignOut:
-    st, meta = design.state, design.state.meta
+    return state_out(design.state, design.role)
+
+
+def state_out(st: Any, role: str | None) -> s.DesignOut:
+    meta = st.meta
     return s.DesignOut(
-        id=st.id, owner=st.owner, role=design.role, version=st.version, name=meta.name,
+        id=st.id, owner=st.owner, role=role, version=st.version, name=meta.name,
         description=meta.description, avatar_id=meta.avatar_id, category=meta.category, tags=list(meta.tags),
         occasion=meta.occasion, season=meta.season, status=meta.status, visibility=meta.visibility,
         fork_from=st.fork_from, counts=s.Counts(views=st.view_count, likes=st.like_count, forks=st.fork_count),
@@ -91,9 +100,9 @@ def item_out(item: CatalogItem) -> s.CatalogItemOut:
                             thumbnail=item.thumbnail)
 
 
-def export_out(ctx: Context, job: Any) -> s.ExportOut:
+def export_out(ctx: Context, job: Any, signed: bool = True) -> s.ExportOut:
     url, expires = None, None
-    if job.status == "completed" and job.file_url:
+    if signed and job.status == "completed" and job.file_url:
         url, stamp = ctx.signer.sign(ctx.prefix, job.id, ctx.user)
         expires = datetime.fromtimestamp(stamp, UTC)
     return s.ExportOut(id=job.id, design_id=job.design_id, user=job.user, type=job.type, options=job.options,
@@ -336,6 +345,143 @@ def design_avatar(ctx: Context, design_id: str) -> tuple[int, Any]:
     return 200, avatar_out(fw_api.Avatar(ctx.ws, record))
 
 
+def _photo(ctx: Context, field: str) -> Any:
+    """A photo of the body (base64) decoded and checked as a local kernel does (same errors)."""
+    import base64
+    import binascii
+
+    from fw_kernel.services.photo_avatars import decode_photo
+
+    try:
+        data = base64.b64decode(getattr(ctx.body, field), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError.bad(field, getattr(ctx.body, field), "a photo file (JPEG, PNG or WebP) in base64") \
+            from None
+    return decode_photo(data, field)
+
+
+def avatar_from_photos(ctx: Context) -> tuple[int, Any]:
+    """Check the request and decode the photos now (a bad one is refused here), process them in the
+    background: 202 with the process, whose id is the avatar's."""
+    b = ctx.body
+    photos = ctx.ws._services.photo_avatars
+    photos.check_request(b.name, b.height, b.body_hint, b.weight, b.corrections)
+    front, side = _photo(ctx, "front"), _photo(ctx, "side")
+    avatar_id = new_id()
+
+    def run(progress: Callable[[int, str], None]) -> Any:
+        return photos.from_photos(ctx.user, b.name, front, side, b.height, b.body_hint, b.weight, b.corrections,
+                                  progress=progress, keep_photos=b.keep_photos, avatar_id=avatar_id)
+
+    return 202, _process_out(ctx, ctx.service.photo_jobs.start(ctx.user, avatar_id, b.name, run))
+
+
+def _process_out(ctx: Context, job: dict[str, Any]) -> s.PhotoProcessOut:
+    avatar = None
+    if job["avatar_id"]:
+        avatar = avatar_out(ctx.ws.avatars.get(job["avatar_id"]))
+    return s.PhotoProcessOut(id=job["id"], name=job["name"], status=job["status"], progress=job["progress"],
+                             step=job["step"], avatar=avatar, error=job["error"], created_at=job["created_at"],
+                             updated_at=job["updated_at"])
+
+
+def photo_process(ctx: Context, process_id: str) -> tuple[int, Any]:
+    return 200, _process_out(ctx, ctx.service.photo_jobs.get(ctx.user, process_id))
+
+
+def measure_photos(ctx: Context) -> tuple[int, Any]:
+    b = ctx.body
+    found = ctx.ws._services.photo_avatars.measure(_photo(ctx, "front"), _photo(ctx, "side"), b.height, b.body_hint)
+    return 200, s.PhotoMeasureOut(
+        measurements=found["measurements"], confidence=found["confidence"], error_cm=found["error_cm"],
+        agreement=found.get("agreement", {}), front=_view_out(found["front"]), side=_view_out(found["side"]))
+
+
+def _view_out(view: dict[str, Any]) -> s.PhotoViewOut:
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    mask = np.round(np.clip(np.asarray(view["mask"], dtype=np.float32), 0, 1) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(mask, mode="L").save(buf, format="PNG")
+    h, w = view["image"].shape[:2]
+    return s.PhotoViewOut(width=w, height=h, landmarks=np.asarray(view["landmarks"], dtype=float).tolist(),
+                          mask=base64.b64encode(buf.getvalue()).decode())
+
+
+def avatar_photos(ctx: Context, avatar_id: str) -> tuple[int, Any]:
+    import base64
+
+    found = ctx.ws._services.photo_avatars.photos(ctx.user, avatar_id)
+    return 200, s.AvatarPhotosOut(**{k: base64.b64encode(found[k]).decode() if found.get(k) else None
+                                     for k in ("front", "side")})
+
+
+def delete_avatar_photos(ctx: Context, avatar_id: str) -> tuple[int, Any]:
+    return 200, s.DeletedOut(deleted=ctx.ws._services.photo_avatars.delete_photos(ctx.user, avatar_id))
+
+
+# -- audit (admins) ----------------------------------------------------------------------------------------------------
+def _audit(ctx: Context) -> Any:
+    if ctx.service is None or ctx.service.audit is None:
+        raise ApiError(503, "audits need the service's relational store", None)
+    return ctx.service.audit
+
+
+def _audit_out(r: Any) -> s.AuditOut:
+    return s.AuditOut(id=r.id, admin=r.admin, design_id=r.design_id, owner=r.owner, endpoint=r.endpoint,
+                      reason=r.reason, created_at=r.created_at)
+
+
+def _endpoint(template: str) -> str:
+    return "GET " + template
+
+
+def audit_designs(ctx: Context) -> tuple[int, Any]:
+    q = ctx.query
+    found = _audit(ctx).designs(ctx.user, ctx.admin, q.owner, q.reason, _endpoint("/admin/designs"), q.limit)
+    return 200, [state_out(d, None) for d in found]
+
+
+def audit_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    found = _audit(ctx).design(ctx.user, ctx.admin, design_id, ctx.query.reason,
+                               _endpoint("/admin/designs/{design_id}"))
+    return 200, state_out(found, None)
+
+
+def audit_versions(ctx: Context, design_id: str) -> tuple[int, Any]:
+    found = _audit(ctx).versions(ctx.user, ctx.admin, design_id, ctx.query.reason,
+                                 _endpoint("/admin/designs/{design_id}/versions"))
+    return 200, [_version_out(v) for v in found]
+
+
+def audit_history(ctx: Context, design_id: str) -> tuple[int, Any]:
+    found = _audit(ctx).history(ctx.user, ctx.admin, design_id, ctx.query.reason,
+                                _endpoint("/admin/designs/{design_id}/history"))
+    return 200, [s.HistoryOut(version=e.version, user=e.user, action=e.action, data=e.data,
+                              created_at=e.created_at) for e in found]
+
+
+def audit_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
+    found = _audit(ctx).exports(ctx.user, ctx.admin, design_id, ctx.query.reason,
+                                _endpoint("/admin/designs/{design_id}/exports"))
+    return 200, [export_out(ctx, j, signed=False) for j in found]  # an audit reads; it downloads nothing
+
+
+def audit_log(ctx: Context) -> tuple[int, Any]:
+    q = ctx.query
+    found = _audit(ctx).records(ctx.user, ctx.admin, design_id=q.design_id, of_admin=q.admin, owner=q.owner,
+                                limit=q.limit)
+    return 200, [_audit_out(r) for r in found]
+
+
+def design_audits(ctx: Context, design_id: str) -> tuple[int, Any]:
+    return 200, [_audit_out(r) for r in _audit(ctx).of_design(ctx.user, design_id, ctx.query.limit)]
+
+
 # -- catalog -----------------------------------------------------------------------------------------------------------
 def list_catalog(ctx: Context) -> tuple[int, Any]:
     return 200, [item_out(i) for i in ctx.ws.catalog.list(ctx.query.type)]
@@ -442,6 +588,19 @@ ROUTES: tuple[Route, ...] = (
           body=s.AvatarCreate, response=s.AvatarOut),
     Route("GET", "/avatars/{avatar_id}", get_avatar, "One of your avatars", "avatars", response=s.AvatarOut,
           params={"avatar_id": "the avatar's id"}),
+    Route("POST", "/avatars/from-photos", avatar_from_photos, "Start fitting a body to a front and a side photo: "
+          "202 with the process (events on the /avatar WebSocket namespace); a photo that cannot be read is "
+          "refused at once, one that cannot be measured fails the process", "avatars", 202,
+          body=s.PhotoAvatarRequest, response=s.PhotoProcessOut, large_body=True),
+    Route("GET", "/avatars/processes/{process_id}", photo_process, "A photo avatar process of yours: progress, "
+          "the avatar once completed, the error if it failed", "avatars", response=s.PhotoProcessOut,
+          params={"process_id": "the process id (the avatar's id)"}),
+    Route("POST", "/avatars/measure-photos", measure_photos, "Measure two photos without fitting or storing",
+          "avatars", body=s.MeasurePhotosRequest, response=s.PhotoMeasureOut, large_body=True),
+    Route("GET", "/avatars/{avatar_id}/photos", avatar_photos, "The photos kept with one of your avatars",
+          "avatars", response=s.AvatarPhotosOut, params={"avatar_id": "the avatar's id"}),
+    Route("DELETE", "/avatars/{avatar_id}/photos", delete_avatar_photos, "Delete the photos kept with one of your "
+          "avatars (the avatar stays)", "avatars", response=s.DeletedOut, params={"avatar_id": "the avatar's id"}),
     Route("GET", "/designs/{design_id}/avatar", design_avatar, "The avatar the design wears (its body parameters "
           "rebuild the mesh)", "avatars", response=s.AvatarOut, params=D),
     Route("GET", "/catalog/items", list_catalog, "Catalog items, optionally of one type", "catalog",
@@ -450,6 +609,21 @@ ROUTES: tuple[Route, ...] = (
           response=s.CatalogItemOut, params={"item_id": "the item's id"}),
     Route("GET", "/catalog/search", search_catalog, "Full-text search, typos tolerated, with filters", "catalog",
           query=s.CatalogSearchQuery, response=list[s.CatalogItemOut]),
+    Route("GET", "/designs/{design_id}/audit", design_audits, "Who audited your design, when, how and why "
+          "(the owner only)", "audit", query=s.OwnerAuditQuery, response=list[s.AuditOut], params=D),
+    Route("GET", "/admin/designs", audit_designs, "Audit: a user's designs, private ones too (admins; recorded "
+          "per design)", "audit", query=s.AdminDesignsQuery, response=list[s.DesignOut], admin=True),
+    Route("GET", "/admin/designs/{design_id}", audit_design, "Audit: any design with its layers (admins; "
+          "recorded)", "audit", query=s.AuditQuery, response=s.DesignOut, params=D, admin=True),
+    Route("GET", "/admin/designs/{design_id}/versions", audit_versions, "Audit: a design's checkpoints (admins; "
+          "recorded)", "audit", query=s.AuditQuery, response=list[s.VersionOut], params=D, admin=True),
+    Route("GET", "/admin/designs/{design_id}/history", audit_history, "Audit: a design's history (admins; "
+          "recorded)", "audit", query=s.AuditQuery, response=list[s.HistoryOut], params=D, admin=True),
+    Route("GET", "/admin/designs/{design_id}/exports", audit_exports, "Audit: a design's exports, without "
+          "download links (admins; recorded)", "audit", query=s.AuditQuery, response=list[s.ExportOut],
+          params=D, admin=True),
+    Route("GET", "/admin/audit", audit_log, "The audit log, newest first (admins)", "audit",
+          query=s.AuditLogQuery, response=list[s.AuditOut], admin=True),
     *(Route("GET", f"/catalog/{kind}s", _of_type(kind), f"Every {kind}", "catalog", response=list[s.CatalogItemOut])
       for kind in ("silhouette", "fabric", "pattern", "element", "accessory")),
 )

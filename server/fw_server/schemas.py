@@ -170,6 +170,34 @@ class AvatarCreate(Request):
     body_hint: Literal["female", "male", "neutral"] = "neutral"
 
 
+Photo = Annotated[str, Field(min_length=1, max_length=34_000_000, description="the photo file (JPEG, PNG or WebP, "
+                                                                              "at most 25 MB), base64")]
+
+
+class PhotoAvatarRequest(Request):
+    """A body fitted to the measurements of a front and a side photo (standing, whole body in frame, arms 30-45
+    degrees out, tight clothes); ``height`` (cm) sets the scale, ``corrections`` (cm) replace estimates."""
+
+    name: Annotated[str, Field(max_length=200)]
+    front: Photo
+    side: Photo
+    height: Finite
+    body_hint: Literal["female", "male", "neutral"] | None = None
+    weight: Finite | None = None
+    corrections: Annotated[dict[str, Finite], Field(max_length=20)] | None = None
+    keep_photos: bool = Field(False, description="keep the photos (encrypted at rest; the owner reads or deletes "
+                                                 "them at /avatars/{avatar_id}/photos)")
+
+
+class MeasurePhotosRequest(Request):
+    """Two photos measured without fitting or storing anything (to review before from-photos)."""
+
+    front: Photo
+    side: Photo
+    height: Finite
+    body_hint: Literal["female", "male", "neutral"] | None = None
+
+
 # -- query parameters (strings on the wire; converted, not strict) -------------------------------------------------
 class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -198,6 +226,33 @@ class LimitQuery(Query):
 
 class HistoryQuery(Query):
     limit: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=500, description="why you audit (recorded, shown to the "
+                                                                        "design's owner)")]
+AuditLimit = Annotated[int, Field(ge=1, le=1000)]
+
+
+class AuditQuery(Query):
+    reason: Reason
+
+
+class AdminDesignsQuery(Query):
+    owner: Annotated[str, Field(min_length=1, max_length=200, description="whose designs")]
+    reason: Reason
+    limit: AuditLimit = 100
+
+
+class AuditLogQuery(Query):
+    design_id: Id | None = None
+    admin: Annotated[str, Field(min_length=1, max_length=200, description="audits by this admin")] | None = None
+    owner: Annotated[str, Field(min_length=1, max_length=200, description="audits of this user's designs")] | None \
+        = None
+    limit: AuditLimit = 100
+
+
+class OwnerAuditQuery(Query):
+    limit: AuditLimit = 100
 
 
 class DownloadQuery(Query):
@@ -333,6 +388,59 @@ class ExportOut(Response):
     expires_at: datetime | None
     download_url: str | None = Field(description="signed, short-lived; needs no Authorization header")
     download_expires_at: datetime | None
+
+
+class AuditOut(Response):
+    """One audit access of a design by an admin."""
+
+    id: str
+    admin: str
+    design_id: str
+    owner: str
+    endpoint: str = Field(description="the audit endpoint, e.g. 'GET /admin/designs/{design_id}/history'")
+    reason: str
+    created_at: datetime
+
+
+class PhotoProcessOut(Response):
+    """An avatar being made from photos; ``id`` is the avatar's id once it is saved."""
+
+    id: str
+    name: str
+    status: Literal["processing", "completed", "failed"]
+    progress: int = Field(description="0..100")
+    step: str = Field(description="queued, reading photos, detecting pose (front), ..., saving, done")
+    avatar: AvatarOut | None = Field(description="the avatar, once completed")
+    error: ErrorOut | None = Field(description="why it failed (a photo to retake: validation_error, field front "
+                                               "or side)")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PhotoViewOut(Response):
+    width: int
+    height: int
+    landmarks: list[list[float]] = Field(description="33 pose landmarks: x, y (pixels of the photo as measured, at "
+                                                     "most 1280 px a side), visibility")
+    mask: str = Field(description="the person mask, a base64 8-bit greyscale PNG (255: person)")
+
+
+class PhotoMeasureOut(Response):
+    measurements: dict[str, float] = Field(description="cm")
+    confidence: dict[str, float] = Field(description="per measurement, 0..1")
+    error_cm: dict[str, float] = Field(description="the calibration's typical error per measurement")
+    agreement: dict[str, float]
+    front: PhotoViewOut
+    side: PhotoViewOut
+
+
+class AvatarPhotosOut(Response):
+    front: str | None = Field(description="JPEG, base64 (upright, without EXIF)")
+    side: str | None
+
+
+class DeletedOut(Response):
+    deleted: int
 
 
 class UndoOut(Response):

@@ -34,7 +34,8 @@ async def run(port: int, address: str = "127.0.0.1", config: ServiceConfig | Non
     service = app.settings["fw_service"]
     await service.events.start()
     # bodies over the limit get a 413 from the handler; this cap only bounds what Tornado buffers before it
-    server = tornado.httpserver.HTTPServer(app, max_body_size=max(config.max_body_bytes * 2, 10_000_000), xheaders=True)
+    cap = max(config.max_body_bytes * 2, config.max_photo_body_bytes, 10_000_000)  # photo uploads are larger
+    server = tornado.httpserver.HTTPServer(app, max_body_size=cap, xheaders=True)
     server.listen(port, address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,13 +11,15 @@ from typing import Any
 
 from fw_kernel.api import Avatars, Catalog, Design, Designs, Workspace
 from fw_kernel.bootstrap import Services
+from fw_kernel.domain.errors import ValidationError
 
 
 class UserWorkspace(Workspace):
     """``Workspace`` for ``user`` over shared ``services`` (closing it closes nothing: the services are the
     process's)."""
 
-    def __init__(self, services: Services, user: str, undo: Any = None, session: str | None = None):
+    def __init__(self, services: Services, user: str, undo: Any = None, session: str | None = None,
+                 base_version: int | None = None):
         # no super().__init__: the user is the request's, not the settings'
         self._services = services
         self.user = user
@@ -27,6 +29,7 @@ class UserWorkspace(Workspace):
         self.catalog = Catalog(services)
         self.session = session
         self._undo_store = undo
+        self.base_version = base_version  # X-FW-Base-Version: the version the client's edit was decided on
         self._opened: list[tuple[Design, tuple[int, int, int, int]]] = []
 
     def open(self, design_id: str) -> Design:
@@ -34,6 +37,11 @@ class UserWorkspace(Workspace):
         request's session's undo/redo stacks when it names one (``X-FW-Session``)."""
         state, role = self._services.designs.open(self.user, design_id)
         design = Design(self, state, role)
+        if self.base_version is not None:
+            if self.base_version > state.version:
+                raise ValidationError.bad("X-FW-Base-Version", self.base_version,
+                                          f"a version design {state.id!r} has had: 1 to {state.version}")
+            design._service = _BasedOn(self._services.designs, self.base_version)
         if self.session is not None and self._undo_store is not None:
             design._undo, design._redo = self._undo_store.load(self.user, design.id, self.session)
             self._opened.append((design, _marks(design)))
@@ -53,3 +61,26 @@ def _marks(design: Design) -> tuple[int, int, int, int]:
     """Cheap change marks of the stacks (lengths and identities of their tops)."""
     return (len(design._undo), len(design._redo), id(design._undo[-1]) if design._undo else 0,
             id(design._redo[-1]) if design._redo else 0)
+
+
+class _BasedOn:
+    """The design service with every edit of one handle based on the client's version (a stale remote handle's
+    edit is checked against what others changed since, as a local stale handle's is)."""
+
+    def __init__(self, designs: Any, base_version: int):
+        self._designs = designs
+        self._base = base_version
+
+    def execute(self, user: str, known: Any, command: Any, action: str | None = None,
+                extra: dict[str, Any] | None = None) -> Any:
+        saved, inverse = self._designs.execute(user, known, command, action, extra, base_version=self._base)
+        self._base = saved.version  # a second edit of the same request builds on the first
+        return saved, inverse
+
+    def restore(self, user: str, known: Any, number: Any) -> Any:
+        saved, inverse = self._designs.restore(user, known, number, base_version=self._base)
+        self._base = saved.version
+        return saved, inverse
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._designs, name)

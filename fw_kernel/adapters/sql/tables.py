@@ -243,3 +243,16 @@ doc_render_cache = Table(
     Column("expires_at", Ts, nullable=False),
     schema="shared",
 )
+
+# Who audited which design, how and why (migration 0007); kept when the design is deleted.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("admin_name", String(200), nullable=False),
+    Column("design_id", String(32), nullable=False),
+    Column("owner_name", String(200), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Ts, nullable=False),
+    schema="design",
+)
