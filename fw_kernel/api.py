@@ -389,10 +389,16 @@ class Design:
 
     def refresh(self) -> Design:
         """Reload from the store (collaborators' edits); keeps this session's undo stack."""
-        with self._lock:
-            self._state, self._role = self._service.open(self._ws.user, self.id)
+        self._reload()
         self._notify("refresh")
         return self
+
+    def _reload(self) -> bool:
+        """Load the stored state (no notification); True when this user's role on the design changed."""
+        with self._lock:
+            role = self._role
+            self._state, self._role = self._service.open(self._ws.user, self.id)
+            return self._role != role
 
     def on_change(self, callback: Callable[[Design, str], None]) -> Callable[[], None]:
         """Call ``callback(design, action)`` after every edit made through this object (for the studio)."""
@@ -402,11 +408,12 @@ class Design:
     def follow(self, callback: Callable[[dict[str, Any]], None] | None = None, *, loop: Any = None) -> Any:
         """Keep this handle up to date with edits saved elsewhere: other handles of the design, collaborators'
         kernels, the design service's clients. When an event announces a version newer than this handle's, it
-        refreshes (once for a burst) and ``on_change`` listeners (an open studio) get ``"refresh"``; its own
-        edits are not reloaded. Then ``callback(event)`` gets each event (``type``, ``version``, ``user``,
-        ``data``). Both run on the asyncio ``loop`` running when this is called (a notebook kernel's), else on a
-        background thread. Returns a handle: call it to stop; ``.wait(version)`` blocks until caught up.
-        ``design.show()`` follows while its studio is open."""
+        reloads (once for a burst) and ``on_change`` listeners (an open studio) get ``"follow"`` (``"refresh"``
+        after a design-field edit, a restore or a role change); its own edits are not reloaded. Then
+        ``callback(event)`` gets each event (``type``, ``version``, ``user``, ``data``). Both run on the asyncio
+        ``loop`` running when this is called (a notebook kernel's), else on a background thread. Returns a handle:
+        call it to stop; ``.wait(version)`` blocks until caught up. ``design.show()`` follows while its studio is
+        open."""
         from .live import follow
 
         return follow(self, callback, loop)

@@ -24,6 +24,8 @@ from typing import Any
 log = logging.getLogger("fw_kernel.live")
 
 Event = dict[str, Any]
+#: edits after which ``on_change`` listeners get "refresh" (everything may differ) instead of "follow".
+_WIDE = frozenset({"update", "restore"})
 
 
 class Following:
@@ -154,8 +156,11 @@ class Follower:
                 behind = stale or target > design.version
             if behind:
                 try:
-                    design.refresh()
+                    role_changed = design._reload()
                     self.reloads += 1
+                    # listeners redo everything only when more than layers and canvas may have changed
+                    wide = role_changed or stale or any(e.get("type") in _WIDE for e in events)
+                    design._notify("refresh" if wide else "follow")
                 except Exception as exc:  # deleted, unshared, service down: say so to the followers
                     log.warning("design %s could not reload after an event: %s", design.id, exc)
                     events.append({"type": "refresh_failed", "design_id": design.id, "version": None,

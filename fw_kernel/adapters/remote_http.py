@@ -7,8 +7,8 @@ command; undo/redo are the service's (``X-FW-Session``: one session per connecte
 local stacks hold :class:`RemoteStep` markers, one per step of the service's stacks. Refusals come
 back as the kernel errors the service raised, with its message, field and allowed values.
 
-Not over HTTP: avatars from photos (upload the photos in a local kernel), event subscriptions (use the service's
-WebSocket at ``/api/v1/events``).
+Not over HTTP: avatars from photos (upload the photos in a local kernel). Events come over the service's WebSocket
+(``remote_events.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from ..domain.layer import Layer
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..domain.values import CanvasSettings, DesignMeta
 from ..settings import Settings
+from .remote_events import RemoteEvents
 
 API = "api/v1"
 SESSION_HEADER = "X-FW-Session"
@@ -410,6 +411,7 @@ class RemoteServices(Services):
     def close(self) -> None:
         if self.http is not None:
             self.http.close()
+        self.cache.close()  # the events' WebSocket (remote_events.py)
 
 
 def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteServices:
@@ -423,7 +425,7 @@ def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteS
         fitter = AnnyBodyFitter()
     avatars = RemoteAvatarService(http, fitter)
     settings = Settings(user=me["user"], autosave_thread=False)
-    services = RemoteServices(settings, uow=None, documents=None, cache=_NotOverHttp("event subscription"),  # type: ignore[arg-type]
+    services = RemoteServices(settings, uow=None, documents=None, cache=RemoteEvents(http.api, token, me["user"]),  # type: ignore[arg-type]
                               designs=RemoteDesignService(http, avatars), avatars=avatars,  # type: ignore[arg-type]
                               catalog=RemoteCatalogService(http), autosaver=_NoAutosave())  # type: ignore[arg-type]
     services.exports = RemoteExportService(http)
