@@ -7,7 +7,11 @@ command; undo/redo are the service's (``X-FW-Session``: one session per connecte
 local stacks hold :class:`RemoteStep` markers, one per step of the service's stacks. Refusals come
 back as the kernel errors the service raised, with its message, field and allowed values.
 
-Not over HTTP: avatars from photos (upload the photos in a local kernel). Events come over the service's WebSocket
+Edits carry the version of the handle they were made on (``X-FW-Base-Version``): a stale handle's edit is
+re-applied on the service when it touches nothing changed since, else refused with the same ``Conflict`` as a
+local kernel's. Avatars from photos: the photos are read and checked here (the same errors as locally), sent
+to the service, which measures and fits them (and keeps them, encrypted, with ``keep_photos``); this kernel
+polls the process for its progress bar. Events come over the service's WebSocket
 (``remote_events.py``).
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +51,7 @@ from .remote_events import RemoteEvents
 
 API = "api/v1"
 SESSION_HEADER = "X-FW-Session"
+BASE_HEADER = "X-FW-Base-Version"
 
 #: the service's error kinds -> kernel errors (401 and 403 are both "you may not").
 _ERRORS: dict[str, type[FWError]] = {
@@ -77,8 +83,10 @@ class HttpClient:
         self._lock = threading.Lock()  # requests.Session is not documented thread-safe; the studio uses threads
 
     def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
-             session: bool = False) -> Any:
-        headers = {SESSION_HEADER: self.session_id} if session else None
+             session: bool = False, base: int | None = None) -> Any:
+        headers = {SESSION_HEADER: self.session_id} if session else {}
+        if base is not None:  # the version the edit was decided on: a stale one is checked by the service
+            headers[BASE_HEADER] = str(int(base))
         query = {k: v for k, v in (params or {}).items() if v is not None}
         with self._lock:
             response = self._http.request(method, self.api + path, json=body, params=query, headers=headers,
@@ -199,14 +207,17 @@ class RemoteDesignService:
         path = f"/designs/{_seg(state.id)}"
         if isinstance(command, RemoteStep):  # an undo or redo of this session's steps
             kind = "redo" if action == "redo" else "undo"
-            answer = self._http.call("POST", f"{path}/{kind}", session=True)
+            answer = self._http.call("POST", f"{path}/{kind}", session=True, base=state.version)
             return self._state(answer["design"])[0], command
-        self._send(path, command)
+        self._send(path, command, state.version)
         return self.open(user, state.id)[0], RemoteStep(action=command.action)
 
-    def _send(self, path: str, command: Command) -> None:
-        """The REST call of one command (one undo step of the session on the service)."""
-        call = self._http.call
+    def _send(self, path: str, command: Command, base: int) -> None:
+        """The REST call of one command (one undo step of the session on the service), decided on ``base``."""
+
+        def call(method: str, url: str, body: Any = None, session: bool = True) -> Any:
+            return self._http.call(method, url, body, session=session, base=base)
+
         if isinstance(command, AddLayer):
             layer = command.layer.model_dump(mode="json", exclude={"id", "order_index", "type", "catalog_item_id"})
             call("POST", f"{path}/layers", {**layer, "layer_id": command.layer.id,
@@ -229,7 +240,7 @@ class RemoteDesignService:
 
     def restore(self, user: str, state: Design, version_number: int) -> tuple[Design, Command]:
         data = self._http.call("POST", f"/designs/{_seg(state.id)}/versions/{int(version_number)}/restore",
-                               session=True)
+                               session=True, base=state.version)
         return self._state(data)[0], RemoteStep(action="restore")
 
     def fork(self, user: str, design_id: str, name: str | None = None) -> Design:
@@ -382,15 +393,83 @@ class RemoteExportService:
         return [self._job(j) for j in self._http.call("GET", f"/designs/{_seg(design_id)}/exports")]
 
 
-class _NotOverHttp:
-    """A local-only service (photos, events): says so instead of failing obscurely."""
+class RemotePhotoAvatarService:
+    """``PhotoAvatarService`` over HTTP: photos checked and decoded here, measured and fitted by the service."""
 
-    def __init__(self, what: str):
-        self._what = what
+    POLL_S = 0.25
 
-    def __getattr__(self, name: str) -> Any:
-        raise NotImplementedError(f"{self._what} is not available through the design service; use a local kernel "
-                                  "(fw.connect(database_url=...)) for it")
+    def __init__(self, http: HttpClient):
+        self._http = http
+
+    @staticmethod
+    def _upload(photo: Any, field: str) -> str:
+        """The photo as the service will measure it: decoded here (upright, at most 1280 px; the same checks and
+        errors as a local kernel), sent as a lossless PNG of those pixels, base64."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        from ..services.photo_avatars import decode_photo
+
+        buf = io.BytesIO()
+        Image.fromarray(decode_photo(photo, field)).save(buf, format="PNG", compress_level=1)
+        return base64.b64encode(buf.getvalue()).decode()
+
+    def from_photos(self, user: str, name: Any, front: Any, side: Any, height: Any, body_hint: Any = None,
+                    weight: Any = None, corrections: Any = None,
+                    progress: Callable[[int, str], None] | None = None, keep_photos: bool = False) -> Avatar:
+        from ..services.photo_avatars import PhotoAvatarService
+
+        PhotoAvatarService.check_request(name, height, body_hint, weight, corrections)  # before any upload
+        body = {"name": name, "front": self._upload(front, "front"), "side": self._upload(side, "side"),
+                "height": height, "body_hint": body_hint, "weight": weight,
+                "corrections": jsonable(corrections) if corrections else None, "keep_photos": bool(keep_photos)}
+        job = self._http.call("POST", "/avatars/from-photos", body)
+        shown = -1
+        while True:
+            if progress is not None and job["progress"] != shown and job["status"] == "processing":
+                shown = job["progress"]
+                progress(shown, job["step"])
+            if job["status"] == "completed":
+                if progress is not None:
+                    progress(100, "done")
+                return avatar_of(job["avatar"])
+            if job["status"] == "failed":
+                raise _error(422 if job["error"].get("error") == "validation_error" else 500, job["error"], None)
+            time.sleep(self.POLL_S)
+            job = self._http.call("GET", f"/avatars/processes/{_seg(job['id'])}")
+
+    def measure(self, front: Any, side: Any, height: Any, body_hint: str | None = None) -> dict[str, Any]:
+        import base64
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        from ..services.photo_avatars import PhotoAvatarService, decode_photo
+
+        PhotoAvatarService._check_height(height)  # in the local order: height, then each photo
+        images = {"front": decode_photo(front, "front"), "side": decode_photo(side, "side")}
+        body = {"front": self._upload(images["front"], "front"), "side": self._upload(images["side"], "side"),
+                "height": height, "body_hint": body_hint}
+        data = self._http.call("POST", "/avatars/measure-photos", body)
+        found: dict[str, Any] = {k: data[k] for k in ("measurements", "confidence", "error_cm", "agreement")}
+        for kind, image in images.items():
+            view = data[kind]
+            mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(view["mask"]))), dtype=np.float32) / 255.0
+            found[kind] = {"image": image, "landmarks": np.asarray(view["landmarks"], dtype=np.float64),
+                           "mask": mask}
+        return found
+
+    def photos(self, user: str, avatar_id: str) -> dict[str, bytes]:
+        import base64
+
+        data = self._http.call("GET", f"/avatars/{_seg(avatar_id)}/photos")
+        return {k: base64.b64decode(v) for k, v in data.items() if v}
+
+    def delete_photos(self, user: str, avatar_id: str) -> int:
+        return int(self._http.call("DELETE", f"/avatars/{_seg(avatar_id)}/photos")["deleted"])
 
 
 class _NoAutosave:
@@ -429,6 +508,6 @@ def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteS
                               designs=RemoteDesignService(http, avatars), avatars=avatars,  # type: ignore[arg-type]
                               catalog=RemoteCatalogService(http), autosaver=_NoAutosave())  # type: ignore[arg-type]
     services.exports = RemoteExportService(http)
-    services.photo_avatars = _NotOverHttp("avatars from photos")
+    services.photo_avatars = RemotePhotoAvatarService(http)
     services.http = http
     return services
