@@ -91,8 +91,9 @@ class PhotoJobs:
                                                                          "(logged by the service); try again"))
             self._safe_put(job)
 
+        answer = dict(job)  # as started: the thread changes ``job`` from now on
         self._executor.submit(work)
-        return dict(job)
+        return answer
 
     def _safe_put(self, job: dict[str, Any]) -> None:
         try:
