@@ -126,3 +126,26 @@ def test_a_collaborators_edit_in_another_workspace_reaches_the_studio_over_redis
     assert f"layer:{trousers.id}" not in studio.viewport.nodes
     assert [layer.id for layer in design.layers] == [tee.id]
     studio.close()
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_updates_arrive_between_cells_on_the_main_thread(tmp_path):
+    """ipykernel runs cells and comm messages on one asyncio loop: the studio updates there, not during a cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "import asyncio, threading\nimport fw_kernel as fw\n"
+        f"ws = fw.connect(home={str(tmp_path / 'fw')!r}, user='ada', autosave_thread=False)\n"
+        "d1 = ws.designs.create('Look'); studio = d1.show(); seen = []\n"
+        "d1.on_change(lambda d, action: seen.append((threading.current_thread().name, action)))",
+        "d2 = ws.designs.get(d1.id)\nlayer = d2.add_layer('sil-tshirt')\n"
+        "print('during', d1.version, d2.version, layer.id in studio.layers.rows, seen)",
+        "await asyncio.sleep(0.2)  # the cell yields to the kernel's loop\n"
+        "print('after', d1.version, d2.version, layer.id in studio.layers.rows, seen)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    printed = [out.get("text", "") for cell in nb.cells for out in cell.get("outputs", [])]
+    assert "during 1 2 False []\n" in printed
+    assert "after 2 2 True [('MainThread', 'follow')]\n" in printed
