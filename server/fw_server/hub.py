@@ -117,7 +117,10 @@ def configure(c: Any) -> None:
     c.Spawner.http_timeout = 180
     service_url = f"http://127.0.0.1:{port}/services/fw/"
     # the user's kernels: the service's address, and no FW_* database settings (env_keep does not pass them)
-    c.Spawner.environment = {"FW_SERVICE_URL": service_url}
+    # anny's body-model cache (built once per machine: 1-2 min, ~0.8 GB) is the hub's, not one per user home
+    # (the local spawner gives each user a fresh HOME), so a kernel's first studio loads it in seconds
+    anny_cache = env.get("ANNY_CACHE_DIR") or str(Path("~/.cache/anny").expanduser())
+    c.Spawner.environment = {"FW_SERVICE_URL": service_url, "ANNY_CACHE_DIR": anny_cache}
 
     # the design service gets the FW_* settings (database, stores, secret); the Hub adds its JUPYTERHUB_* ones
     service_env = {k: v for k, v in env.items() if not k.startswith(("JUPYTERHUB_", "FW_HUB_"))}

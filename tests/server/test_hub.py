@@ -28,7 +28,7 @@ PASSWORDS = {"alice": "pw-alice:with-colon", "bob": "pw-bob"}
 
 
 class Hub:
-    def __init__(self, home: Path, redis_url: str):
+    def __init__(self, home: Path, redis_url: str, env_extra: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FW_", "JUPYTERHUB_"))}
@@ -36,6 +36,7 @@ class Hub:
                     "FW_HUB_ADMIN_TOKEN": ADMIN, "FW_SERVICE_SECRET": uuid.uuid4().hex,
                     # exports on RQ, run by the hub's render worker (its own queues on the shared Redis)
                     "FW_REDIS_URL": redis_url, "FW_QUEUE_PREFIX": f"fw-hub-test-{uuid.uuid4().hex[:8]}"})
+        env.update(env_extra or {})  # e.g. the databases of tests/server/test_hub_e2e.py
         self.log = home / "hub.log"
         home.mkdir(parents=True, exist_ok=True)
         self._out = self.log.open("wb")
@@ -113,6 +114,9 @@ def test_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert c.JupyterHub.services[0]["environment"]["FW_DATABASE_URL"] == "postgresql://fw@db/fw"
     assert "FW_DATABASE_URL" not in c.Spawner.environment
     assert c.Spawner.environment["FW_SERVICE_URL"] == "http://127.0.0.1:9000/services/fw/"
+    monkeypatch.setenv("ANNY_CACHE_DIR", str(tmp_path / "anny"))  # the users' servers share the hub's body model
+    configure(c)
+    assert c.Spawner.environment["ANNY_CACHE_DIR"] == str(tmp_path / "anny")
     assert c.Authenticator.allowed_users == {"ann"}
     monkeypatch.setenv("FW_REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("FW_HUB_ADMIN_TOKEN", "t" * 32)
