@@ -188,8 +188,11 @@ class Follower:
                 idle = not self._scheduled and not self._busy
                 if idle and (version is None or self._design.version >= version):
                     return
+                if self._closed:
+                    raise TimeoutError(f"design {self._design.id} is no longer followed (at version "
+                                       f"{self._design.version}, waiting for {version})")
                 left = deadline - time.monotonic()
-                if left <= 0 or self._closed:
+                if left <= 0:
                     raise TimeoutError(f"design {self._design.id} not caught up after {timeout} s (at version "
                                        f"{self._design.version}, waiting for {version}, "
                                        f"{'busy' if not idle else 'idle'})")

@@ -39,6 +39,11 @@ def announce(studio: Any, event: dict[str, Any]) -> None:
                                               f"{event.get('data', {}).get('message')}"))
         return
     user, version = event.get("user"), event.get("version")
-    if kind in _NOT_EDITS or not user or not isinstance(version, int) or user == workspace_of(studio.design).user:
+    me = workspace_of(studio.design).user
+    if kind == "collaborator_left" and event.get("data", {}).get("user") == me:
+        studio.status.error(LiveUpdatesFailed(f"{user} removed your access to this design: its later edits will "
+                                              "not show here"))
+        return
+    if kind in _NOT_EDITS or not user or not isinstance(version, int) or user == me:
         return
     studio.status.ok(f"updated by {user} (version {version})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -125,7 +126,15 @@ def test_a_collaborators_edit_in_another_workspace_reaches_the_studio_over_redis
     studio.live.wait(theirs.version, timeout=10)
     assert f"layer:{trousers.id}" not in studio.viewport.nodes
     assert [layer.id for layer in design.layers] == [tee.id]
+
+    their_studio = theirs.show()
+    design.unshare(editor_ws.user)  # the editor's open studio says why it stops following
+    deadline = time.monotonic() + 10
+    while "removed your access" not in their_studio.status.widget.value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert f"{owner_ws.user} removed your access" in their_studio.status.widget.value
     studio.close()
+    their_studio.close()
 
 
 @pytest.mark.slow
