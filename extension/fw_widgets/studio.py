@@ -19,6 +19,7 @@ from .export_panel import ExportPanel
 from .history_panel import HistoryPanel
 from .inspector import Inspector
 from .layers_panel import LayersPanel
+from .links import VisibilityLinks
 from .live import follow
 from .sync import SceneSync
 from .three import Viewport
@@ -32,11 +33,16 @@ class DesignStudio(w.VBox):
     """The design studio for one open design (``design.show()``).
 
     Attributes: ``viewport`` (pythreejs scene), ``sync`` (incremental updates; ``sync.stats`` counts fast and full
-    updates), ``layers``, ``inspector``, ``catalog``, ``avatar``, ``history``, ``exports`` (panels), ``status``.
+    updates), ``links`` (browser-side visibility links, :mod:`fw_widgets.links`; None with
+    ``instant_visibility=False``), ``layers``, ``inspector``, ``catalog``, ``avatar``, ``history``, ``exports``
+    (panels), ``status``.
     """
 
-    def __init__(self, design: Any, width: int = 640, height: int = 560, **kwargs: Any):
+    def __init__(self, design: Any, width: int = 640, height: int = 560, instant_visibility: bool = True,
+                 **kwargs: Any):
         self.design = design
+        #: visibility toggles drive their meshes in the browser too (no kernel round trip before the frame)
+        self.links = VisibilityLinks() if instant_visibility else None
         self.ctx = StudioContext(design)
         self.status = self.ctx.status
         self.viewport = Viewport(width, height, antialias=bool(design.canvas.antialiasing))
@@ -64,6 +70,7 @@ class DesignStudio(w.VBox):
         self.tabs.observe(self._on_tab, "selected_index")
         self.sync.full()
         self._refresh_panels(all_panels=True)
+        self._link()
         self._unsubscribe: Any = design.on_change(self._on_change)
         self.live = follow(self)  # edits saved elsewhere (other handles, collaborators, the service): live.py
 
@@ -76,9 +83,14 @@ class DesignStudio(w.VBox):
         try:
             self.sync.update()
             self._refresh_panels(all_panels=action in ("update", "restore", "refresh"))
+            self._link()
         except Exception as exc:  # the edit is saved; the view says it could not follow instead of raising
             log.exception("studio update after %s failed", action)
             self.status.error(exc)
+
+    def _link(self) -> None:
+        if self.links is not None:
+            self.links.sync({layer_id: row.visible for layer_id, row in self.layers.rows.items()}, self.viewport)
 
     def _refresh_panels(self, all_panels: bool = False) -> None:
         m = self.design.meta
@@ -102,5 +114,7 @@ class DesignStudio(w.VBox):
         if self.live is not None:
             self.live()
             self.live = None
+        if self.links is not None:
+            self.links.close()
         self.viewport.close()
         super().close()

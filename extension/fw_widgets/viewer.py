@@ -42,6 +42,7 @@ class DesignViewer(w.VBox):
                                     layout=w.Layout(width="auto"))
             toggle.add_class("fw-viewer-toggle")
             toggle.observe(lambda change, name=name: self.viewport.set_visible(name, bool(change["new"])), "value")
+            w.jsdlink((toggle, "value"), (self.viewport.nodes[name].mesh, "visible"))  # drawn without a round trip
             self.toggles[layer.id] = toggle
         self.angle = w.IntSlider(value=0, min=0, max=359, step=3, description="turn (deg)", continuous_update=True)
         self.play = w.Play(value=0, min=0, max=359, step=3, interval=50, description="turntable")

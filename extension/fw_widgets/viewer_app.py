@@ -13,6 +13,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TEMPLATE = "fw_offline"
 DEFAULT_NOTEBOOK = "notebooks/apps/design_viewer.ipynb"
+#: the only JupyterLab extensions the app page loads: the widgets it shows. Others installed beside them (e.g.
+#: jupyter-server-proxy's launcher) expect JupyterLab's shell, which Voila does not provide, and fail in the page.
+EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@voila-dashboards/widgets-manager7",
+              "@jupyter-widgets/jupyterlab-manager", "jupyter-threejs", "jupyterlab-datawidgets", "jupyterlab_pygments")
 
 
 def environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -24,7 +28,8 @@ def environment(base: dict[str, str] | None = None) -> dict[str, str]:
 
 def command(notebook: str = DEFAULT_NOTEBOOK, *options: str) -> list[str]:
     """The Voila command line for ``notebook`` with the offline template."""
-    return [sys.executable, "-m", "voila", f"--template={TEMPLATE}", "--no-browser", notebook, *options]
+    allow = [f"--VoilaConfiguration.extension_allowlist={name}" for name in EXTENSIONS]
+    return [sys.executable, "-m", "voila", f"--template={TEMPLATE}", "--no-browser", *allow, notebook, *options]
 
 
 def main(argv: list[str] | None = None) -> None:

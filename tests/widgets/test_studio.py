@@ -128,6 +128,26 @@ def test_visibility_toggle_and_edits_made_in_code_show_in_the_open_viewport(outf
     assert fresh.material.color == moved.material.color  # every open studio of the design follows
 
 
+def test_visibility_toggles_are_linked_to_their_meshes_in_the_browser(outfit):
+    _ws, design, trousers, tee = outfit
+    studio = design.show()
+    rows, nodes = studio.layers.rows, studio.viewport.nodes
+    for layer in (trousers, tee):  # a jsdlink widget per layer: source the toggle's value, target the mesh
+        link = studio.links._links[layer.id][2]
+        assert link.source == (rows[layer.id].visible, "value")
+        assert link.target == (nodes[f"layer:{layer.id}"].mesh, "visible")
+    design.update_layer(tee.id, is_visible=False)
+    design.update_layer(trousers.id, customization={"inseam": 0.7})  # a full update: the hidden tee is stale
+    assert nodes[f"layer:{tee.id}"].stale and tee.id not in studio.links  # the kernel redraws it before it shows
+    design.update_layer(tee.id, is_visible=True)
+    assert tee.id in studio.links and studio.links.target(tee.id) is nodes[f"layer:{tee.id}"].mesh
+    design.remove_layer(trousers.id)
+    assert trousers.id not in studio.links and len(studio.links) == 1
+    assert DesignStudio(design, instant_visibility=False).links is None
+    studio.close()
+    assert len(studio.links) == 0
+
+
 def test_silhouette_parameter_replaces_only_that_garments_geometry(outfit):
     _ws, design, trousers, tee = outfit
     studio = design.show()
