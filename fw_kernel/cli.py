@@ -107,12 +107,18 @@ def _worker(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print("fw worker needs FW_REDIS_URL (the Redis of the export queues)", file=sys.stderr)
         return 2
+    priorities = [p.strip() for p in args.queues.split(",") if p.strip()] if args.queues else None
+    try:
+        names = queue_names(settings.queue_prefix, priorities)
+    except ValueError as exc:
+        print(f"fw worker: {exc}", file=sys.stderr)
+        return 2
     services()  # fail now on bad settings, and the first job does not pay for the start-up
     print(f"fw worker: {settings.resolved_database_url.split('@')[-1]}, blobs {settings.resolved_storage_url}, "
-          f"queues {', '.join(queue_names(settings.queue_prefix))}", flush=True)
+          f"queues {', '.join(names)}", flush=True)
     run_worker(settings.redis_url, settings.queue_prefix, burst=args.burst, name=args.name,
                heartbeat_s=args.heartbeat, heartbeat_grace_s=args.grace, maintenance_s=args.maintenance,
-               max_jobs=args.max_jobs)
+               max_jobs=args.max_jobs, priorities=priorities)
     return 0
 
 
@@ -183,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
     worker.add_argument("--name", help="worker name (default: RQ's)")
     worker.add_argument("--max-jobs", type=int, help="quit after this many jobs")
+    worker.add_argument("--queues", metavar="P,P", help="serve only these priorities, e.g. 'high' for a pool of the "
+                        "top tiers (default: high,default,low; the tiers map to them as in the README)")
     worker.add_argument("--heartbeat", type=int, default=10, metavar="S", help="heartbeat interval while a job runs")
     worker.add_argument("--grace", type=int, default=30, metavar="S",
                         help="a job whose worker missed its heartbeat by this long is retried elsewhere")

@@ -24,9 +24,15 @@ RUN_EXPORT = "fw_kernel.worker.run_export"
 ON_FAILURE = "fw_kernel.worker.export_failed"
 
 
-def queue_names(prefix: str) -> list[str]:
-    """The priority queues, highest first: ``<prefix>-high``, ``<prefix>-default``, ``<prefix>-low``."""
-    return [f"{prefix}-{p}" for p in PRIORITIES]
+def queue_names(prefix: str, priorities: Sequence[str] | None = None) -> list[str]:
+    """The priority queues, highest first: ``<prefix>-high``, ``<prefix>-default``, ``<prefix>-low`` (or only
+    those of ``priorities``, a subset of :data:`PRIORITIES`, for a worker pool that serves some tiers)."""
+    chosen = PRIORITIES if priorities is None else priorities
+    unknown = sorted(set(chosen) - set(PRIORITIES))
+    if unknown or not chosen:
+        raise ValueError(f"unknown queue priority {', '.join(unknown) or '(none given)'}: "
+                         f"choose from {', '.join(PRIORITIES)}")
+    return [f"{prefix}-{p}" for p in PRIORITIES if p in chosen]
 
 
 def priority_of(tier: str) -> str:
@@ -164,9 +170,9 @@ def _worker_class() -> type:
 
 def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | None = None,
                heartbeat_s: int = 10, heartbeat_grace_s: int = 30, maintenance_s: int = 60,
-               max_jobs: int | None = None) -> bool:
-    """Work the priority queues (highest first) until stopped (SIGTERM/SIGINT: after the current job), or until
-    they are empty with ``burst``. Returns whether any job ran.
+               max_jobs: int | None = None, priorities: Sequence[str] | None = None) -> bool:
+    """Work the priority queues (highest first; only ``priorities`` when given) until stopped (SIGTERM/SIGINT:
+    after the current job), or until they are empty with ``burst``. Returns whether any job ran.
 
     ``heartbeat_s`` + ``heartbeat_grace_s`` bound how long a dead worker's job waits before another worker
     retries it; ``maintenance_s`` is how often an idle worker looks for such jobs."""
@@ -175,7 +181,7 @@ def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | 
     from rq import Queue
 
     connection = Redis.from_url(redis_url)
-    queues = [Queue(n, connection=connection) for n in queue_names(prefix)]
+    queues = [Queue(n, connection=connection) for n in queue_names(prefix, priorities)]
     worker = _worker_class()(queues, connection=connection, name=name, job_monitoring_interval=heartbeat_s,
                              maintenance_interval=maintenance_s, worker_ttl=max(maintenance_s, heartbeat_s) + 15)
     worker.heartbeat_grace = heartbeat_grace_s

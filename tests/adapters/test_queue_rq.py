@@ -159,3 +159,47 @@ def test_the_worker_enforces_the_job_timeout_while_beating(redis_url: str, prefi
     assert slow.get_status() == "failed" and "JobTimeoutException" in slow.latest_result().exc_string
     assert quick.get_status() == "finished" and quick.return_value() == 5.0
     connection.close()
+
+
+def test_queue_subsets_for_worker_pools() -> None:
+    assert queue_names("fw", ["low", "high"]) == ["fw-high", "fw-low"]  # always highest first
+    with pytest.raises(ValueError, match="unknown queue priority urgent: choose from high, default, low"):
+        queue_names("fw", ["high", "urgent"])
+    with pytest.raises(ValueError, match="none given"):
+        queue_names("fw", [])
+
+
+@pytest.mark.service
+def test_a_high_only_worker_leaves_the_other_queues(redis_url: str, prefix: str) -> None:
+    import subprocess
+    import sys
+
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(redis_url)
+    high, default, _low = (Queue(n, connection=connection) for n in queue_names(prefix))
+    top = high.enqueue("math.hypot", 3, 4, job_id=f"fw-export-{prefix}-top")
+    rest = default.enqueue("math.hypot", 6, 8, job_id=f"fw-export-{prefix}-rest")
+    code = (f"from fw_kernel.adapters.queue_rq import run_worker; run_worker({redis_url!r}, {prefix!r}, burst=True, "
+            "priorities=['high'])")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+    top.refresh()
+    rest.refresh()
+    assert top.get_status() == "finished" and top.return_value() == 5.0
+    assert rest.get_status() == "queued" and default.job_ids == [rest.id]
+    for job in (top, rest):
+        job.delete()
+    connection.close()
+
+
+def test_fw_worker_refuses_an_unknown_queue(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FW_")} | {
+        "FW_HOME": str(tmp_path / "fw"), "FW_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    result = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "worker", "--burst", "--queues", "high,urgent"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "unknown queue priority urgent" in result.stderr
