@@ -25,7 +25,12 @@ log = logging.getLogger("fw_kernel.live")
 
 Event = dict[str, Any]
 #: edits after which ``on_change`` listeners get "refresh" (everything may differ) instead of "follow".
-_WIDE = frozenset({"update", "restore"})
+_WIDE = frozenset({"update_design", "restore"})
+
+
+def _wide(event: Event) -> bool:
+    data = event.get("data") or {}
+    return bool({event.get("type"), data.get("undoes"), data.get("redoes")} & _WIDE)
 
 
 class Following:
@@ -159,7 +164,7 @@ class Follower:
                     role_changed = design._reload()
                     self.reloads += 1
                     # listeners redo everything only when more than layers and canvas may have changed
-                    wide = role_changed or stale or any(e.get("type") in _WIDE for e in events)
+                    wide = role_changed or stale or any(_wide(e) for e in events)
                     design._notify("refresh" if wide else "follow")
                 except Exception as exc:  # deleted, unshared, service down: say so to the followers
                     log.warning("design %s could not reload after an event: %s", design.id, exc)

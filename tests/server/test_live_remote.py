@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fw_kernel as fw
-from fw_kernel.adapters.remote_events import RemoteEvents, kernel_event
+from fw_kernel.adapters.remote_events import RemoteEvents, events_url, kernel_event
 from fw_kernel.domain.errors import NotFound
 from fw_widgets.sync import _flat_colour
 from tests.server.conftest import TOKENS, ServiceProcess, token_table
@@ -136,5 +136,6 @@ def test_service_messages_become_kernel_events() -> None:
     assert kernel_event({**updated, "event": "cursor_moved"})["type"] == "cursor_moved"
     progress = {"type": "processing_progress", "percent": 40}
     assert kernel_event({"namespace": "/avatar", "event": "processing_progress", "data": progress}) == progress
+    assert events_url("https://hub.example/services/fw/api/v1") == "wss://hub.example/services/fw/api/v1/events"
     with pytest.raises(ValueError, match="http"):
         RemoteEvents("ftp://host/api/v1", "token")

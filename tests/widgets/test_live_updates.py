@@ -158,3 +158,37 @@ def test_in_a_real_kernel_updates_arrive_between_cells_on_the_main_thread(tmp_pa
     printed = [out.get("text", "") for cell in nb.cells for out in cell.get("outputs", [])]
     assert "during 1 2 False []\n" in printed
     assert "after 2 2 True [('MainThread', 'follow')]\n" in printed
+
+
+def test_follow_in_plain_python_waits_coalesces_and_refuses_bad_callbacks(memory_services):
+    """The kernel half, without widgets or a loop: a follower thread reloads, ``wait`` makes it deterministic."""
+    from fw_kernel.api import Workspace
+    from fw_kernel.domain.errors import ValidationError
+
+    ws = Workspace(memory_services)
+    mine = ws.designs.create("Look")
+    other = ws.designs.get(mine.id)
+    with pytest.raises(ValidationError, match="a function taking one event"):
+        mine.follow("print")
+    assert getattr(mine, "_follower", None) is None  # refused: nothing subscribed
+    events, actions = [], []
+    mine.on_change(lambda design, action: actions.append(action))
+    following = mine.follow(events.append)
+    layer = other.add_layer("sil-tshirt")
+    for opacity in range(10, 60, 10):
+        other.update_layer(layer.id, opacity=opacity)
+    following.wait(other.version)
+    assert mine.layer(layer.id).opacity == 50 and mine.version == other.version
+    assert [e["type"] for e in events] == ["add_layer"] + ["update_layer"] * 5
+    assert 1 <= mine._follower.reloads <= 6 and set(actions) == {"follow"}
+    other.update(description="new")  # a design-field edit: listeners refresh everything
+    following.wait(other.version)
+    assert actions[-1] == "refresh"
+    other.undo()  # its undo too
+    following.wait(other.version)
+    assert actions[-1] == "refresh" and mine.meta.description == other.meta.description
+    following()
+    other.update_layer(layer.id, opacity=90)
+    assert mine.layer(layer.id).opacity == 50 and mine._follower is None
+    with pytest.raises(TimeoutError, match="no longer followed"):
+        following.wait(other.version)
