@@ -230,6 +230,10 @@ class ApiHandler(JsonErrors):
             return None
         if not raw.strip():
             raw = b"{}"
+        elif self.request.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+            # a browser sends a cross-site form post without asking first; it cannot set this type that way
+            raise ApiError(415, "the request body must be JSON sent as Content-Type: application/json",
+                           "Content-Type", "application/json")
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):

@@ -25,8 +25,8 @@ _STATUS: tuple[tuple[type[FWError], int, str], ...] = (
 
 #: error kind of plain HTTP statuses raised by the service itself.
 KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "payload_too_large", 422: "validation_error", 429: "rate_limited",
-         503: "unavailable"}
+         409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
+         429: "rate_limited", 503: "unavailable"}
 
 
 class ApiError(Exception):

@@ -19,6 +19,7 @@ ERRORS = {400: "Malformed request (e.g. a path that is not valid UTF-8)",
           404: "No such object, or one you may not see (the same body either way)",
           409: "Someone else changed the same thing first; reload and retry",
           413: "Body larger than the service's limit",
+          415: "A request body that is not sent as Content-Type: application/json",
           422: "Invalid request: the field and what is allowed",
           429: "Too many requests; retry after Retry-After seconds",
           503: "The Hub could not check the token (on a hub); retry after Retry-After seconds"}

@@ -87,8 +87,14 @@ def test_refusals_map_to_statuses_with_field_and_allowed(alice: Client) -> None:
     assert r.status_code == 422 and r.json()["field"] == "category" and "outfit" in r.json()["allowed"]
     r = alice.post("/designs", json={"name": "x", "owner": "bob"})        # the user never comes from the body
     assert r.status_code == 422 and r.json()["field"] == "owner" and "unknown" in r.json()["message"]
-    r = alice.post("/designs", data=b"{not json")
+    r = alice.post("/designs", data=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["field"] == "body"
+    before = alice.get("/designs").json()
+    for form in ({"Content-Type": "application/x-www-form-urlencoded"}, {"Content-Type": "text/plain"}, {}):
+        r = alice.post("/designs", data=b'{"name": "cross-site"}', headers=form)  # what a form post can send
+        assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
+        assert r.json()["allowed"] == "application/json"
+    assert alice.get("/designs").json() == before
     did = _design(alice)["id"]
     r = alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-dress", "opacity": 101})
     assert r.status_code == 422 and r.json()["field"] == "opacity"
@@ -139,7 +145,8 @@ def test_body_size_limit_is_413(sqlite_service: RunningService, alice: Client) -
     r = alice.post("/designs", json={"name": "x", "description": "a" * (limit + 10)})
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large" and str(limit) in r.json()["allowed"]
     # chunked (no Content-Length): refused once the stream passes the limit
-    r = alice.post("/designs", data=iter([b'{"name": "x", "description": "'] + [b"a" * 65536] * 20 + [b'"}']))
+    r = alice.post("/designs", data=iter([b'{"name": "x", "description": "'] + [b"a" * 65536] * 20 + [b'"}']),
+                   headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     assert alice.get("/designs").json() == []
     assert alice.post("/designs", json={"name": "fine"}).status_code == 201   # the service is still there
