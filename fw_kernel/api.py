@@ -62,13 +62,20 @@ def connect(*, home: str | None = None, database_url: str | None = None, mongo_u
 class Workspace:
     """What ``fw.connect()`` returns: ``ws.designs``, ``ws.avatars``, ``ws.catalog``."""
 
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, user: str | None = None):
         self._services = services
-        self.user = services.settings.user
+        self.user = user if user is not None else services.settings.user  # a server passes the request's user
         self.settings = services.settings
         self.designs = Designs(self)
         self.avatars = Avatars(self)
         self.catalog = Catalog(services)
+
+    @property
+    def services(self) -> Services:
+        """The kernel's use cases under this workspace (``designs``, ``avatars``, ``photo_avatars``, ``exports``...
+        of :mod:`fw_kernel.services`). For code that embeds the notebook API, such as the design service, which
+        needs a call the notebook API does not offer; notebooks use ``designs``/``avatars``/``catalog``."""
+        return self._services
 
     @property
     def scene_builder(self) -> Any:
@@ -324,9 +331,11 @@ class Design:
     """An open design. Edits are saved when the call returns; ``undo()``/``redo()`` step through this
     session's edits; ``refresh()`` pulls what collaborators changed."""
 
-    def __init__(self, ws: Workspace, state: DesignState, role: str | None):
+    def __init__(self, ws: Workspace, state: DesignState, role: str | None, service: Any = None):
         self._ws = ws
-        self._service = ws._services.designs
+        # ``service``: what edits go through, default the workspace's design use cases (a server passes one that
+        # bases every edit on the version its client saw)
+        self._service = service if service is not None else ws._services.designs
         self._state = state
         self._role = role
         self._undo: list[Command] = []
@@ -527,6 +536,20 @@ class Design:
                 raise
             self._undo.append(inverse)
             return True
+
+    @property
+    def undo_stacks(self) -> tuple[list[Command], list[Command]]:
+        """Copies of this handle's undo and redo stacks (inverse commands, most recent last). Set them to resume
+        a session: a server keeps each client session's stacks between requests (the design service's
+        ``X-FW-Session``); notebooks use :meth:`undo`/:meth:`redo`."""
+        with self._lock:
+            return list(self._undo), list(self._redo)
+
+    @undo_stacks.setter
+    def undo_stacks(self, stacks: tuple[Iterable[Command], Iterable[Command]]) -> None:
+        undo, redo = stacks
+        with self._lock:
+            self._undo, self._redo = list(undo), list(redo)
 
     @property
     def can_undo(self) -> bool:

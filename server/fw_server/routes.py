@@ -238,7 +238,7 @@ def restore_version(ctx: Context, design_id: str, number: int) -> tuple[int, Any
 
 def design_history(ctx: Context, design_id: str) -> tuple[int, Any]:
     ctx.ws.open(design_id)
-    entries = ctx.ws._services.designs.history(ctx.user, design_id, limit=ctx.query.limit)
+    entries = ctx.ws.services.designs.history(ctx.user, design_id, limit=ctx.query.limit)
     return 200, [s.HistoryOut(version=e.version, user=e.user, action=e.action, data=e.data,
                               created_at=e.created_at) for e in entries]
 
@@ -288,8 +288,8 @@ def list_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
 def _visible_job(ctx: Context, job_id: str, user: str) -> Any:
     """The export if ``user`` may see its design; one 404 otherwise (missing or not theirs look alike)."""
     try:
-        job = ctx.ws._services.exports.get(job_id)
-        ctx.ws._services.designs.open(user, job.design_id)
+        job = ctx.ws.services.exports.get(job_id)
+        ctx.ws.services.designs.open(user, job.design_id)
     except NotFound:
         raise export_not_found(job_id) from None
     return job
@@ -339,7 +339,7 @@ def get_avatar(ctx: Context, avatar_id: str) -> tuple[int, Any]:
 def design_avatar(ctx: Context, design_id: str) -> tuple[int, Any]:
     """The avatar a design wears, for anyone who may read the design (a collaborator's studio draws it)."""
     design = ctx.ws.open(design_id)
-    record = ctx.ws._services.avatars.of_design(design.meta.avatar_id)
+    record = ctx.ws.services.avatars.of_design(design.meta.avatar_id)
     if record is None:
         raise NotFound(f"design {design_id!r} has no avatar", field="avatar_id", value=None)
     return 200, avatar_out(fw_api.Avatar(ctx.ws, record))
@@ -364,7 +364,7 @@ def avatar_from_photos(ctx: Context) -> tuple[int, Any]:
     """Check the request and decode the photos now (a bad one is refused here), process them in the
     background: 202 with the process, whose id is the avatar's."""
     b = ctx.body
-    photos = ctx.ws._services.photo_avatars
+    photos = ctx.ws.services.photo_avatars
     photos.check_request(b.name, b.height, b.body_hint, b.weight, b.corrections)
     front, side = _photo(ctx, "front"), _photo(ctx, "side")
     avatar_id = new_id()
@@ -391,7 +391,7 @@ def photo_process(ctx: Context, process_id: str) -> tuple[int, Any]:
 
 def measure_photos(ctx: Context) -> tuple[int, Any]:
     b = ctx.body
-    found = ctx.ws._services.photo_avatars.measure(_photo(ctx, "front"), _photo(ctx, "side"), b.height, b.body_hint)
+    found = ctx.ws.services.photo_avatars.measure(_photo(ctx, "front"), _photo(ctx, "side"), b.height, b.body_hint)
     return 200, s.PhotoMeasureOut(
         measurements=found["measurements"], confidence=found["confidence"], error_cm=found["error_cm"],
         agreement=found.get("agreement", {}), front=_view_out(found["front"]), side=_view_out(found["side"]))
@@ -415,13 +415,13 @@ def _view_out(view: dict[str, Any]) -> s.PhotoViewOut:
 def avatar_photos(ctx: Context, avatar_id: str) -> tuple[int, Any]:
     import base64
 
-    found = ctx.ws._services.photo_avatars.photos(ctx.user, avatar_id)
+    found = ctx.ws.services.photo_avatars.photos(ctx.user, avatar_id)
     return 200, s.AvatarPhotosOut(**{k: base64.b64encode(found[k]).decode() if found.get(k) else None
                                      for k in ("front", "side")})
 
 
 def delete_avatar_photos(ctx: Context, avatar_id: str) -> tuple[int, Any]:
-    return 200, s.DeletedOut(deleted=ctx.ws._services.photo_avatars.delete_photos(ctx.user, avatar_id))
+    return 200, s.DeletedOut(deleted=ctx.ws.services.photo_avatars.delete_photos(ctx.user, avatar_id))
 
 
 # -- audit (admins) ----------------------------------------------------------------------------------------------------

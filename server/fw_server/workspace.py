@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fw_kernel.api import Avatars, Catalog, Design, Designs, Workspace
+from fw_kernel.api import Design, Workspace
 from fw_kernel.bootstrap import Services
 from fw_kernel.domain.errors import ValidationError
 
@@ -20,13 +20,7 @@ class UserWorkspace(Workspace):
 
     def __init__(self, services: Services, user: str, undo: Any = None, session: str | None = None,
                  base_version: int | None = None):
-        # no super().__init__: the user is the request's, not the settings'
-        self._services = services
-        self.user = user
-        self.settings = services.settings
-        self.designs = Designs(self)
-        self.avatars = Avatars(self)
-        self.catalog = Catalog(services)
+        super().__init__(services, user)  # the request's user, not the settings'
         self.session = session
         self._undo_store = undo
         self.base_version = base_version  # X-FW-Base-Version: the version the client's edit was decided on
@@ -35,15 +29,16 @@ class UserWorkspace(Workspace):
     def open(self, design_id: str) -> Design:
         """The design for an edit or a sub-resource (no view counted; ``designs.get`` counts one), with this
         request's session's undo/redo stacks when it names one (``X-FW-Session``)."""
-        state, role = self._services.designs.open(self.user, design_id)
-        design = Design(self, state, role)
+        designs = self.services.designs
+        state, role = designs.open(self.user, design_id)
         if self.base_version is not None:
             if self.base_version > state.version:
                 raise ValidationError.bad("X-FW-Base-Version", self.base_version,
                                           f"a version design {state.id!r} has had: 1 to {state.version}")
-            design._service = _BasedOn(self._services.designs, self.base_version)
+            designs = _BasedOn(designs, self.base_version)
+        design = Design(self, state, role, service=designs)
         if self.session is not None and self._undo_store is not None:
-            design._undo, design._redo = self._undo_store.load(self.user, design.id, self.session)
+            design.undo_stacks = self._undo_store.load(self.user, design.id, self.session)
             self._opened.append((design, _marks(design)))
         return design
 
@@ -51,7 +46,7 @@ class UserWorkspace(Workspace):
         """Keep the stacks of the designs this request changed (called after the endpoint)."""
         for design, before in self._opened:
             if _marks(design) != before:
-                self._undo_store.save(self.user, design.id, self.session, (design._undo, design._redo))
+                self._undo_store.save(self.user, design.id, self.session, design.undo_stacks)
 
     def close(self) -> None:
         pass
@@ -59,8 +54,8 @@ class UserWorkspace(Workspace):
 
 def _marks(design: Design) -> tuple[int, int, int, int]:
     """Cheap change marks of the stacks (lengths and identities of their tops)."""
-    return (len(design._undo), len(design._redo), id(design._undo[-1]) if design._undo else 0,
-            id(design._redo[-1]) if design._redo else 0)
+    undo, redo = design.undo_stacks
+    return len(undo), len(redo), id(undo[-1]) if undo else 0, id(redo[-1]) if redo else 0
 
 
 class _BasedOn:
