@@ -120,7 +120,8 @@ def bootstrap(settings: Settings) -> Services:
     services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
                                      lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
                                      services.scene_of, renderer, encode_video, item_of=services.catalog.find,
-                                     techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"))
+                                     techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
+                                     image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
     return services
 
 

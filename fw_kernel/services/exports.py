@@ -4,7 +4,6 @@ encodes and stores the file, and the record moves queued -> processing -> comple
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Callable
@@ -28,7 +27,7 @@ class ExportService:
                  documents: Any, scene_of: Callable[[dict[str, Any], dict[str, Any] | None], Any],
                  renderer_factory: Callable[[], Any], encode_video: Callable[..., bytes] | None = None,
                  clock: Callable[[], datetime] = utcnow, item_of: Callable[[str], Any] | None = None,
-                 techpack_writer: Any = None):
+                 techpack_writer: Any = None, image_codec: Any = None):
         self._uow = uow
         self._store = store
         self._queue = queue
@@ -39,6 +38,7 @@ class ExportService:
         self._encode_video = encode_video
         self._item_of = item_of
         self._techpack_writer = techpack_writer  # .line_view(rgba) -> PNG, .render_pdf(pack, images) -> PDF
+        self._image_codec = image_codec  # .encode(rgba, format) -> file, .opaque_png(rgba, background) -> PNG
         self._renderer: Any = None
         self._blobs: Any = None
         self._clock = clock
@@ -137,10 +137,9 @@ class ExportService:
 
     def _techpack(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
         """Renders of five views and two line views, the BOM, measurements and layers, laid out as a PDF."""
-        from PIL import Image
-
         from ..domain.techpack import build_techpack
 
+        codec = self._codec()
         writer = self._techpack_writer
         if writer is None or self._item_of is None:
             raise RuntimeError("no tech-pack writer configured (install the techpack extra: reportlab)")
@@ -157,14 +156,11 @@ class ExportService:
         for i, (name, (view, w, h)) in enumerate(shots.items()):
             rgba = self._renderer.render(scene, w, h, VIEWS[view], "transparent" if name in ("front", "back")
                                          else None, ss)
-            picture = Image.fromarray(rgba, "RGBA")
+            background = None
             if name in ("front", "back"):  # rendered on transparent for the line view, shown on the canvas colour
                 images[f"line_{name}"] = writer.line_view(rgba)
-                canvas = Image.new("RGBA", (w, h), scene.metadata.get("background", "#ffffff"))
-                picture = Image.alpha_composite(canvas, picture)
-            buffer = io.BytesIO()
-            picture.convert("RGB").save(buffer, format="PNG")
-            images[name] = buffer.getvalue()
+                background = scene.metadata.get("background", "#ffffff")
+            images[name] = codec.opaque_png(rgba, background)
             self._store.update(job.id, progress=10 + 15 * (i + 1))
         now = self._clock()
         pack = build_techpack(payload["state"], self._item_of, design_id=job.design_id, designer=info["owner"],
@@ -226,9 +222,13 @@ class ExportService:
             raise result["error"]
         return result["data"], f"turntable.{o['format']}"
 
-    def _image(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
-        from PIL import Image
+    def _codec(self) -> Any:
+        if self._image_codec is None:
+            raise RuntimeError("no image codec configured (bootstrap wires fw_kernel.adapters.image_codec)")
+        return self._image_codec
 
+    def _image(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        codec = self._codec()
         options = job.options
         key = hashlib.sha256(json.dumps({"payload": payload, "options": options}, sort_keys=True).encode()).hexdigest()
         cached = self._docs.get_render(key)
@@ -246,12 +246,7 @@ class ExportService:
         ss = SUPERSAMPLE[options["quality"]] if max(w, h) * SUPERSAMPLE[options["quality"]] <= 4096 else 1
         rgba = self._renderer.render(scene, w, h, VIEWS[options["view"]], options["background"], ss)
         self._store.update(job.id, progress=80)
-        image = Image.fromarray(rgba, "RGBA")
-        if options["format"] == "jpeg" or rgba[..., 3].min() == 255:
-            image = image.convert("RGB")
-        buffer = io.BytesIO()
-        image.save(buffer, format=options["format"].upper(), **({"quality": 92} if options["format"] != "png" else {}))
-        data = buffer.getvalue()
+        data = codec.encode(rgba, options["format"])
         url = self._blobs.put(f"render_cache/{key}/{name}", data)
         self._docs.put_render(key, {"url": url, "size": len(data)}, self._clock())
         return data, name
