@@ -93,37 +93,33 @@ class TransformPatch(Request):
     scale: Vec3Patch | None = None
 
 
-class LayerCreate(Request):
+class LayerFields(Request):
+    """The layer fields a client may set, when adding a layer and when changing one (all optional). Not an
+    endpoint's body itself: the OpenAPI document shows its fields in each body."""
+
+    customization: dict[str, Any] | None = Field(None, description="the item's parameters (see its `parameters`)")
+    name: Name | None = None
+    transform: TransformPatch | None = None
+    opacity: Annotated[int, Field(ge=0, le=100)] | None = None
+    blend_mode: BlendMode | None = None
+    is_visible: bool | None = None
+    is_locked: bool | None = None
+    notes: LongText | None = None
+    group: ShortText | None = None
+
+
+class LayerCreate(LayerFields):
     """A catalog item put on the design, on top or at ``index`` (0 = bottom)."""
 
     item_id: Id
     layer_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")] | None = Field(
         None, description="the new layer's id (default: a fresh one); a client that built the layer keeps its id")
-    customization: dict[str, Any] | None = Field(None, description="the item's parameters (see its `parameters`)")
-    name: Name | None = None
     type: LayerType | None = Field(None, description="when given, must be the catalog item's type")
     index: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    transform: TransformPatch | None = None
-    opacity: Annotated[int, Field(ge=0, le=100)] | None = None
-    blend_mode: BlendMode | None = None
-    is_visible: bool | None = None
-    is_locked: bool | None = None
-    notes: LongText | None = None
-    group: ShortText | None = None
 
 
-class LayerPatch(Request):
+class LayerPatch(LayerFields):
     """Layer fields to change (only those given); ``customization`` is merged, ``transform`` is partial."""
-
-    customization: dict[str, Any] | None = None
-    name: Name | None = None
-    transform: TransformPatch | None = None
-    opacity: Annotated[int, Field(ge=0, le=100)] | None = None
-    blend_mode: BlendMode | None = None
-    is_visible: bool | None = None
-    is_locked: bool | None = None
-    notes: LongText | None = None
-    group: ShortText | None = None
 
 
 class LayerOrder(Request):
