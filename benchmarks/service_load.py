@@ -1,19 +1,28 @@
 """``python -m benchmarks --suite service``: how many concurrent designers ``fw service`` holds, and event fan-out.
 
-Starts ``fw service`` child processes itself (embedded SQLite under a temporary ``FW_HOME``, the real Redis for
-rate limits and events, ``FW_QUEUE=local``, a static token table with one user per designer) and simulates
+Starts ``fw service`` child processes itself (embedded SQLite under a temporary ``FW_HOME``, or with
+``--storage postgres`` a throw-away PostgreSQL database + a private SecantusDB (MongoDB protocol) server; the real
+Redis for rate limits, events (and the design state cache on PostgreSQL); ``FW_QUEUE=local``; a static token table
+with one user per designer) and simulates
 designers with asyncio + aiohttp: each opens its design, edits a layer every ``EDIT_INTERVAL_S`` (jittered) and
 checkpoints every ``CHECKPOINT_EVERY`` edits. The number of designers doubles per step; a step passes when the
 API p95 over its timed window is < 100 ms and no request failed. The same ramp runs against two processes (the
-client round-robins designers between them; both share the SQLite file and Redis). Fan-out: 50 WebSocket
+client round-robins designers between them; both share the SQLite file, or the PostgreSQL and Mongo databases, and
+Redis). Fan-out: 50 WebSocket
 listeners subscribed to one design, the time from sending an edit to ``design_updated`` arriving at each.
 
 The load generator runs on the same machine as the service(s), so it takes CPU from them.
+
+``python -m benchmarks --suite service`` runs it on SQLite; ``python -m benchmarks.service_load --storage postgres
+[--quick] [--json PATH]`` on PostgreSQL + MongoDB protocol + Redis (``FW_TEST_POSTGRES_URL``, ``FW_TEST_REDIS_URL``,
+``FW_TEST_MONGO_URL`` for a real mongod).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -76,11 +85,16 @@ class Service:
         return err.decode(errors="replace")
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(backend: infra.Backend) -> dict[str, str]:
+    """The service's settings: SQLite under the backend's home, or its PostgreSQL + Mongo databases."""
     tokens = ",".join(f"{_token(i)}:{_user(i)}" for i in range(MAX_USERS))
-    return {"FW_HOME": str(home), "FW_REDIS_URL": infra.REDIS_URL, "FW_QUEUE": "local",
-            "FW_SERVICE_TOKENS": tokens, "FW_SERVICE_AUTH": "static", "FW_SERVICE_RATE_LIMIT": "1000000",
-            "FW_SERVICE_SECRET": "bench-" + uuid.uuid4().hex}
+    env = {"FW_HOME": str(backend.home), "FW_REDIS_URL": infra.REDIS_URL, "FW_QUEUE": "local",
+           "FW_SERVICE_TOKENS": tokens, "FW_SERVICE_AUTH": "static", "FW_SERVICE_RATE_LIMIT": "1000000",
+           "FW_SERVICE_SECRET": "bench-" + uuid.uuid4().hex}
+    if backend.name == "postgres":
+        assert backend.database_url and backend.mongo_url
+        env.update({"FW_DATABASE_URL": backend.database_url, "FW_MONGO_URL": backend.mongo_url})
+    return env
 
 
 class Designer:
@@ -245,25 +259,28 @@ async def fanout(edit_base: str, listen_bases: list[str], edits: int) -> dict[st
             "p95_ms": _p(latencies, 0.95), "max_ms": max(latencies, default=float("nan"))}
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Both ramps and the fan-out; prints a summary and returns the figures."""
+def run(quick: bool = False, storage: str = "sqlite") -> dict[str, Any]:
+    """Both ramps and the fan-out on ``storage`` (``sqlite`` or ``postgres``: PostgreSQL + MongoDB protocol +
+    Redis); prints a summary and returns the figures."""
+    if storage not in ("sqlite", "postgres"):
+        raise ValueError(f"storage {storage!r}: expected 'sqlite' or 'postgres'")
     infra.check_redis(infra.REDIS_URL)
     step_s = 5.0 if quick else 15.0
     start, top, refine = (40, 640, 1) if quick else (20, MAX_USERS - LISTENERS - 1, 3)
     edits = 10 if quick else 40
     results: dict[str, Any] = {"quick": quick, "step_s": step_s, "edit_interval_s": EDIT_INTERVAL_S,
                                "checkpoint_every": CHECKPOINT_EVERY, "p95_limit_ms": P95_LIMIT_MS,
-                               "nproc": os.cpu_count()}
+                               "nproc": os.cpu_count(), "storage": storage}
     errors = ""
     for count in (1, 2):
         with ExitStack() as stack:
-            home = stack.enter_context(infra.temp_home("fw-service-load-"))
+            backend = stack.enter_context(infra.backend(storage))   # fresh databases for each ramp
             services: list[Service] = []
             try:
                 for _ in range(count):
-                    services.append(Service(_env(home)))
+                    services.append(Service(_env(backend)))
                 bases = [s.base for s in services]
-                log(f"{count} process(es) up")
+                log(f"{count} process(es) up on {backend.describe()}")
                 pids = [s.proc.pid for s in services]
                 results[f"ramp_{count}"] = asyncio.run(ramp(bases, pids, start, top, step_s, EDIT_INTERVAL_S,
                                                             refine))
@@ -282,7 +299,8 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def render(r: dict[str, Any]) -> str:
-    lines = [f"\nDesign service under load ({r['nproc']} CPU, load generator on the same machine; SQLite + Redis; "
+    stack = "PostgreSQL + MongoDB protocol + Redis" if r.get("storage") == "postgres" else "SQLite + Redis"
+    lines = [f"\nDesign service under load ({r['nproc']} CPU, load generator on the same machine; {stack}; "
              f"each designer edits every {r['edit_interval_s']:.0f} s +-25%, checkpoints every "
              f"{r['checkpoint_every']} edits; {r['step_s']:.0f} s per step){'  [--quick]' if r['quick'] else ''}",
              "procs  designers  req/s   p50    p95    p99     max  errors  service CPU (cores)  generator CPU  pass"]
@@ -306,5 +324,18 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.service_load", description=__doc__.split("\n")[0])
+    parser.add_argument("--storage", choices=("sqlite", "postgres"), default="sqlite",
+                        help="the service's data: embedded SQLite, or PostgreSQL + MongoDB protocol + Redis")
+    parser.add_argument("--quick", action="store_true", help="5 s steps, one bisection")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    results = run(args.quick, args.storage)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return 0
+
+
 if __name__ == "__main__":
-    run("--quick" in sys.argv)
+    sys.exit(main())
