@@ -214,6 +214,9 @@ class RemoteEvents:
             loop.close()
 
     async def _shutdown(self) -> None:
+        pending = [future for future in self._replies if not future.done()]
+        if pending:  # let the service answer what was sent (an unsubscribe): closing mid-request makes it log
+            await asyncio.wait(pending, timeout=1.0)
         if self._conn is not None:
             self._conn.close()
         if self._runner is not None:
@@ -225,7 +228,7 @@ class RemoteEvents:
 
         request = HTTPRequest(self.url, headers={"Authorization": f"token {self._token}"},
                               connect_timeout=self._timeout, request_timeout=self._timeout)
-        return await websocket_connect(request, ping_interval=self._ping, ping_timeout=self._ping * 1.5)
+        return await websocket_connect(request, ping_interval=self._ping, ping_timeout=self._ping)
 
     async def _keep_connected(self) -> None:
         delay = self._backoff[0]
@@ -296,6 +299,9 @@ class RemoteEvents:
     def _send(self, message: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
         assert self._loop is not None
         future: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        if self._conn is None:
+            future.set_result({"type": "lost"})
+            return future
         self._replies.append(future)
         self._conn.write_message(json.dumps(message))
         return future
@@ -303,10 +309,11 @@ class RemoteEvents:
     async def _request(self, action: str, channel: str, wait: bool = True) -> dict[str, Any] | None:
         """Send a (un)subscription once connected; its reply (None: no connection within the timeout)."""
         assert self._connected is not None
-        try:
-            await asyncio.wait_for(self._connected.wait(), self._timeout)
-        except TimeoutError:
-            return None
+        if not self._connected.is_set():  # when connected, send at once (before a close queued after this)
+            try:
+                await asyncio.wait_for(self._connected.wait(), self._timeout)
+            except TimeoutError:
+                return None
         if action == "subscribe":
             with self._lock:
                 if channel not in self._callbacks:
