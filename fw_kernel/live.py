@@ -162,14 +162,18 @@ class Follower:
             if behind:
                 try:
                     role_changed = design._reload()
-                    self.reloads += 1
-                    # listeners redo everything only when more than layers and canvas may have changed
-                    wide = role_changed or stale or any(_wide(e) for e in events)
-                    design._notify("refresh" if wide else "follow")
                 except Exception as exc:  # deleted, unshared, service down: say so to the followers
                     log.warning("design %s could not reload after an event: %s", design.id, exc)
                     events.append({"type": "refresh_failed", "design_id": design.id, "version": None,
                                    "user": None, "data": {"message": str(exc), "error": type(exc).__name__}})
+                else:
+                    self.reloads += 1
+                    # listeners redo everything only when more than layers and canvas may have changed
+                    wide = role_changed or stale or any(_wide(e) for e in events)
+                    try:
+                        design._notify("refresh" if wide else "follow")
+                    except Exception:  # a listener's bug must not stop the following
+                        log.exception("an on_change listener of design %s failed after a reload", design.id)
             for event in events:
                 for following in followings:
                     if following.active and following.callback is not None:
