@@ -283,6 +283,7 @@ def test_two_designers_share_a_design(platform: Hub, database_url: str, mongo_ur
     # -- the rows are in PostgreSQL and the documents in the MongoDB-protocol server ------------------------
     _check_postgres(database_url, ids, after[0])
     _check_mongo(mongo_url, ids["alice"], after[0])
+    _check_redis(redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}", ids, after[0])
 
 
 def _check_postgres(url: str, ids: dict[str, str], version: int) -> None:
@@ -330,4 +331,20 @@ def _check_mongo(url: str, design_id: str, version: int) -> None:
         assert snapshots == [1, 2], snapshots
         assert saved and saved[-1] == version, (saved, version)
     finally:
+        client.close()
+
+
+def _check_redis(url: str, ids: dict[str, str], version: int) -> None:
+    """The auto-saved state of alice's last version is cached in the hub's Redis database (then removed)."""
+    import redis
+
+    from fw_kernel.adapters.cache_redis import RedisStateCache
+
+    client = redis.Redis.from_url(url)
+    try:
+        cached = json.loads(client.get(RedisStateCache.state_key(ids["alice"])) or "{}")
+        assert cached.get("version") == version, cached.get("version")
+        assert cached["state"]["layers"][0]["opacity"] == 40
+    finally:
+        client.delete(*(RedisStateCache.state_key(i) for i in ids.values()))
         client.close()
