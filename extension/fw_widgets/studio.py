@@ -82,7 +82,7 @@ class DesignStudio(w.VBox):
         """After every edit through the design handle (a widget's or a cell's): update the view incrementally."""
         try:
             self.sync.update()
-            self._refresh_panels(all_panels=action in ("update", "restore", "refresh"))
+            self._refresh_panels(all_panels=action in ("update_design", "restore", "refresh"))
             self._link()
         except Exception as exc:  # the edit is saved; the view says it could not follow instead of raising
             log.exception("studio update after %s failed", action)

@@ -242,6 +242,15 @@ def test_catalog_search_thumbnails_and_add(outfit):
     studio.layers.rows[design.layers[-1].id].delete.click()
     assert len(design.layers) == 2
     assert studio.viewport.nodes[f"layer:{tee.id}"].mesh.material.map is None
+    # cards are kept while the results and your rights stay: a refresh sends nothing, a new search closes the old
+    cards = panel.results.children
+    panel.refresh()
+    assert panel.results.children == cards
+    old = [card, *card.children]
+    panel.query.value = "linen dress"
+    assert all(widget.comm is None for widget in old)  # closed with their picture, label and button
+    design.update(name="Renamed look")  # a design-field edit refreshes every panel
+    assert "Renamed look" in studio.header.value
 
 
 def test_history_checkpoint_diff_restore_fork(outfit):
