@@ -155,7 +155,8 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
         autosaver.start(settings.autosave_interval_s)
     avatars = AvatarService(uow, fitter)
     services = Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, engine)
-    services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache)
+    services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache,
+                                                codec=_LazyModule("fw_kernel.adapters.image_codec"))
     return services
 
 

@@ -319,7 +319,7 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
 
     from ..geometry import photo_measure as pm
     from ..geometry.body import build_body
-    from ..services.photo_avatars import decode_photo
+    from .image_codec import decode_photo
     from .pose_mediapipe import MediaPipePose
 
     rng = np.random.default_rng(seed)

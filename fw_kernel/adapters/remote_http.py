@@ -410,7 +410,7 @@ class RemotePhotoAvatarService:
 
         from PIL import Image
 
-        from ..services.photo_avatars import decode_photo
+        from .image_codec import decode_photo
 
         buf = io.BytesIO()
         Image.fromarray(decode_photo(photo, field)).save(buf, format="PNG", compress_level=1)
@@ -447,7 +447,8 @@ class RemotePhotoAvatarService:
         import numpy as np
         from PIL import Image
 
-        from ..services.photo_avatars import PhotoAvatarService, decode_photo
+        from ..services.photo_avatars import PhotoAvatarService
+        from .image_codec import decode_photo
 
         PhotoAvatarService._check_height(height)  # in the local order: height, then each photo
         images = {"front": decode_photo(front, "front"), "side": decode_photo(side, "side")}

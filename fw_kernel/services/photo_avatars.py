@@ -3,7 +3,8 @@
 
 Steps (each reported to a progress callback and as an avatar event on the event channel
 ``avatars/{user}``: ``processing_started``, ``processing_progress``, ``processing_complete``,
-``processing_error``): read the photos (EXIF orientation, any colour mode), detect pose and person mask
+``processing_error``): read the photos (EXIF orientation, any colour mode: a ``PhotoCodec``, wired by ``bootstrap``
+to ``adapters.image_codec``), detect pose and person mask
 (``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo_measure``), apply the
 user's corrections, fit the body, store. Nothing is stored unless every step succeeds. With ``keep_photos`` the
 photos as measured (upright, re-encoded without EXIF) go to a ``PhotoVault`` (encrypted at rest) before the
@@ -17,12 +18,10 @@ measure_images`; the photos are decoded and checked for size here first, and the
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,6 +59,19 @@ class PoseDetector(Protocol):
         ...
 
 
+class PhotoCodec(Protocol):
+    """Photo files to pixels and back (``adapters.image_codec``, wired by ``bootstrap``)."""
+
+    def decode_photo(self, photo: Any, field: str) -> np.ndarray:
+        """(H, W, 3) uint8 RGB, upright, at most :data:`WORK_SIDE` px a side; ValidationError (naming ``field``)
+        for what is not a photo, too large or too small."""
+        ...
+
+    def photo_jpeg(self, image: np.ndarray) -> bytes:
+        """The decoded photo re-encoded as JPEG (no EXIF)."""
+        ...
+
+
 class PhotoVault(Protocol):
     """Original photos, encrypted at rest (``adapters.photo_vault.EncryptedPhotoVault``)."""
 
@@ -73,90 +85,15 @@ def events_channel(user: str) -> str:
     return f"avatars/{user}"
 
 
-def decode_photo(photo: Any, field: str) -> np.ndarray:
-    """A photo as an (H, W, 3) C-contiguous uint8 RGB array, upright (EXIF orientation applied), at most
-    :data:`WORK_SIDE` pixels on its longest side.
-
-    Parameters
-    ----------
-    photo : a path (str or Path), bytes, a binary file object, a PIL image, or an (H, W, 3|4) / (H, W) uint8
-        array.
-    field : "front" or "side" (named in errors).
-
-    Raises
-    ------
-    ValidationError
-        Not an image, too large (bytes or pixels), too small.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    allowed = "a JPEG, PNG or WebP photo: a path, bytes, a PIL image or an RGB array"
-    if isinstance(photo, np.ndarray):
-        if photo.dtype != np.uint8 or photo.ndim not in (2, 3):
-            raise ValidationError.bad(field, f"array {photo.dtype} {photo.shape}", allowed)
-        img = Image.fromarray(photo)
-    elif isinstance(photo, Image.Image):
-        img = photo
-    else:
-        if isinstance(photo, str | Path):
-            path = Path(photo).expanduser()
-            if not path.is_file():
-                raise ValidationError.bad(field, str(photo), allowed, "no such file")
-            size = path.stat().st_size
-            if size > MAX_PHOTO_BYTES:
-                raise ValidationError.bad(field, f"{size / 1e6:.0f} MB file", f"at most {MAX_PHOTO_BYTES >> 20} MB",
-                                          "the photo file is too large; export it at a lower resolution")
-            data = path.read_bytes()
-        elif isinstance(photo, bytes | bytearray | memoryview):
-            data = bytes(photo)
-        elif hasattr(photo, "read"):
-            data = photo.read(MAX_PHOTO_BYTES + 1)
-        else:
-            raise ValidationError.bad(field, type(photo).__name__, allowed)
-        if len(data) > MAX_PHOTO_BYTES:
-            raise ValidationError.bad(field, f"{len(data) / 1e6:.0f} MB", f"at most {MAX_PHOTO_BYTES >> 20} MB",
-                                      "the photo file is too large; export it at a lower resolution")
-        try:
-            img = Image.open(io.BytesIO(data))
-        except (UnidentifiedImageError, OSError, ValueError):
-            raise ValidationError.bad(field, f"{len(data)} bytes starting {data[:8]!r}", allowed,
-                                      "this is not an image file") from None
-    w, h = img.size
-    if w * h > MAX_PHOTO_PIXELS or max(w, h) > MAX_PHOTO_SIDE:
-        raise ValidationError.bad(field, f"{w} x {h} pixels",
-                                  f"at most {MAX_PHOTO_SIDE} pixels a side and {MAX_PHOTO_PIXELS // 1_000_000} MP",
-                                  "the photo is too large")
-    if min(w, h) < MIN_PHOTO_SIDE:
-        raise ValidationError.bad(field, f"{w} x {h} pixels", f"at least {MIN_PHOTO_SIDE} pixels a side",
-                                  "the photo is too small to measure; use the camera's full resolution")
-    try:
-        if hasattr(img, "draft") and img.format == "JPEG":
-            img.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode big JPEGs at 1/2, 1/4 or 1/8 scale: fast
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-            rgba = img.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, (255, 255, 255))
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            img = flat
-        else:  # L, I;16, CMYK, YCbCr, P...
-            img = img.convert("RGB")
-        if max(img.size) > WORK_SIDE:
-            scale = WORK_SIDE / max(img.size)
-            img = img.resize((max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale))),
-                             Image.Resampling.BILINEAR)
-        return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
-    except (OSError, ValueError, SyntaxError):
-        raise ValidationError.bad(field, "a damaged image", allowed, "the image data cannot be decoded") from None
-
-
 class PhotoAvatarService:
     """``from_photos``: see the module docstring."""
 
     def __init__(self, uow: UnitOfWorkFactory, avatars: AvatarService, detector: Callable[[], PoseDetector],
                  cache: StateCache, calibration: Callable[[], Mapping[str, Any]] = pm.load_calibration,
                  clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id,
-                 vault: Callable[[], PhotoVault] | None = None):
+                 vault: Callable[[], PhotoVault] | None = None, codec: PhotoCodec | None = None):
         self._uow = uow
+        self._codec = codec
         self.vault_factory = vault
         self._vault: PhotoVault | None = None
         self._clock = clock
@@ -186,6 +123,28 @@ class PhotoAvatarService:
         return self._vault
 
     @property
+    def codec(self) -> PhotoCodec:
+        if self._codec is None:
+            raise RuntimeError("no photo codec configured (bootstrap wires fw_kernel.adapters.image_codec)")
+        return self._codec
+
+    def decode(self, photo: Any, field: str) -> np.ndarray:
+        """A photo read and checked as :meth:`from_photos` reads it: (H, W, 3) uint8 RGB, upright, at most
+        :data:`WORK_SIDE` pixels a side.
+
+        Parameters
+        ----------
+        photo : a path, bytes, a binary file object, a PIL image, or an (H, W, 3|4) / (H, W) uint8 array.
+        field : "front" or "side" (named in errors).
+
+        Raises
+        ------
+        ValidationError
+            Not an image, too large (bytes or pixels), too small.
+        """
+        return self.codec.decode_photo(photo, field)
+
+    @property
     def calibration(self) -> Mapping[str, Any]:
         if self._calibration is None:
             self._calibration = self._calibration_factory()
@@ -213,7 +172,7 @@ class PhotoAvatarService:
     def _measure(self, front: Any, side: Any, height: float, step: Callable[[int], None],
                  body_hint: str | None = None) -> dict[str, Any]:
         step(0)
-        images = {"front": decode_photo(front, "front"), "side": decode_photo(side, "side")}
+        images = {"front": self.decode(front, "front"), "side": self.decode(side, "side")}
         if self.remote is None:
             found = self._detect_and_estimate(images, height, step, body_hint)
         else:  # on a worker: the same steps, reported when the answer comes back
@@ -326,7 +285,7 @@ class PhotoAvatarService:
             try:
                 if keep_photos:
                     for kind in ("front", "side"):
-                        self.vault.put(avatar_id, kind, _jpeg(found[kind]["image"]))
+                        self.vault.put(avatar_id, kind, self.codec.photo_jpeg(found[kind]["image"]))
                 with self._uow() as uow:
                     uow.users.ensure(user, self._clock())
                     uow.avatars.add(avatar)
@@ -399,15 +358,6 @@ class PhotoAvatarService:
                     raise ValidationError(f"the photos' measurements cannot be fitted: {last}", field="photos",
                                           value=show_value(wanted)) from None
                 wanted.pop(droppable.pop(0))
-
-
-def _jpeg(image: np.ndarray) -> bytes:
-    """The photo as measured, re-encoded from its pixels: no EXIF (GPS, camera, time) survives."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="JPEG", quality=92)
-    return buf.getvalue()
 
 
 def _from_wire(answer: Mapping[str, Any]) -> dict[str, Any]:

@@ -350,14 +350,12 @@ def _photo(ctx: Context, field: str) -> Any:
     import base64
     import binascii
 
-    from fw_kernel.services.photo_avatars import decode_photo
-
     try:
         data = base64.b64decode(getattr(ctx.body, field), validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError.bad(field, getattr(ctx.body, field), "a photo file (JPEG, PNG or WebP) in base64") \
             from None
-    return decode_photo(data, field)
+    return ctx.ws.services.photo_avatars.decode(data, field)
 
 
 def avatar_from_photos(ctx: Context) -> tuple[int, Any]:
