@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .require_ import require_driver
+
+log = logging.getLogger("fw_kernel.events")
 
 
 class RedisStateCache:
@@ -44,13 +48,30 @@ class RedisStateCache:
         self._client.publish(self.channel(design_id), json.dumps(event, separators=(",", ":"), default=str))
 
     def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` on a pub/sub thread for every event of the design. When Redis goes away the
+        thread keeps trying (backoff up to 10 s); once it is back, it subscribes again and hands the callback a
+        ``{"type": "reconnected"}`` event, since events published in between were lost."""
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        failures = [0]
 
         def handler(message: dict[str, Any]) -> None:
             callback(json.loads(message["data"]))
 
+        def on_error(exc: BaseException, pubsub: Any, thread: Any) -> None:
+            failures[0] += 1
+            if failures[0] == 1:
+                log.warning("events of design %s: Redis connection lost (%s); retrying", design_id, exc)
+            time.sleep(min(0.1 * 2 ** min(failures[0], 7), 10.0))
+            try:
+                pubsub.ping()  # connects again; redis-py subscribes the connection to the channel again on connect
+            except Exception:
+                return
+            failures[0] = 0
+            log.info("events of design %s: Redis is back", design_id)
+            callback({"type": "reconnected", "design_id": design_id, "version": None})
+
         pubsub.subscribe(**{self.channel(design_id): handler})
-        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+        thread = pubsub.run_in_thread(sleep_time=0.05, daemon=True, exception_handler=on_error)
         self._threads.append(thread)
 
         def unsubscribe() -> None:

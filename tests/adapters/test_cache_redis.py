@@ -53,3 +53,37 @@ def test_subscribe_through_the_port(connect) -> None:
     design.add_layer("acc-sneakers")
     assert arrived.wait(5) and got[0]["type"] == "add_layer" and got[0]["design_id"] == design.id
     unsubscribe()
+
+
+def test_a_subscription_survives_a_redis_restart_and_says_events_were_missed(backend) -> None:
+    from fw_kernel.adapters.cache_redis import RedisStateCache
+    from tests.conftest import RedisServer
+
+    server = RedisServer().start()
+    cache = RedisStateCache(server.url)
+    got: list[dict] = []
+    arrived = threading.Event()
+
+    def on_event(event: dict) -> None:
+        got.append(event)
+        arrived.set()
+
+    unsubscribe = cache.subscribe("d1", on_event)
+    time.sleep(0.2)
+    cache.publish("d1", {"type": "update_layer", "version": 2})
+    assert arrived.wait(5) and got == [{"type": "update_layer", "version": 2}]
+    server.stop()
+    time.sleep(0.5)
+    server.start()  # same port, empty
+    deadline = time.monotonic() + 15
+    while {"type": "reconnected", "design_id": "d1", "version": None} not in got and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert got[-1] == {"type": "reconnected", "design_id": "d1", "version": None}
+    cache.publish("d1", {"type": "update_layer", "version": 3})  # subscribed again: events flow
+    deadline = time.monotonic() + 5
+    while got[-1].get("version") != 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert got[-1] == {"type": "update_layer", "version": 3}
+    unsubscribe()
+    cache.close()
+    server.stop()
