@@ -362,6 +362,11 @@ class Design:
         return self._role
 
     @property
+    def workspace(self) -> Workspace:
+        """The workspace this design was opened from (its user, catalog, avatars)."""
+        return self._ws
+
+    @property
     def owner(self) -> str:
         return self._state.owner
 

@@ -19,7 +19,7 @@ EDIT_ROLES = ("owner", "editor")
 
 def workspace_of(design: Any) -> Any:
     """The workspace a design handle was opened from (catalog, avatars)."""
-    return design._ws
+    return design.workspace
 
 
 class Status:
