@@ -5,6 +5,7 @@ a readable message."""
 from __future__ import annotations
 
 import html
+import logging
 import os
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,6 +17,8 @@ from fw_kernel.domain.errors import FWError
 from .sync import SceneSync
 from .three import Viewport
 
+log = logging.getLogger("fw_widgets")
+
 
 def design_id_from_query(query: str | None = None) -> str | None:
     """The ``design`` parameter of a URL query string (Voila passes it to the kernel as ``QUERY_STRING``)."""
@@ -25,39 +28,92 @@ def design_id_from_query(query: str | None = None) -> str | None:
 
 
 class DesignViewer(w.VBox):
-    """A read-only view of a design with per-layer visibility toggles and a turntable (degrees about +Y)."""
+    """A read-only view of a design with per-layer visibility toggles and a turntable (degrees about +Y).
 
-    def __init__(self, design: Any, width: int = 720, height: int = 560, **kwargs: Any):
+    It follows the design (``design.follow``): an owner's or editor's saved edit shows in the open app, keeping the
+    layers this viewer hid hidden. ``live=False`` shows the design as it was when opened."""
+
+    def __init__(self, design: Any, width: int = 720, height: int = 560, live: bool = True, **kwargs: Any):
         self.design = design
         self.viewport = Viewport(width, height, antialias=bool(design.canvas.antialiasing))
         self.sync = SceneSync(design, self.viewport)
         self.sync.full()
         self.toggles: dict[str, w.ToggleButton] = {}
-        for layer in reversed(design.layers):
-            name = f"layer:{layer.id}"
-            if name not in self.viewport.nodes:
-                continue
-            toggle = w.ToggleButton(value=layer.is_visible, description=layer.name,
-                                    tooltip=f"show or hide {layer.name!r} in this view (nothing is saved)",
-                                    layout=w.Layout(width="auto"))
-            toggle.add_class("fw-viewer-toggle")
-            toggle.observe(lambda change, name=name: self.viewport.set_visible(name, bool(change["new"])), "value")
-            w.jsdlink((toggle, "value"), (self.viewport.nodes[name].mesh, "visible"))  # drawn without a round trip
-            self.toggles[layer.id] = toggle
+        self._links: dict[str, Any] = {}
+        self.layer_box = w.VBox([])
+        self.title = w.HTML("")
+        self._show_layers()
         self.angle = w.IntSlider(value=0, min=0, max=359, step=3, description="turn (deg)", continuous_update=True)
         self.play = w.Play(value=0, min=0, max=359, step=3, interval=50, description="turntable")
         w.jslink((self.play, "value"), (self.angle, "value"))
         self.angle.observe(lambda change: self.viewport.turn(float(change["new"])), "value")
-        m = design.meta
-        title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(design.name)}</h2><div style='color:#666'>"
-                       f"{html.escape(m.category)} by {html.escape(design.owner)}; version {design.version}; "
-                       f"{len(design.layers)} layer(s)</div>")
-        side = w.VBox([w.HTML("<b>Layers</b>"), *self.toggles.values(), w.HTML("<b>Turntable</b>"),
+        side = w.VBox([w.HTML("<b>Layers</b>"), self.layer_box, w.HTML("<b>Turntable</b>"),
                        w.HBox([self.play, self.angle])], layout=w.Layout(margin="0 0 0 12px"))
         viewport_box = w.VBox([self.viewport.widget], layout=w.Layout(flex="0 0 auto"))
         viewport_box.add_class("fw-viewport")
-        super().__init__([title, w.HBox([viewport_box, side], layout=w.Layout(flex_flow="row wrap"))], **kwargs)
+        super().__init__([self.title, w.HBox([viewport_box, side], layout=w.Layout(flex_flow="row wrap"))],
+                         **kwargs)
         self.add_class("fw-viewer")
+        self._unsubscribe = design.on_change(self._on_change)
+        self.live: Any = None
+        if live:
+            try:
+                self.live = design.follow()
+            except Exception as exc:  # the app still shows the design as opened
+                log.warning("the viewer of design %s does not follow its edits: %s", design.id, exc)
+
+    def _show_layers(self) -> None:
+        """The title and one toggle per drawn layer (top of the stack first); a toggle's state is kept."""
+        design, m = self.design, self.design.meta
+        self.title.value = (f"<h2 style='margin:4px 0'>{html.escape(design.name)}</h2><div style='color:#666'>"
+                            f"{html.escape(m.category)} by {html.escape(design.owner)}; version {design.version}; "
+                            f"{len(design.layers)} layer(s)</div>")
+        hidden = {layer_id for layer_id, toggle in self.toggles.items() if not toggle.value}
+        toggles: dict[str, w.ToggleButton] = {}
+        for layer in reversed(design.layers):
+            name = f"layer:{layer.id}"
+            if name not in self.viewport.nodes or not layer.is_visible:
+                continue  # hidden by its owner: nothing to show or hide here
+            toggle = self.toggles.pop(layer.id, None)
+            if toggle is None:
+                toggle = w.ToggleButton(value=True, tooltip=f"show or hide {layer.name!r} in this view (nothing is "
+                                        "saved)", layout=w.Layout(width="auto"))
+                toggle.add_class("fw-viewer-toggle")
+                toggle.observe(lambda change, name=name: self._set_visible(name, bool(change["new"])), "value")
+                # drawn in the browser without a round trip
+                self._links[layer.id] = w.jsdlink((toggle, "value"), (self.viewport.nodes[name].mesh, "visible"))
+            toggle.description = layer.name
+            toggles[layer.id] = toggle
+            if layer.id in hidden:
+                self.viewport.set_visible(name, False)
+        for layer_id, gone in self.toggles.items():
+            self._links.pop(layer_id).close()
+            gone.close()
+        self.toggles = toggles
+        children = tuple(toggles.values())
+        if self.layer_box.children != children:
+            self.layer_box.children = children
+
+    def _set_visible(self, name: str, visible: bool) -> None:
+        if name in self.viewport.nodes:
+            self.viewport.set_visible(name, visible)
+
+    def _on_change(self, design: Any, action: str) -> None:
+        try:
+            self.sync.update()
+            self._show_layers()
+        except Exception:  # the app keeps what it shows; the next edit tries again
+            log.exception("the viewer could not follow %s", action)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live()
+            self.live = None
+        self._unsubscribe()
+        for link in self._links.values():
+            link.close()
+        self.viewport.close()
+        super().close()
 
 
 def message(text: str, kind: str = "error") -> Any:

@@ -340,6 +340,22 @@ def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
     viewer.angle.value = 90
     assert tuple(viewer.viewport.root.quaternion) == pytest.approx((0.0, math.sin(math.pi / 4), 0.0,
                                                                      math.cos(math.pi / 4)))
+    # the app follows the design: an editor's edits show, the layer hidden in this view stays hidden
+    editor = ws.designs.get(design.id)
+    editor.update_layer(trousers.id, customization={"color": "#ff0000"})
+    viewer.live.wait(editor.version)
+    assert viewer.viewport.nodes[f"layer:{trousers.id}"].mesh.material.color == "#ff0000"
+    assert viewer.viewport.nodes[f"layer:{tee.id}"].mesh.visible is False and not viewer.toggles[tee.id].value
+    belt = editor.add_layer("acc-leather-belt")
+    viewer.live.wait(editor.version)
+    assert list(viewer.toggles) == [belt.id, tee.id, trousers.id] and f"layer:{belt.id}" in viewer.viewport.nodes
+    editor.update_layer(trousers.id, is_visible=False)  # hidden by its owner: no toggle for it here
+    editor.update(name="Renamed")
+    viewer.live.wait(editor.version)
+    assert list(viewer.toggles) == [belt.id, tee.id] and "Renamed" in viewer.title.value
+    assert viewer.viewport.nodes[f"layer:{trousers.id}"].mesh.visible is False
+    viewer.close()
+    assert DesignViewer(design, live=False).live is None
     assert design_id_from_query(f"design={design.id}&x=1") == design.id
     assert design_id_from_query("?other=1") is None
     assert isinstance(open_viewer(ws, design.id), DesignViewer)
