@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bootstrap import Services, bootstrap
+from .domain.audit import AuditRecord
 from .domain.avatar import Avatar as AvatarRecord
 from .domain.catalog import CatalogItem
 from .domain.commands import (
@@ -592,6 +593,16 @@ class Design:
     @property
     def history(self) -> list[HistoryEntry]:
         return self._service.history(self._ws.user, self.id)
+
+    def audits(self, limit: int = 100) -> list[AuditRecord]:
+        """Who audited this design, when, through which endpoint and why, newest first (the owner only: others
+        get PermissionDenied). Admins read designs only through the design service's audit endpoints, and each
+        such read leaves a record here."""
+        audit = self._ws.services.audit
+        if audit is None:
+            raise NotFoundError("this workspace keeps no audit log (audits are recorded in the relational store "
+                                "of connect() or the design service)", field="audits")
+        return audit.of_design(self._ws.user, self.id, limit)
 
     # -- people --------------------------------------------------------------------------------------------
     def share(self, user: str, role: str = "viewer") -> Collaborator:

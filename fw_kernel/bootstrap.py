@@ -29,6 +29,7 @@ class Services:
     engine: Any = None
     exports: Any = None
     photo_avatars: Any = None
+    audit: Any = None  # services.audit.AuditService: owners read who audited their designs
     _scene_builder: Any = None
 
     def scene_builder(self) -> Any:
@@ -122,6 +123,10 @@ def bootstrap(settings: Settings) -> Services:
                                      services.scene_of, renderer, encode_video, item_of=services.catalog.find,
                                      techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
                                      image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
+    from .adapters.audit_sql import SqlAuditLog
+    from .services.audit import AuditService
+
+    services.audit = AuditService(uow, SqlAuditLog(engine), services.exports)
     return services
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 from ..bootstrap import Services
+from ..domain.audit import AuditRecord
 from ..domain.avatar import Avatar
 from ..domain.catalog import CatalogItem, recommend
 from ..domain.commands import (
@@ -473,6 +474,19 @@ class RemotePhotoAvatarService:
         return int(self._http.call("DELETE", f"/avatars/{_seg(avatar_id)}/photos")["deleted"])
 
 
+class RemoteAuditService:
+    """Who audited the user's own designs (``GET /designs/{id}/audit``)."""
+
+    def __init__(self, http: HttpClient):
+        self._http = http
+
+    def of_design(self, user: str, design_id: str, limit: int = 100) -> list[AuditRecord]:
+        found = self._http.call("GET", f"/designs/{_seg(design_id)}/audit", params={"limit": limit})
+        return [AuditRecord(id=r["id"], admin=r["admin"], design_id=r["design_id"], owner=r["owner"],
+                            endpoint=r["endpoint"], reason=r["reason"], created_at=_time(r["created_at"]))
+                for r in found]
+
+
 class _NoAutosave:
     """Every remote edit is saved by the service before it answers: nothing to flush here."""
 
@@ -510,5 +524,6 @@ def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteS
                               catalog=RemoteCatalogService(http), autosaver=_NoAutosave())  # type: ignore[arg-type]
     services.exports = RemoteExportService(http)
     services.photo_avatars = RemotePhotoAvatarService(http)
+    services.audit = RemoteAuditService(http)
     services.http = http
     return services

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import requests
 
+import fw_kernel as fw
 from fw_kernel.adapters.audit_sql import SqlAuditLog
 from fw_kernel.adapters.sql.engine import make_engine
+from fw_kernel.domain.errors import PermissionDenied, ValidationError
 from fw_server.auth import HubTokens
 from tests.server.conftest import TOKENS, Client, RunningService, kernel_services, service_config
 from tests.server.test_auth import SCOPE, FakeHub
@@ -147,6 +149,32 @@ def test_non_admins_get_403_and_audits_of_missing_designs_record_nothing(svc: Ru
     assert alice.get(f"/designs/{did}/audit").json() == []
     r = carol.get("/admin/designs", params={"owner": svc.users["alice"], "reason": "x" * 501})
     assert r.status_code == 422 and r.json()["field"] == "reason"
+
+
+def test_the_owner_reads_the_audits_from_the_notebook_api_over_http(svc: RunningService) -> None:
+    alice, carol = _client(svc, "alice"), _client(svc, "carol")
+    did, _ = _private_design(alice)
+    for tail in ("", "/history"):
+        assert carol.get(f"/admin/designs/{did}{tail}", params={"reason": REASON}).status_code == 200
+    logged = alice.get(f"/designs/{did}/audit").json()
+    url = f"http://127.0.0.1:{svc.port}/"
+    with fw.connect(service_url=url, token=svc.tokens["alice"]) as ws:
+        design = ws.designs.get(did)
+        found = design.audits()
+        assert [(r.id, r.admin, r.design_id, r.owner, r.endpoint, r.reason) for r in found] == [
+            (e["id"], e["admin"], e["design_id"], e["owner"], e["endpoint"], e["reason"]) for e in logged]
+        assert [r.endpoint for r in found] == ["GET /admin/designs/{design_id}/history",
+                                               "GET /admin/designs/{design_id}"]
+        assert found[0].created_at >= found[1].created_at
+        assert [r.id for r in design.audits(limit=1)] == [found[0].id]
+        with pytest.raises(ValidationError) as bad:
+            design.audits(limit=0)
+        assert bad.value.field == "limit"
+        design.share(svc.users["bob"], "editor")
+    with fw.connect(service_url=url, token=svc.tokens["bob"]) as ws, \
+            pytest.raises(PermissionDenied, match="only the owner") as refused:
+        ws.designs.get(did).audits()
+    assert refused.value.allowed == "owner"
 
 
 def test_hub_admins_are_the_hub_users_with_admin_true(tmp_path: Path) -> None:
