@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import re
 import time
 from typing import Any, Protocol
@@ -52,10 +52,18 @@ def _unauthorized(why: str) -> ApiError:
                     "a valid, unexpired token", headers={"WWW-Authenticate": 'token realm="fw"'})
 
 
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
 class StaticTokens:
+    """The static token table (``FW_SERVICE_TOKENS``). Tokens are kept and looked up by their SHA-256 digest: a dict
+    lookup whose timing can only tell about a digest, never about a prefix of a real token, and constant work per
+    request however many tokens there are."""
+
     def __init__(self, table: dict[str, tuple[str, float | None]], clock: Any = time.time,
                  admins: tuple[str, ...] = ()):
-        self._table = dict(table)
+        self._table = {_digest(token): entry for token, entry in table.items()}
         self._clock = clock
         self.admins = set(admins)
 
@@ -64,19 +72,16 @@ class StaticTokens:
         return user, user in self.admins
 
     def revoke(self, token: str) -> None:
-        self._table.pop(token, None)
+        self._table.pop(_digest(token), None)
 
     def add(self, token: str, user: str, expires: float | None = None) -> None:
-        self._table[token] = (user, expires)
+        self._table[_digest(token)] = (user, expires)
 
     async def user_of(self, handler: Any, websocket: bool = False) -> str:
         token = token_of(handler, allow_query=websocket)
         if not token:
             raise _unauthorized("no token")
-        found = None
-        for known, entry in list(self._table.items()):  # constant time per entry: no early exit on a prefix
-            if hmac.compare_digest(known.encode(), token.encode()):
-                found = entry
+        found = self._table.get(_digest(token))
         if found is None:
             raise _unauthorized("unknown or revoked token")
         user, expires = found

@@ -86,7 +86,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Hu
     running = Hub(tmp_path_factory.mktemp("hub"), redis_url)
     yield running
     log = running.stop()
-    assert "Traceback" not in log, log[-4000:]
+    # up to the shutdown: JupyterHub's periodic service health check can race its own clean-up after that
+    until_stop = log.split("Received signal SIGTERM")[0]
+    assert "Traceback" not in until_stop, until_stop[-4000:]
 
 
 def test_user_table() -> None:
