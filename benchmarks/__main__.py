@@ -219,7 +219,8 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all",
+                        help="storage of the core and service suites (postgres: with MongoDB protocol and Redis)")
     parser.add_argument("--suite", choices=("core", *SUITES, "all"),
                         default="all",
                         help="core: edits and auto-save; geometry: search, garments, scene; avatar: body fitting; "
@@ -250,7 +251,11 @@ def main(argv: list[str] | None = None) -> int:
             results["backends"].append(run_backend(name, args))
     for suite, (module, key) in SUITES.items():
         if args.suite in (suite, "all"):  # imported only when run: each pulls in its own heavy libraries
-            results[key] = importlib.import_module(f"benchmarks.{module}").run(args.quick)
+            suite_module = importlib.import_module(f"benchmarks.{module}")
+            if suite == "service":  # the service on each --backend's storage
+                results[key] = {name: suite_module.run(args.quick, storage=name) for name in names}
+            else:
+                results[key] = suite_module.run(args.quick)
     results["elapsed_s"] = time.perf_counter() - started
     results["loadavg_at_end_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     if results["backends"]:   # the other suites print their own tables
