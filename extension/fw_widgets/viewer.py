@@ -40,6 +40,7 @@ class DesignViewer(w.VBox):
         self.sync.full()
         self.toggles: dict[str, w.ToggleButton] = {}
         self._links: dict[str, Any] = {}
+        self._names: dict[str, str] = {}
         self.layer_box = w.VBox([])
         self.title = w.HTML("")
         self._show_layers()
@@ -80,9 +81,12 @@ class DesignViewer(w.VBox):
                                         "saved)", layout=w.Layout(width="auto"))
                 toggle.add_class("fw-viewer-toggle")
                 toggle.observe(lambda change, name=name: self._set_visible(name, bool(change["new"])), "value")
+                toggle.observe(lambda change, layer_id=layer.id: setattr(
+                    change["owner"], "description", _label(self._names[layer_id], change["new"])), "value")
                 # drawn in the browser without a round trip
                 self._links[layer.id] = w.jsdlink((toggle, "value"), (self.viewport.nodes[name].mesh, "visible"))
-            toggle.description = layer.name
+            self._names[layer.id] = layer.name
+            toggle.description = _label(layer.name, toggle.value)
             toggles[layer.id] = toggle
             if layer.id in hidden:
                 self.viewport.set_visible(name, False)
@@ -114,6 +118,10 @@ class DesignViewer(w.VBox):
             link.close()
         self.viewport.close()
         super().close()
+
+
+def _label(name: str, shown: bool) -> str:
+    return f"{name} (shown)" if shown else f"{name} (hidden here)"
 
 
 def message(text: str, kind: str = "error") -> Any:

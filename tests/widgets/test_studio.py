@@ -334,7 +334,9 @@ def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
     version = design.version
     viewer = DesignViewer(design)
     assert list(viewer.toggles) == [tee.id, trousers.id]  # top of the stack first
+    assert viewer.toggles[tee.id].description == "Classic Crew-Neck T-Shirt (shown)"
     viewer.toggles[tee.id].value = False
+    assert viewer.toggles[tee.id].description == "Classic Crew-Neck T-Shirt (hidden here)"
     assert viewer.viewport.nodes[f"layer:{tee.id}"].mesh.visible is False
     assert design.version == version and design.layer(tee.id).is_visible  # nothing saved
     viewer.angle.value = 90
