@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,25 +58,33 @@ def memory_services() -> Iterator[Services]:
 
 
 # -- real servers ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for the test session (dropped at the end)."""
+@contextmanager
+def fresh_postgres_database(prefix: str = "fw_test") -> Iterator[str]:
+    """CREATE DATABASE <prefix>_<random> on the test PostgreSQL; yield its URL; DROP it afterwards."""
     import sqlalchemy as sa
 
     from fw_kernel.adapters.sql.engine import normalise_url
 
     admin = sa.create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"fw_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as c:
             c.exec_driver_sql(f"CREATE DATABASE {name}")
     except Exception as exc:
         pytest.fail(f"PostgreSQL is needed at {PG_ADMIN_URL} (set FW_TEST_POSTGRES_URL): {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the test session (dropped at the end)."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import ipywidgets as w
 
 from fw_kernel.domain.errors import FWError
 
+from .links import VisibilityLinks
 from .sync import SceneSync
 from .three import Viewport
 
@@ -39,7 +40,7 @@ class DesignViewer(w.VBox):
         self.sync = SceneSync(design, self.viewport)
         self.sync.full()
         self.toggles: dict[str, w.ToggleButton] = {}
-        self._links: dict[str, Any] = {}
+        self.links = VisibilityLinks()
         self._names: dict[str, str] = {}
         self.layer_box = w.VBox([])
         self.title = w.HTML("")
@@ -83,17 +84,15 @@ class DesignViewer(w.VBox):
                 toggle.observe(lambda change, name=name: self._set_visible(name, bool(change["new"])), "value")
                 toggle.observe(lambda change, layer_id=layer.id: setattr(
                     change["owner"], "description", _label(self._names[layer_id], change["new"])), "value")
-                # drawn in the browser without a round trip
-                self._links[layer.id] = w.jsdlink((toggle, "value"), (self.viewport.nodes[name].mesh, "visible"))
             self._names[layer.id] = layer.name
             toggle.description = _label(layer.name, toggle.value)
             toggles[layer.id] = toggle
             if layer.id in hidden:
                 self.viewport.set_visible(name, False)
-        for layer_id, gone in self.toggles.items():
-            self._links.pop(layer_id).close()
+        for gone in self.toggles.values():
             gone.close()
         self.toggles = toggles
+        self.links.sync(toggles, self.viewport)  # drawn in the browser without a round trip
         children = tuple(toggles.values())
         if self.layer_box.children != children:
             self.layer_box.children = children
@@ -114,8 +113,7 @@ class DesignViewer(w.VBox):
             self.live()
             self.live = None
         self._unsubscribe()
-        for link in self._links.values():
-            link.close()
+        self.links.close()
         self.viewport.close()
         super().close()
 

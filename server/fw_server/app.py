@@ -54,10 +54,9 @@ class Service:
         self.routes = [(_compile(r.path), r) for r in ROUTES]
         self.openapi = json.dumps(document(self.prefix, __version__)).encode()
         self.events: Any = None  # fw_server.events.EventHub, set by make_app
-        from .audit import audit_service
         from .photos import PhotoJobs
 
-        self.audit = audit_service(services)
+        self.audit = services.audit  # wired by fw_kernel.bootstrap; None for in-memory services
         self.photo_jobs = PhotoJobs(services, redis_url, config.photo_threads)
 
     async def rate_limit(self, user: str) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import PG_ADMIN_URL, ROOT
+from tests.conftest import ROOT, fresh_postgres_database
 from tests.server.test_hub import PASSWORDS, Hub
 
 pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -36,21 +36,8 @@ REDIS_DB = 13  # the hub's own Redis database: rate-limit counters and undo stac
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this module's hub (dropped at the end)."""
-    import sqlalchemy as sa
-
-    from fw_kernel.adapters.sql.engine import normalise_url
-
-    admin = sa.create_engine(normalise_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"fw_e2e_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f"CREATE DATABASE {name}")
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is needed at {PG_ADMIN_URL} (set FW_TEST_POSTGRES_URL): {exc}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    with fresh_postgres_database("fw_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
