@@ -9,6 +9,15 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z0-9]+")
 
+#: Words a designer uses for the same thing (British and American English, trade names); a query word also
+#: matches its group's other words.
+SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
+    {"jacket", "blazer"}, {"trousers", "pants", "slacks"}, {"jumper", "sweater", "pullover", "knit"},
+    {"tshirt", "tee"}, {"hoodie", "sweatshirt"}, {"sneakers", "trainers"}, {"bag", "handbag", "purse"},
+    {"coat", "overcoat"}, {"heels", "pumps"}, {"dress", "gown"},
+))
+SYNONYMS: dict[str, frozenset[str]] = {word: group - {word} for group in SYNONYM_GROUPS for word in group}
+
 
 @dataclass(frozen=True)
 class CatalogQuery:
@@ -63,11 +72,26 @@ class Vocabulary:
         return i < len(self._sorted) and self._sorted[i].startswith(word)
 
     def alternatives(self, words: list[str]) -> tuple[tuple[str, ...], ...]:
+        """For each word: itself, close catalog words when it is not one (typos), and the synonyms of those."""
         out = []
         for word in words:
             if self.known(word):
-                out.append((word,))
-                continue
-            nearby = [w for n in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(n, ())]
-            out.append(tuple(expand_word(word, nearby)))
+                spellings = [word]
+            else:
+                nearby = [w for n in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(n, ())]
+                spellings = expand_word(word, nearby)
+            synonyms = sorted({s for x in spellings for s in SYNONYMS.get(x, ()) if s in self.words} - set(spellings))
+            out.append((*spellings, *synonyms))
         return tuple(out)
+
+
+def rank_partial(full: list[str], per_word: list[list[str]], limit: int) -> list[str]:
+    """Items matching every word (``full``, best first), then items matching only some of the words: more words
+    first, then by their best rank in a single word's results. ``per_word``: each word's results, best first."""
+    hits: dict[str, list[int]] = {}
+    for results in per_word:
+        for rank, item_id in enumerate(results):
+            hits.setdefault(item_id, []).append(rank)
+    seen = set(full)
+    partial = sorted((i for i in hits if i not in seen), key=lambda i: (-len(hits[i]), min(hits[i]), i))
+    return (full + partial)[:limit]

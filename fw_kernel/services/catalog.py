@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain.catalog import CatalogItem, recommend
 from ..domain.errors import NotFound, ValidationError, check_text, plausible_id, show_value
-from ..domain.search import CatalogQuery, Vocabulary
+from ..domain.search import CatalogQuery, Vocabulary, rank_partial
 from ..domain.values import LAYER_TYPES
 from ..ports import UnitOfWorkFactory
 
@@ -68,7 +68,8 @@ class CatalogService:
     def search(self, text: str = "", *, type: str | None = None, tags: Sequence[str] = (),
                max_price: float | None = None, availability: str | None = None, limit: int = 50
                ) -> list[CatalogItem]:
-        """Items matching every word of ``text`` (typos tolerated, prefixes match) and the filters, best first."""
+        """Items matching the words of ``text`` (typos tolerated, prefixes and synonyms match) and the filters:
+        those matching every word first, then those matching some of them; best first within each."""
         check_text("text", text, 200, allow_empty=True)
         if type is not None and type not in LAYER_TYPES:
             raise ValidationError.bad("type", type, "one of " + ", ".join(LAYER_TYPES))
@@ -86,6 +87,9 @@ class CatalogService:
             query = replace(query, alternatives=self._vocabulary().alternatives(query.words))
         with self._uow() as uow:
             ids = uow.catalog.search(query)
+            if len(query.alternatives) > 1 and len(ids) < limit:  # "denim jacket": the denim, then the jackets
+                per_word = [uow.catalog.search(replace(query, alternatives=(alts,))) for alts in query.alternatives]
+                ids = rank_partial(ids, per_word, limit)
         items = self._all()
         return [items[i] for i in ids if i in items]
 

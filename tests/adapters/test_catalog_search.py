@@ -24,10 +24,29 @@ def test_search_finds_through_typos_and_prefixes(connect, text: str, expected: s
     assert found and found[0] == expected
 
 
-def test_every_word_must_match_and_nonsense_finds_nothing(connect) -> None:
+def test_items_matching_every_word_come_first_and_nonsense_finds_nothing(connect) -> None:
     ws = connect()
     assert ws.catalog.search("qwxzv") == []
-    assert "fab-denim-indigo" not in ids(ws.catalog.search("denim sneakers"))
+    found = ids(ws.catalog.search("denim sneakers"))  # nothing is both: the sneakers and the denim, both shown
+    assert "acc-sneakers" in found and "fab-denim-indigo" in found
+    found = ids(ws.catalog.search("denim jacket"))
+    assert found[0] == "fab-denim-indigo"  # "for jeans and jackets": both words, first...
+    assert "sil-blazer" in found           # ...then the jackets
+    assert {"fab-linen-natural", "sil-maxi-dress", "sil-wrap-dress"} <= set(ids(ws.catalog.search("linen dress")))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("denm jaket", {"fab-denim-indigo", "sil-blazer"}),   # typos, then the jacket's synonym
+    ("jacket", {"sil-blazer"}),
+    ("pants", {"sil-straight-trousers", "sil-wide-leg-trousers"}),
+    ("trousers", {"sil-straight-trousers", "sil-wide-leg-trousers"}),
+    ("jumper", {"fab-cashmere-knit"}),                    # British for sweater; the catalog says knit
+    ("trainers", {"acc-sneakers"}),
+    ("sweatshirt", {"sil-hoodie"}),
+])
+def test_typos_reach_tags_and_synonyms(connect, text: str, expected: set[str]) -> None:
+    found = ids(connect().catalog.search(text))
+    assert expected <= set(found[:8]), found
 
 
 def test_filters(connect) -> None:
@@ -58,5 +77,7 @@ def test_bad_search_arguments(connect, kwargs: dict, field: str) -> None:
 
 def test_sql_looking_search_is_just_text(connect) -> None:
     ws = connect()
-    assert ws.catalog.search("'; DROP TABLE items; --") == []
+    found = ids(ws.catalog.search("'; DROP TABLE items; --"))
+    assert found == ids(ws.catalog.search("drop table items"))  # its words, as words ("drop shoulder")
+    assert "fab-denim-indigo" not in found
     assert ws.catalog.search("denim")  # still there
