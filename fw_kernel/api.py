@@ -622,13 +622,19 @@ class Design:
     def comments(self) -> list[Comment]:
         return self._service.comments(self._ws.user, self.id)
 
-    def scene(self) -> Any:
+    def scene(self, hide: Iterable[str] = ()) -> Any:
         """The renderer-neutral scene (``trimesh.Scene``): the avatar and one node per visible layer, with PBR
         materials; what the viewer, the renderer and the model export draw. Without an avatar: the layers that
-        need no body (none), so an empty scene."""
+        need no body (none), so an empty scene. ``hide``: ids of layers to leave out of this scene only (a view's
+        choice, nothing is saved; a hidden fabric or print leaves its garment undressed)."""
         services = self._ws._services
-        record = services.avatars.of_design(self._state.meta.avatar_id)
-        return services.scene_of(self._state, record.body if record is not None else None)
+        state = self._state
+        hidden = set(hide)
+        if hidden:
+            state = state.with_layers([x.model_copy(update={"is_visible": False}) if x.id in hidden else x
+                                       for x in state.layers])
+        record = services.avatars.of_design(state.meta.avatar_id)
+        return services.scene_of(state, record.body if record is not None else None)
 
     def export(self, type: str = "image", **options: Any) -> ExportHandle:
         """Queue an export of the design as it is now (later edits do not change it); returns a handle whose

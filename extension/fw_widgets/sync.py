@@ -39,9 +39,11 @@ def _flat_colour(color: str) -> str:
 class SceneSync:
     """Draws ``design`` into ``viewport`` and applies later edits incrementally; ``stats`` counts each path."""
 
-    def __init__(self, design: Any, viewport: Any):
+    def __init__(self, design: Any, viewport: Any, hidden: Any = None):
         self.design = design
         self.viewport = viewport
+        #: ids of layers this view leaves out (``set[str]``, read at each rebuild; the viewer's fabric toggles)
+        self.hidden: set[str] = hidden if hidden is not None else set()
         self._layers: tuple[Any, ...] = ()
         self._avatar_id: str | None = None
         self._canvas: Any = None
@@ -52,7 +54,7 @@ class SceneSync:
     def full(self) -> None:
         """Rebuild the scene and update every node that differs (new buffers only where the geometry did)."""
         design = self.design
-        nodes = nodes_of(design.scene())
+        nodes = nodes_of(design.scene(hide=self.hidden) if self.hidden else design.scene())
         layers = {layer.id: layer for layer in design.layers}
         for data in nodes.values():
             self.viewport.put(data, visible=True)

@@ -65,41 +65,60 @@ class DesignViewer(w.VBox):
                 log.warning("the viewer of design %s does not follow its edits: %s", design.id, exc)
 
     def _show_layers(self) -> None:
-        """The title and one toggle per drawn layer (top of the stack first); a toggle's state is kept."""
+        """The title and one toggle per layer its designer shows (top of the stack first); a toggle's state is kept.
+
+        A layer drawn as its own mesh (garment, element, accessory) is shown or hidden in the browser; a fabric or
+        print dresses the garment under it, so its toggle redraws that garment without it (in the kernel)."""
         design, m = self.design, self.design.meta
+        shown = [layer for layer in design.layers if layer.is_visible]
+        hidden_by_owner = len(design.layers) - len(shown)
+        note = f", {hidden_by_owner} hidden by the designer" if hidden_by_owner else ""
         self.title.value = (f"<h2 style='margin:4px 0'>{html.escape(design.name)}</h2><div style='color:#666'>"
                             f"{html.escape(m.category)} by {html.escape(design.owner)}; version {design.version}; "
-                            f"{len(design.layers)} layer(s)</div>")
+                            f"{len(shown)} layer(s){note}</div>")
         hidden = {layer_id for layer_id, toggle in self.toggles.items() if not toggle.value}
         toggles: dict[str, w.ToggleButton] = {}
-        for layer in reversed(design.layers):
+        meshes: dict[str, w.ToggleButton] = {}
+        for layer in reversed(shown):
             name = f"layer:{layer.id}"
-            if name not in self.viewport.nodes or not layer.is_visible:
-                continue  # hidden by its owner: nothing to show or hide here
             toggle = self.toggles.pop(layer.id, None)
             if toggle is None:
                 toggle = w.ToggleButton(value=True, tooltip=f"show or hide {layer.name!r} in this view (nothing is "
                                         "saved)", layout=w.Layout(width="auto"))
                 toggle.add_class("fw-viewer-toggle")
-                toggle.observe(lambda change, name=name: self._set_visible(name, bool(change["new"])), "value")
+                toggle.observe(lambda change, layer_id=layer.id: self._set_visible(layer_id, bool(change["new"])),
+                               "value")
                 toggle.observe(lambda change, layer_id=layer.id: setattr(
                     change["owner"], "description", _label(self._names[layer_id], change["new"])), "value")
             self._names[layer.id] = layer.name
-            toggle.description = _label(layer.name, toggle.value)
+            toggle.description = _label(self._names[layer.id], toggle.value)
             toggles[layer.id] = toggle
-            if layer.id in hidden:
-                self.viewport.set_visible(name, False)
+            if name in self.viewport.nodes and layer.id not in self.sync.hidden:
+                meshes[layer.id] = toggle
+                if layer.id in hidden:
+                    self.viewport.set_visible(name, False)
         for gone in self.toggles.values():
             gone.close()
         self.toggles = toggles
-        self.links.sync(toggles, self.viewport)  # drawn in the browser without a round trip
+        self.sync.hidden &= set(toggles)  # layers gone or hidden by the designer meanwhile
+        self.links.sync(meshes, self.viewport)  # drawn in the browser without a round trip
         children = tuple(toggles.values())
         if self.layer_box.children != children:
             self.layer_box.children = children
 
-    def _set_visible(self, name: str, visible: bool) -> None:
-        if name in self.viewport.nodes:
-            self.viewport.set_visible(name, visible)
+    def _set_visible(self, layer_id: str, visible: bool) -> None:
+        name = f"layer:{layer_id}"
+        if name in self.viewport.nodes and layer_id not in self.sync.hidden:
+            self.viewport.set_visible(name, visible)  # the link already did it in the browser; the kernel agrees
+            return
+        if visible:
+            self.sync.hidden.discard(layer_id)
+        else:
+            self.sync.hidden.add(layer_id)
+        try:
+            self.sync.full()  # the garment this fabric or print dresses, redrawn with or without it
+        except Exception:
+            log.exception("the viewer could not redraw without layer %s", layer_id)
 
     def _on_change(self, design: Any, action: str) -> None:
         try:

@@ -105,7 +105,7 @@ class SceneBuilder:
                 looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
             elif layer.type in ("fabric", "pattern"):
                 target = _target(layer, garments)
-                if target is None:
+                if target is None or not layer.is_visible:  # a hidden fabric or print leaves the garment as it was
                     continue
                 looks[target] = self._dress(looks[target], layer, item, values)
             elif layer.type == "element":

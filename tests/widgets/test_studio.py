@@ -364,6 +364,33 @@ def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
     assert "was not found" in open_viewer(ws, "nope").value
 
 
+def test_viewer_lists_every_layer_and_a_fabric_toggle_undresses_its_garment(outfit):
+    from fw_widgets import DesignViewer
+
+    _ws, design, trousers, tee = outfit
+    denim = design.add_layer("fab-denim-indigo", {"target": trousers.id})
+    stripes = design.add_layer("pat-breton-stripes", {"target": tee.id})
+    viewer = DesignViewer(design, live=False)
+    assert list(viewer.toggles) == [stripes.id, denim.id, tee.id, trousers.id]
+    assert "4 layer(s)" in viewer.title.value
+    def digest(layer):
+        return viewer.viewport.nodes[f"layer:{layer.id}"].data.material.texture_digest
+
+    dressed, striped = digest(trousers), digest(tee)
+    version = design.version
+    viewer.toggles[denim.id].value = False
+    assert viewer.toggles[denim.id].description.endswith("(hidden here)")
+    assert digest(trousers) != dressed and digest(tee) == striped  # the trousers without the denim; stripes stay
+    viewer.toggles[denim.id].value = True
+    assert digest(trousers) == dressed
+    assert design.version == version and design.layer(denim.id).is_visible  # nothing saved
+    design.update_layer(tee.id, is_visible=False)
+    viewer2 = DesignViewer(design, live=False)
+    assert tee.id not in viewer2.toggles and "3 layer(s), 1 hidden by the designer" in viewer2.title.value
+    viewer.close()
+    viewer2.close()
+
+
 def test_opacity_of_a_garment_in_a_sheer_fabric_keeps_the_fabric_transparency(outfit):
     _, design, _, tee = outfit
     design.add_layer("fab-silk-chiffon", {"target": tee.id})                    # transparency 0.6
