@@ -33,8 +33,9 @@ class HistoryPanel:
         self.fork = w.Button(description="fork")
         self.forked: Any = None
         self.recent = w.HTML("")
-        self.undo.on_click(lambda _: self._run(self.ctx.design.undo, "undone"))
-        self.redo.on_click(lambda _: self._run(self.ctx.design.redo, "redone"))
+        # no "done" message: the studio's status line says what the undo or redo changed
+        self.undo.on_click(lambda _: self._run(self.ctx.design.undo))
+        self.redo.on_click(lambda _: self._run(self.ctx.design.redo))
         self.checkpoint.on_click(self._on_checkpoint)
         self.restore.on_click(self._on_restore)
         self.diff.on_click(self._on_diff)
@@ -45,8 +46,9 @@ class HistoryPanel:
             w.HTML("<b>Recent actions</b>"), self.recent])
         self.widget.add_class("fw-history")
 
-    def _run(self, fn: Any, done: str) -> None:
-        self.ctx.call(fn, done=done)
+    def _run(self, fn: Any) -> None:
+        if self.ctx.call(fn) is False:
+            self.ctx.status.ok("nothing to " + getattr(fn, "__name__", "do"))
         self.refresh()
 
     def _on_checkpoint(self, _: Any) -> None:
@@ -108,6 +110,17 @@ class HistoryPanel:
         for control in (self.checkpoint, self.message, self.restore):
             disable(control, block)
         history = self.ctx.call(lambda: design.history) or []
-        rows = "".join(f"<li>{html.escape(str(h.action))} <span style='color:#777'>by {html.escape(str(h.user))}"
+        rows = "".join(f"<li>{html.escape(entry_text(h))} <span style='color:#777'>by {html.escape(str(h.user))}"
                        f"</span></li>" for h in history[-RECENT:][::-1])
         self.recent.value = f"<ul style='margin:0;padding-left:18px'>{rows}</ul>"
+
+
+def entry_text(entry: Any) -> str:
+    """A history entry in words: its summary ("Tailored Blazer: colour #2b2f3a → #7a1f3d"), else its action."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    summary = data.get("summary")
+    if isinstance(summary, str) and summary:
+        return summary
+    if entry.action == "checkpoint":
+        return f"checkpoint v{data.get('version_number')}" + (f": {data['message']}" if data.get("message") else "")
+    return str(entry.action).replace("_", " ")

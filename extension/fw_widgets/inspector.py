@@ -3,10 +3,12 @@ scale/rotation, silhouette length/fit/flare...), one control per parameter, each
 
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
 import ipywidgets as w
+import traitlets
 
 from .context import StudioContext, disable
 
@@ -30,12 +32,60 @@ def parameter_control(name: str, spec: dict[str, Any], value: Any) -> Any:
         return w.IntSlider(value=int(value), min=int(spec["min"]), max=int(spec["max"]), description=label,
                            style=style, continuous_update=False)
     if kind == "color":
-        return w.ColorPicker(value=str(value), description=label, style=style, concise=False)
+        return ColorField(str(value), label, style)
     if kind == "choice":
         return w.Dropdown(options=list(spec["options"]), value=value, description=label, style=style)
     if kind == "boolean":
         return w.Checkbox(value=bool(value), description=label, style=style)
     return w.HTML(f"{html.escape(label)}: {html.escape(str(value))}")
+
+
+class ColorField(w.HBox):
+    """A colour swatch (the browser's picker) and a hex field that applies on Enter (or when it loses focus).
+
+    ``value`` is the colour (``#rrggbb``); the swatch and the field show it. ipywidgets' ColorPicker applies its
+    text only when the focus leaves it: the notebook's Enter handling never lets the change through.
+    """
+
+    value = traitlets.Unicode()
+    disabled = traitlets.Bool(False)
+
+    def __init__(self, value: str, description: str, style: dict[str, str]):
+        self.picker = w.ColorPicker(value=value, concise=True, description=description, style=style,
+                                    layout=w.Layout(width="auto"))
+        self.text = w.Text(value=value, continuous_update=False, placeholder="#rrggbb",
+                           layout=w.Layout(width="90px"))
+        self.text.add_class("fw-color-text")
+        super().__init__([self.picker, self.text])
+        self.value = value
+        self.picker.observe(lambda change: self._set(change["new"]), "value")
+        self.text.observe(lambda change: self._set(change["new"].strip()), "value")
+        self.observe(self._show, "value")
+        self.observe(self._disable, "disabled")
+        self.observe(lambda change: self._tooltip(change["new"]), "tooltip")
+
+    def _set(self, value: str) -> None:
+        if value != self.value:
+            self.value = value
+
+    def _show(self, change: dict[str, Any]) -> None:
+        value = change["new"]
+        if self.text.value != value:
+            self.text.value = value
+        if self.picker.value != value:
+            with contextlib.suppress(traitlets.TraitError):  # not a colour: refused, the inspector puts it back
+                self.picker.value = value
+
+    def _disable(self, change: dict[str, Any]) -> None:
+        self.picker.disabled = self.text.disabled = bool(change["new"])
+
+    def _tooltip(self, text: str | None) -> None:
+        self.picker.tooltip = self.text.tooltip = text
+
+    def close(self) -> None:
+        self.picker.close()
+        self.text.close()
+        super().close()
 
 
 class Inspector:
@@ -47,18 +97,25 @@ class Inspector:
         self.title = w.HTML("<i>Select a layer in the layer panel.</i>")
         self.transform: dict[tuple[str, str], w.FloatSlider] = {}
         rows = []
-        for part, (lo, hi, step, _unit) in _TRANSFORM.items():
+        for part, (lo, hi, step, unit) in _TRANSFORM.items():
             sliders = []
             for axis in "xyz":
+                # one axis per column of a grid that fills the panel: three fixed-width sliders in a row were
+                # squeezed by the tab to a 14 px track
                 slider = w.FloatSlider(value=1.0 if part == "scale" else 0.0, min=lo, max=hi, step=step,
-                                       description=f"{part[:3]} {axis}", continuous_update=False,
-                                       layout=w.Layout(width="240px"), style={"description_width": "50px"})
+                                       description=axis, continuous_update=False, readout_format=".3g",
+                                       layout=w.Layout(width="auto", min_width="0"),
+                                       style={"description_width": "14px"})
+                slider.add_class("fw-transform-slider")
                 slider.observe(lambda change, part=part, axis=axis: self._on_transform(part, axis, change),
                                "value")
                 self.transform[(part, axis)] = slider
                 sliders.append(slider)
-            rows.append(w.HBox(sliders))
-        self.transform_box = w.VBox([w.HTML("<b>Transform</b> (position m, rotation deg, scale)"), *rows])
+            label = w.HTML(f"{part}" + (f" ({unit})" if unit else ""))
+            rows.append(label)
+            rows.append(w.GridBox(sliders, layout=w.Layout(grid_template_columns="repeat(3, minmax(0, 1fr))",
+                                                           grid_gap="0 8px", width="100%")))
+        self.transform_box = w.VBox([w.HTML("<b>Transform</b>"), *rows], layout=w.Layout(width="100%"))
         self.params: dict[str, Any] = {}
         self.params_box = w.VBox([])
         self._shown: str | None = None

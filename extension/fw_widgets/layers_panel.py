@@ -24,10 +24,11 @@ class LayerRow:
         self.layer_id = layer_id
         self.select = w.Button(description="", layout=w.Layout(flex="1 1 auto", min_width="120px", width="auto"))
         self.visible = w.ToggleButton(value=True, description="shown", layout=_fixed(64))
-        self.lock = w.ToggleButton(value=False, description="unlocked", layout=_fixed(76))
-        self.up = w.Button(description="up", layout=_fixed(40))
-        self.down = w.Button(description="down", layout=_fixed(52))
-        self.delete = w.Button(description="delete", button_style="danger", layout=_fixed(58))
+        # short labels (their tooltips say what they do): the layer's name gets the room
+        self.lock = w.ToggleButton(value=False, description="unlocked", layout=_fixed(72))
+        self.up = w.Button(description="↑", layout=_fixed(30))
+        self.down = w.Button(description="↓", layout=_fixed(30))
+        self.delete = w.Button(description="✕", button_style="danger", layout=_fixed(32))
         for widget, name in ((self.select, "select"), (self.visible, "visible"), (self.lock, "lock"),
                              (self.up, "up"), (self.down, "down"), (self.delete, "delete")):
             widget.add_class(f"fw-layer-{name}")
@@ -58,7 +59,7 @@ class LayerRow:
         ctx = self.panel.ctx
         self.select.description = f"{layer.name} ({layer.type})"
         self.select.button_style = "info" if selected else ""
-        self.select.tooltip = f"select {layer.name!r} for the inspector"
+        self.select.tooltip = f"{layer.name} ({layer.type}): select it for the inspector"  # the whole name
         self.visible.value = layer.is_visible
         self.visible.description = "shown" if layer.is_visible else "hidden"
         self.lock.value = layer.is_locked

@@ -46,4 +46,5 @@ def announce(studio: Any, event: dict[str, Any]) -> None:
         return
     if kind in _NOT_EDITS or not user or not isinstance(version, int) or user == me:
         return
-    studio.status.ok(f"updated by {user} (version {version})")
+    summary = (event.get("data") or {}).get("summary")
+    studio.status.ok(f"updated by {user} (version {version})" + (f": {summary}" if summary else ""))

@@ -12,6 +12,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from fw_kernel.domain.describe import describe_change
+
 from .avatar_panel import AvatarPanel
 from .catalog_panel import CatalogPanel
 from .context import StudioContext
@@ -69,6 +71,7 @@ class DesignStudio(w.VBox):
         self.add_class("fw-studio")
         self.tabs.observe(self._on_tab, "selected_index")
         self.sync.full()
+        self._seen = design.state  # what the panels show: the next edit is described against it
         self._refresh_panels(all_panels=True)
         self._link()
         self._unsubscribe: Any = design.on_change(self._on_change)
@@ -77,6 +80,8 @@ class DesignStudio(w.VBox):
     def _on_tab(self, change: dict[str, Any]) -> None:
         if change["new"] == TABS.index("History"):
             self.history.refresh()
+        elif change["new"] == TABS.index("Catalog") and not self.catalog.shown:
+            self.catalog.refresh()
 
     def _on_change(self, design: Any, action: str) -> None:
         """After every edit through the design handle (a widget's or a cell's): update the view incrementally."""
@@ -84,9 +89,19 @@ class DesignStudio(w.VBox):
             self.sync.update()
             self._refresh_panels(all_panels=action in ("update_design", "restore", "refresh"))
             self._link()
+            self._say(action)
         except Exception as exc:  # the edit is saved; the view says it could not follow instead of raising
             log.exception("studio update after %s failed", action)
             self.status.error(exc)
+
+    def _say(self, action: str) -> None:
+        """The status line names what this edit changed (a collaborator's edit: ``live.announce`` says who)."""
+        before, self._seen = self._seen, self.design.state
+        if action in ("follow", "refresh"):
+            return
+        said = describe_change(before, self._seen)
+        if said:
+            self.status.ok(f"{action}: {said}" if action in ("undo", "redo", "restore") else said)
 
     def _link(self) -> None:
         if self.links is not None:
@@ -104,7 +119,7 @@ class DesignStudio(w.VBox):
             self.history.refresh_buttons()
         self.avatar.refresh()  # cheap unless the design's avatar changed (a refit, its undo, a restore)
         if all_panels:
-            self.catalog.refresh()
+            self.catalog.refresh_if_shown()
             self.exports.refresh()
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import permissions
 from ..domain.commands import Command, EditContext, ReplaceState, UpdateDesign, footprints_overlap
+from ..domain.describe import describe_change
 from ..domain.design import Design, snapshot
 from ..domain.diff import diff
 from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError, check_text, plausible_id, show_value
@@ -153,7 +154,8 @@ class DesignService:
                     saved = uow.designs.save(design, new, self._clock())
                 except StaleVersion:
                     continue  # rolled back on leaving the block; retry with the row locked
-                data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint())}
+                data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint()),
+                        "summary": _summary(action, design, new, command)}
                 self._record(uow, saved, user, action, data)
                 uow.commit()
             self._publish(saved, user, action, data)
@@ -308,3 +310,12 @@ class DesignService:
             uow.commit()
         self._publish(design, user, "delete", {})
 
+
+def _summary(action: str, before: Design, after: Design, command: Command) -> str:
+    """The edit in words for the history and the studio ("Tailored Blazer: colour #2b2f3a → #7a1f3d")."""
+    said = describe_change(before, after) or "no visible change"
+    if action == "restore":
+        return f"restored version {getattr(command, 'note', {}).get('version_number', '?')}: {said}"
+    if action in ("undo", "redo"):
+        return f"{action}: {said}"
+    return said

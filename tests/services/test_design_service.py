@@ -249,7 +249,9 @@ def test_history_has_an_entry_for_every_action(s: Services) -> None:
     assert [h.version for h in edits] == list(range(2, 2 + len(edits)))  # each edit made a new version
     assert entries[4].data["undoes"] == "update_layer"
     assert entries[10].data["version_number"] == 1
+    summary = entries[3].data.pop("summary")
     assert entries[3].data == {"layer_id": top, "changes": {"opacity": 50}, "touched": [f"layer:{top}:opacity"]}
+    assert summary.endswith(": opacity 100 → 50")  # the edit in words, for the studio's history
     assert s.designs.history("ada", design.id, limit=2) == entries[-2:]
     with s.uow() as uow:
         assert [h.action for h in uow.history.list(fork.id)] == ["fork", "delete"]

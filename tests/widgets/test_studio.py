@@ -301,6 +301,40 @@ def test_export_panel_runs_an_image_export_with_progress(outfit):
     assert Path(row.handle.path).stat().st_size > 1000
     studio.exports.rows["image"].handle.refresh()
     assert design.exports[0].status == "completed"
+    # a download link with the file's name and size (the bytes themselves, for the browser), and a preview
+    import base64
+    import re
+
+    data = Path(row.handle.path).read_bytes()
+    link = re.search(r"href='data:image/png;base64,([^']+)' download='([^']+)'", row.result.value)
+    assert link and base64.b64decode(link.group(1)) == data and link.group(2) == row.handle.job.file_name
+    assert "KiB)" in row.result.value and row.handle.path not in row.result.value  # no long server path
+    (preview,) = row.preview.children
+    assert preview.value == data
+
+
+def test_status_line_and_history_say_what_changed(outfit):
+    _ws, design, _trousers, tee = outfit
+    studio = design.show()
+    studio.layers.rows[tee.id].select.click()
+    colour = studio.inspector.params["color"]
+    colour.text.value = "#7a1f3d"  # typed in the hex field (Enter or leaving it sends the value)
+    assert design.layer(tee.id).customization["color"] == "#7a1f3d"
+    assert colour.picker.value == "#7a1f3d"
+    said = "Classic Crew-Neck T-Shirt: colour #aa3344 → #7a1f3d"
+    assert said in studio.status.widget.value.replace("&#x27;", "'")
+    studio.inspector.transform[("rotation", "y")].value = 10.0
+    assert "rotation y 0 → 10" in studio.status.widget.value
+    studio.history.undo.click()
+    assert "undo: Classic Crew-Neck T-Shirt: rotation y 10 → 0" in studio.status.widget.value
+    studio.history.refresh()
+    recent = studio.history.recent.value
+    assert said in recent and "undo: " in recent and "update_layer" not in recent
+    colour.text.value = "burgundy"  # not a colour: refused inline, and the field shows the saved colour again
+    assert "fw-error" in studio.status.widget.value and colour.text.value == "#7a1f3d"
+    assert design.layer(tee.id).customization["color"] == "#7a1f3d"
+    row = studio.layers.rows[tee.id]
+    assert row.select.tooltip.startswith("Classic Crew-Neck T-Shirt (silhouette)")
 
 
 def test_canvas_settings_and_a_design_without_avatar(connect):
