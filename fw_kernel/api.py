@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bootstrap import Services, bootstrap
 from .domain.audit import AuditRecord
 from .domain.avatar import Avatar as AvatarRecord
-from .domain.catalog import CatalogItem
+from .domain.catalog import CatalogItem, nothing_to_dress
 from .domain.commands import (
     AddLayer,
     Command,
@@ -26,8 +27,8 @@ from .domain.commands import (
 )
 from .domain.design import Design as DesignState
 from .domain.design import snapshot
+from .domain.errors import FWWarning, ValidationError
 from .domain.errors import NotFound as NotFoundError
-from .domain.errors import ValidationError
 from .domain.exports import ExportJob
 from .domain.layer import Layer
 from .domain.records import Collaborator, Comment, HistoryEntry, Version
@@ -480,6 +481,10 @@ class Design:
         if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
             raise ValidationError.bad("index", index, "an integer >= 0")
         self._run(AddLayer(layer, index))
+        below = self._state.layers[:index] if index is not None else self._state.layers[:-1]
+        reason = nothing_to_dress(found.type, custom.get("target"), [(x.id, x.type) for x in below])
+        if reason is not None:  # saved as asked; the exported picture would show it on nothing
+            warnings.warn(f"{found.name!r} added, but {reason}", FWWarning, stacklevel=2)
         return self._state.layer(layer.id)
 
     def update_layer(self, layer_id: str, **changes: Any) -> Layer:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
-from fw_kernel.domain.errors import FWError
+from fw_kernel.domain.errors import FWError, FWWarning
 
 log = logging.getLogger("fw_widgets")
 
@@ -35,6 +36,11 @@ class Status:
         kind = type(exc).__name__
         self.widget.value = (f"<div class='fw-error' style='color:#b00020'><b>{html.escape(kind)}</b>: "
                              f"{html.escape(str(exc))}</div>")
+
+    def warn(self, message: str) -> None:
+        """Done, but probably not as meant (an ``fw.FWWarning``): amber, kept until the next message."""
+        self.last_error = None
+        self.widget.value = f"<div class='fw-warning' style='color:#8a5a00'>{html.escape(message)}</div>"
 
     def ok(self, message: str) -> None:
         self.last_error = None
@@ -96,7 +102,9 @@ class StudioContext:
     def call(self, fn: Callable[..., Any], *args: Any, done: str | None = None, **kwargs: Any) -> Any:
         """Run an API call; show its error inline (and return None) instead of raising."""
         try:
-            result = fn(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", FWWarning)
+                result = fn(*args, **kwargs)
         except FWError as exc:
             self.status.error(exc)
             return None
@@ -104,7 +112,10 @@ class StudioContext:
             log.exception("studio call %s failed", getattr(fn, "__name__", fn))
             self.status.error(exc)
             return None
-        if done:
+        said = [str(w.message) for w in caught if issubclass(w.category, FWWarning)]
+        if said:
+            self.status.warn(" ".join(said))
+        elif done:
             self.status.ok(done)
         return result
 

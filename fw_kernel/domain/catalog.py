@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,3 +144,28 @@ def recommend(items: list[CatalogItem], used: list[CatalogItem], category: str, 
                 _TYPE_ORDER.index(item.type) if item.type in _TYPE_ORDER else 9, item.name)
 
     return sorted(candidates, key=rank)[:limit]
+
+
+#: layer types that dress a silhouette (``customization["target"]``, else the nearest silhouette below them)
+DRESSING_TYPES = ("fabric", "pattern", "element")
+
+
+def nothing_to_dress(item_type: str, target: object, below: Sequence[tuple[str, str]]) -> str | None:
+    """Why a new layer of ``item_type`` will dress no garment, or None when it will.
+
+    ``below``: (layer id, layer type) of the layers beneath it, bottom first; ``target`` its
+    ``customization["target"]`` (None: the nearest silhouette below)."""
+    if item_type not in DRESSING_TYPES:
+        return None
+    silhouettes = [layer_id for layer_id, kind in below if kind == "silhouette"]
+    if isinstance(target, str) and target in silhouettes:
+        return None
+    if target is None and silhouettes:
+        return None
+    what = {"fabric": "a fabric", "pattern": "a print", "element": "an element"}[item_type]
+    if target is not None:
+        return (f"{what} targets layer {target!r}, which is not a garment below it: it dresses nothing; give "
+                "customization={'target': <a silhouette layer's id>}")
+    return (f"{what} dresses the garment beneath it, and this design has no garment (silhouette) below it yet: "
+            "it shows nothing until one is added under it (add a silhouette first, e.g. "
+            "ws.catalog.list('silhouette'))")

@@ -73,3 +73,7 @@ class Conflict(FWError):
 
 class LimitExceeded(FWError):
     """A per-user tier limit (designs per user, layers per design) would be exceeded."""
+
+
+class FWWarning(UserWarning):
+    """A call that was carried out but probably not as meant (a fabric added with no garment to dress)."""
