@@ -39,7 +39,7 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path, monkeypatch: pyte
         for n, block in enumerate(readme_blocks()):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", fw.FWWarning)
-                exec(compile(block, f"README.md python block {n + 1}", "exec"), namespace)  # noqa: S102
+                exec(compile(block, f"README.md python block {n + 1}", "exec"), namespace)
             assert [str(w.message) for w in caught if w.category is fw.FWWarning] == []
         design = namespace["design"]
         assert len(design.versions) == 2 and namespace["job"].job.status == "completed"  # type: ignore[attr-defined]
