@@ -64,7 +64,7 @@ def download_link(handle: Any, job: Any) -> str:
         href = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     return (f"<a class='fw-download' href='{html.escape(href, quote=True)}' download='{html.escape(name, quote=True)}'"
             f" target='_blank' rel='noopener' title='{html.escape(name, quote=True)}'"
-            f" style='white-space:nowrap'>{label}</a> <span style='color:#777'>({size})</span>")
+            f" style='white-space:nowrap;color:#0b63c5;text-decoration:underline'>{label}</a> <span style='color:#777'>({size})</span>")
 
 
 def _size(n: int) -> str:

@@ -23,14 +23,15 @@ def parameter_control(name: str, spec: dict[str, Any], value: Any) -> Any:
     unit = f" ({spec['unit']})" if spec.get("unit") else ""
     label = f"{name}{unit}"
     style = {"description_width": "120px"}
+    wide = w.Layout(width="98%", flex="0 0 auto")  # the whole panel: a usable track
     if kind == "number":
         span = float(spec["max"]) - float(spec["min"])
         return w.FloatSlider(value=float(value), min=float(spec["min"]), max=float(spec["max"]),
                              step=span / 100 if span > 0 else 0.01, description=label, style=style,
-                             continuous_update=False, readout_format=".3g")
+                             continuous_update=False, readout_format=".3g", layout=wide)
     if kind == "integer":
         return w.IntSlider(value=int(value), min=int(spec["min"]), max=int(spec["max"]), description=label,
-                           style=style, continuous_update=False)
+                           style=style, continuous_update=False, layout=wide)
     if kind == "color":
         return ColorField(str(value), label, style)
     if kind == "choice":
@@ -56,7 +57,7 @@ class ColorField(w.HBox):
         self.text = w.Text(value=value, continuous_update=False, placeholder="#rrggbb",
                            layout=w.Layout(width="90px"))
         self.text.add_class("fw-color-text")
-        super().__init__([self.picker, self.text])
+        super().__init__([self.picker, self.text], layout=w.Layout(flex="0 0 auto"))
         self.value = value
         self.picker.observe(lambda change: self._set(change["new"]), "value")
         self.text.observe(lambda change: self._set(change["new"].strip()), "value")
@@ -97,29 +98,30 @@ class Inspector:
         self.title = w.HTML("<i>Select a layer in the layer panel.</i>")
         self.transform: dict[tuple[str, str], w.FloatSlider] = {}
         rows = []
-        for part, (lo, hi, step, unit) in _TRANSFORM.items():
+        for part, (lo, hi, step, _unit) in _TRANSFORM.items():
             sliders = []
             for axis in "xyz":
-                # one axis per column of a grid that fills the panel: three fixed-width sliders in a row were
-                # squeezed by the tab to a 14 px track
+                # one slider per line across the panel: three in a row were squeezed by the tab to a 14 px track
+                # (each readout keeps 72 px)
                 slider = w.FloatSlider(value=1.0 if part == "scale" else 0.0, min=lo, max=hi, step=step,
-                                       description=axis, continuous_update=False, readout_format=".3g",
-                                       layout=w.Layout(width="auto", min_width="0"),
-                                       style={"description_width": "14px"})
+                                       description=f"{part[:3]} {axis}", continuous_update=False,
+                                       readout_format=".3g",
+                                       layout=w.Layout(width="98%", height="26px", flex="0 0 auto"),
+                                       style={"description_width": "60px"})
                 slider.add_class("fw-transform-slider")
                 slider.observe(lambda change, part=part, axis=axis: self._on_transform(part, axis, change),
                                "value")
                 self.transform[(part, axis)] = slider
                 sliders.append(slider)
-            label = w.HTML(f"{part}" + (f" ({unit})" if unit else ""))
-            rows.append(label)
-            rows.append(w.GridBox(sliders, layout=w.Layout(grid_template_columns="repeat(3, minmax(0, 1fr))",
-                                                           grid_gap="0 8px", width="100%")))
-        self.transform_box = w.VBox([w.HTML("<b>Transform</b>"), *rows], layout=w.Layout(width="100%"))
+            rows.extend(sliders)
+        self.transform_box = w.VBox([w.HTML("<b>Transform</b> (position m, rotation deg, scale)"), *rows],
+                                    layout=w.Layout(width="100%", flex="0 0 auto"))
         self.params: dict[str, Any] = {}
-        self.params_box = w.VBox([])
+        self.params_box = w.VBox([], layout=w.Layout(width="100%", flex="0 0 auto"))
         self._shown: str | None = None
-        self.widget = w.VBox([self.title, self.transform_box, self.params_box])
+        # scrolls inside itself (like the catalog) so that the viewport beside it stays in view
+        self.widget = w.VBox([self.title, self.transform_box, self.params_box],
+                             layout=w.Layout(max_height="560px", overflow="auto"))
         self.widget.add_class("fw-inspector")
         ctx.on_select(lambda _: self.refresh())
 

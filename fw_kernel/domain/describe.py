@@ -18,8 +18,16 @@ MAX_PARTS = 3  # a sentence names at most this many changes, then "and N more"
 MAX_VALUE = 40  # characters of a value shown
 
 
+class _Default:
+    def __str__(self) -> str:
+        return "default"
+
+
+DEFAULT = _Default()  # a parameter not set on the layer (the catalog's default applies)
+
+
 def _word(key: str) -> str:
-    return _WORDS.get(key, key.replace("_", " "))
+    return _WORDS.get(key, key.replace("_", " ").replace("color", "colour"))
 
 
 def _value(value: Any) -> str:
@@ -49,7 +57,7 @@ def layer_changes(before: Layer, after: Layer) -> list[str]:
     for key in keys:
         old, new = before.customization.get(key), after.customization.get(key)
         if old != new:
-            parts.append(_change(key, old if old is not None else "default", new if new is not None else "default"))
+            parts.append(_change(key, DEFAULT if old is None else old, DEFAULT if new is None else new))
     for part in ("position", "rotation", "scale"):
         old_t, new_t = getattr(before.transform, part), getattr(after.transform, part)
         for axis in "xyz":

@@ -37,3 +37,9 @@ def test_added_removed_reordered_and_design_fields() -> None:
     assert describe_change(_design(_layer(), other), _design(other, _layer())) == "layers reordered"
     assert describe_change(_design(name="A"), _design(name="B")) == "design name 'A' → 'B'"
     assert describe_change(_design(_layer()), _design(_layer())) == ""
+
+
+def test_a_parameter_set_for_the_first_time_reads_from_its_default() -> None:
+    before = _design(_layer(customization={}))
+    after = _design(_layer(customization={"upper_color": "#2a4d8f"}))
+    assert describe_change(before, after) == "Tailored Blazer: upper colour default → #2a4d8f"
