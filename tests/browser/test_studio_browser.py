@@ -140,6 +140,8 @@ def test_viewer_app_in_voila_offline(tmp_path: Path) -> None:
         design = ws.designs.create("Published look", avatar=avatar)
         design.add_layer("sil-straight-trousers", {"color": "#334466"})
         tee = design.add_layer("sil-tshirt", {"color": "#aa3344"})
+        design.add_layer("fab-denim-indigo", {"target": design.layers[0].id})
+        design.add_layer("pat-breton-stripes", {"target": tee.id, "color_b": "#e0b040"})  # no white: drawn()
         version = design.version
     finally:
         ws.close()
@@ -164,7 +166,14 @@ def test_viewer_app_in_voila_offline(tmp_path: Path) -> None:
             canvas.scroll_into_view_if_needed()
             before, _ = wait_pixels(canvas.screenshot, drawn, timeout=60)
             page.screenshot(path=str(artifact("viewer_voila.png")), full_page=True)
-            assert "Published look" in page.inner_text("body")
+            assert "Published look" in page.inner_text("body") and "4 layer(s)" in page.inner_text("body")
+            assert page.locator(".fw-viewer-toggle").count() == 4  # the fabric and the print too
+
+            stripes = page.locator(".fw-viewer-toggle", has_text="Breton").first
+            stripes.click()  # the T-shirt loses its stripes in this view (redrawn by the kernel)
+            wait_pixels(canvas.screenshot, lambda img: changed(img, before) > 0.005, timeout=60)
+            stripes.click()
+            wait_pixels(canvas.screenshot, lambda img: changed(img, before) < 0.002, timeout=60)
 
             toggle = page.locator(".fw-viewer-toggle", has_text="Classic Crew-Neck T-Shirt").first
             toggle.click()
