@@ -95,6 +95,9 @@ def test_the_studio_shows_the_chosen_colours(tmp_path: Path) -> None:
                     shots[preset, colour] = image
             for (preset, colour), image in shots.items():
                 Image.fromarray(image).save(artifact(f"studio_colour_{preset}_{colour[1:]}.png"))
+            marked = shots["flat", CHOSEN[0]].copy()
+            marked[rows, cols] = (0, 255, 0)                           # where the colour was read
+            Image.fromarray(marked).save(artifact("studio_colour_sampled.png"))
             (artifact("studio_colours.json")).write_text(json.dumps({f"{p} {c}": v for (p, c), v in measured.items()}))
             limits = {"studio": 10.0, "flat": 2.0}
             bad = {k: v for k, v in measured.items() if v > limits[k[0]]}
