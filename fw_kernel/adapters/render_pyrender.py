@@ -67,6 +67,18 @@ def shader_dir(pyrender_dir: str) -> str | None:
     return target
 
 
+def offscreen(pyrender: Any, width: int, height: int) -> Any:
+    """A ``pyrender.OffscreenRenderer`` whose lit shader encodes its output exactly as sRGB (see :func:`shader_dir`).
+
+    ``delete()`` it when done.
+    """
+    renderer = pyrender.OffscreenRenderer(width, height)
+    shaders = shader_dir(os.path.dirname(pyrender.__file__))
+    if shaders is not None:  # pyrender has no public hook for its shaders: swap the new renderer's program cache
+        renderer._renderer._program_cache = pyrender.shader_program.ShaderProgramCache(shader_dir=shaders)
+    return renderer
+
+
 class PyrenderRenderer:
     def __init__(self) -> None:
         os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
@@ -108,10 +120,7 @@ class PyrenderRenderer:
         if not canvas.get("antialiasing", True):
             supersample = 1
         with _LOCK:
-            renderer = pyrender.OffscreenRenderer(width * supersample, height * supersample)
-            shaders = shader_dir(os.path.dirname(pyrender.__file__))
-            if shaders is not None:  # pyrender has no public hook for its shaders: swap the new renderer's cache
-                renderer._renderer._program_cache = pyrender.shader_program.ShaderProgramCache(shader_dir=shaders)
+            renderer = offscreen(pyrender, width * supersample, height * supersample)
             try:
                 for yaw in yaws_deg:
                     turn = _yaw(float(yaw), centre)  # turn the camera and its lights: a turntable
