@@ -18,11 +18,13 @@ from PIL import Image
 
 from tests.browser.helpers import ConsoleLog, artifact, chromium, not_background, pixels, start_lab, wait_pixels
 from tests.browser.test_studio_browser import ALL_RUN, ERRORS_IN_OUTPUTS, LAB_READY, RUN_ALL, RUN_CODE
-from tests.colours import CHOSEN, delta_e, front_facing_pixels, sampled_colour
+from tests.colours import CHOSEN, delta_e, front_facing_pixels, sampled_colour, srgb255
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # a cold body model: minutes
 
 BACKGROUND = "#f4f4f6"
+#: a print's colours in the flat preset: r97's gamma-2.2 output (not exact sRGB) lifts a dark navy by about 1.5
+PRINT_DE = 2.5
 SETUP = f"""\
 import numpy as np
 import fw_kernel as fw
@@ -93,15 +95,32 @@ def test_the_studio_shows_the_chosen_colours(tmp_path: Path) -> None:
                     assert not_background(image[rows, cols][None], BACKGROUND, 10).mean() > 0.95
                     measured[preset, colour] = round(float(delta_e(seen(image), colour)), 2)
                     shots[preset, colour] = image
+            # a print (a texture): decoded once, so its navy and off-white show as chosen (flat preset)
+            page.evaluate(RUN_CODE, 'design.update_layer(dress.id, customization={"color": "#fafafa"}); '
+                                    'design.add_layer("pat-breton-stripes", {"scale": 5.0, "target": dress.id})')
+            page.wait_for_function(ALL_RUN, timeout=120_000, polling=200)
+
+            def share(image: np.ndarray, colour: str, limit: float) -> float:
+                """Share of the front-facing pixels within ``limit`` (CIEDE2000) of ``colour``."""
+                front = image[rows, cols].astype(float)
+                return float((delta_e(front, np.broadcast_to(srgb255(colour), front.shape)) <= limit).mean())
+
+            wait_pixels(canvas.screenshot, lambda img: share(img, "#1b2a4a", 5.0) > 0.1, timeout=60)
+            time.sleep(0.5)
+            striped = pixels(canvas.screenshot())
+            Image.fromarray(striped).save(artifact("studio_colour_print.png"))
+            print_shares = {c: round(share(striped, c, PRINT_DE), 3) for c in ("#1b2a4a", "#fafafa")}
             for (preset, colour), image in shots.items():
                 Image.fromarray(image).save(artifact(f"studio_colour_{preset}_{colour[1:]}.png"))
             marked = shots["flat", CHOSEN[0]].copy()
             marked[rows, cols] = (0, 255, 0)                           # where the colour was read
             Image.fromarray(marked).save(artifact("studio_colour_sampled.png"))
-            (artifact("studio_colours.json")).write_text(json.dumps({f"{p} {c}": v for (p, c), v in measured.items()}))
+            artifact("studio_colours.json").write_text(json.dumps(
+                {**{f"{p} {c}": v for (p, c), v in measured.items()}, "print shares": print_shares}))
             limits = {"studio": 10.0, "flat": 2.0}
             bad = {k: v for k, v in measured.items() if v > limits[k[0]]}
             assert not bad, f"CIEDE2000 over the limit: {bad}; all: {measured}"
+            assert min(print_shares.values()) > 0.2, print_shares  # both colours of the print cover the front
             widget_errors = [e for e in console.errors if "favicon" not in e]
             assert widget_errors == [], widget_errors
     finally:
