@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from fw_kernel.geometry.color import linear_to_srgb, srgb_to_linear
+
 #: Lighting presets as three.js intensities (key, fill, ambient). The scene's presets are tuned for pyrender's
 #: physically based lights; three.js (r97, non-physical lights) gets them scaled to a similar exposure.
 _THREE_LIGHT_SCALE = 0.32
@@ -22,7 +24,11 @@ _THREE_LIGHT_SCALE = 0.32
 
 @dataclass(frozen=True)
 class MaterialData:
-    """A flat colour or an RGBA texture (uint8, (H, W, 4)), PBR factors and opacity (0..1)."""
+    """A flat colour or an RGBA texture (uint8, (H, W, 4)), PBR factors and opacity (0..1).
+
+    ``color`` ('#rrggbb') and the texture hold sRGB-encoded values, as the designer sees them; with a texture,
+    ``color`` is the (sRGB) tint it is multiplied by.
+    """
 
     color: str
     texture: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -125,7 +131,11 @@ def layer_pose(transform: Any, centre: np.ndarray) -> tuple[tuple[float, float, 
 
 
 def material_of(mesh: Any) -> MaterialData:
-    """The viewer's material for a trimesh mesh with a PBR material (a uniform texture becomes a flat colour)."""
+    """The viewer's material for a trimesh mesh with a PBR material (a uniform texture becomes a flat colour).
+
+    Colours follow glTF: ``baseColorFactor`` is linear, the texture sRGB-encoded. ``MaterialData.color`` is the
+    sRGB-encoded colour (what a designer picked); the viewport hands it to three.js as linear.
+    """
     material = getattr(mesh.visual, "material", None)
     factor = np.array([255, 255, 255, 255], dtype=float)
     roughness, metalness = 0.8, 0.0
@@ -141,14 +151,16 @@ def material_of(mesh: Any) -> MaterialData:
         if image is not None:
             texture = np.asarray(image.convert("RGB"), dtype=np.uint8)
     opacity = round(float(factor[3]) / 255.0, 4)
+    linear = factor[:3] / 255.0
     if texture is not None and bool((texture == texture[0, 0]).all()):
-        colour = texture[0, 0].astype(float) * factor[:3] / 255.0
-        return MaterialData(hex_of(colour), None, None, roughness, metalness, opacity)
+        linear = linear * srgb_to_linear(texture[0, 0] / 255.0)  # the factor multiplies the decoded texel
+        return MaterialData(hex_of(linear_to_srgb(linear) * 255), None, None, roughness, metalness, opacity)
     if texture is None:
-        return MaterialData(hex_of(factor[:3]), None, None, roughness, metalness, opacity)
+        return MaterialData(hex_of(linear_to_srgb(linear) * 255), None, None, roughness, metalness, opacity)
     rgba = np.concatenate([texture, np.full((*texture.shape[:2], 1), 255, np.uint8)], axis=2)
     digest = hashlib.blake2b(rgba.tobytes(), digest_size=16).hexdigest()
-    return MaterialData(hex_of(factor[:3]), np.ascontiguousarray(rgba), digest, roughness, metalness, opacity)
+    return MaterialData(hex_of(linear_to_srgb(linear) * 255), np.ascontiguousarray(rgba), digest, roughness,
+                        metalness, opacity)
 
 
 _NORMALS: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -4,6 +4,11 @@
 a pose edit sets ``position``/``quaternion``/``scale``, a colour or opacity edit sets the material's traits, a
 visibility edit sets ``visible``, and new buffers replace only that node's geometry. Geometry goes to the browser
 as float32/uint32 ``BufferAttribute`` arrays (binary), never as Python lists.
+
+Colour spaces (three.js r97, the one pythreejs 2.4.2 ships): lighting is computed on linear values and the renderer
+encodes its output (``gammaOutput`` with ``gammaFactor`` 2.2, r97's closest to sRGB). Textures are declared
+``sRGBEncoding`` so the shader decodes them; r97 takes material colours as given, so this module hands them over
+linear (:func:`_three_colour`): the one place the studio converts a colour.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pythreejs as three
+
+from fw_kernel.geometry.color import linear_hex
 
 from .scene_data import MaterialData, NodeData, lights_of, quaternion_of
 
@@ -41,10 +48,16 @@ def _buffer_geometry(data: NodeData) -> Any:
     return three.BufferGeometry(attributes=attributes)
 
 
+def _three_colour(srgb_hex: str) -> str:
+    """A material colour for three.js r97 (which applies no decoding to colours): the sRGB hex as linear hex."""
+    return linear_hex(srgb_hex)
+
+
 def _texture(material: MaterialData) -> Any:
+    # sRGB-encoded texels: the shader decodes them before lighting (the renderer encodes its output)
     return three.DataTexture(data=material.texture, format="RGBAFormat", type="UnsignedByteType",
                              wrapS="RepeatWrapping", wrapT="RepeatWrapping", magFilter="LinearFilter",
-                             minFilter="LinearFilter")
+                             minFilter="LinearFilter", encoding="sRGBEncoding")
 
 
 def _material(material: MaterialData) -> Any:
@@ -52,9 +65,9 @@ def _material(material: MaterialData) -> Any:
     if material.texture is not None:
         kwargs["map"] = _texture(material)
     return three.MeshStandardMaterial(
-        color="#ffffff" if material.texture is not None else material.color, roughness=material.roughness,
-        metalness=material.metalness, opacity=material.opacity, transparent=material.transparent,
-        side="DoubleSide", **kwargs)
+        color=_three_colour("#ffffff" if material.texture is not None else material.color),
+        roughness=material.roughness, metalness=material.metalness, opacity=material.opacity,
+        transparent=material.transparent, side="DoubleSide", **kwargs)
 
 
 def look_at_quaternion(eye: np.ndarray, target: np.ndarray) -> tuple[float, float, float, float]:
@@ -82,7 +95,8 @@ class Viewport:
         self.key = _directional([-2.0, 3.45, 3.0], 1.0)
         self.fill = _directional([2.5, 1.95, 2.5], 0.4)
         self.ambient = three.AmbientLight(color="#ffffff", intensity=0.4)
-        self.grid = three.GridHelper(size=4.0, divisions=40, colorCenterLine="#9a9aa2", colorGrid="#d0d0d6")
+        self.grid = three.GridHelper(size=4.0, divisions=40, colorCenterLine=_three_colour("#9a9aa2"),
+                                     colorGrid=_three_colour("#d0d0d6"))
         #: the design's meshes; the turntable turns this group about +Y
         self.root = three.Group()
         #: design space (metres, feet at y = 0) shifted so that the canvas camera's target is the origin: the orbit
@@ -91,7 +105,8 @@ class Viewport:
         self.scene = three.Scene(children=[self.ambient, self.world], background="#f4f4f6")
         self.controls = three.OrbitControls(controlling=self.camera, target=[0.0, 0.0, 0.0])
         self.renderer = three.Renderer(scene=self.scene, camera=self.camera, controls=[self.controls],
-                                       width=width, height=height, antialias=antialias, alpha=True)
+                                       width=width, height=height, antialias=antialias, alpha=True,
+                                       gammaOutput=True, gammaFactor=2.2)  # linear lighting -> sRGB-ish output
         self.renderer.layout.width = f"{width}px"
         self.renderer.layout.height = f"{height}px"
         self.nodes: dict[str, NodeView] = {}
@@ -157,7 +172,7 @@ class Viewport:
         if new.texture is not None and new.texture_digest != old.texture_digest:
             material.map = _texture(new)
         if new.texture is None and new.color != old.color:
-            material.color = new.color
+            material.color = _three_colour(new.color)
         if new.roughness != old.roughness:
             material.roughness = new.roughness
         if new.metalness != old.metalness:
@@ -190,7 +205,7 @@ class Viewport:
 
     def set_color(self, name: str, color: str) -> None:
         view = self.nodes[name]
-        view.mesh.material.color = color
+        view.mesh.material.color = _three_colour(color)
         m = view.data.material
         view.data.material = MaterialData(color, m.texture, m.texture_digest, m.roughness, m.metalness, m.opacity)
 

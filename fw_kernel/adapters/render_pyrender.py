@@ -2,12 +2,20 @@
 
 Install the ``render`` extra and Debian's ``libegl1 libegl-mesa0 libgl1-mesa-dri``. ``FW_EGL_DEVICE`` picks the
 GPU (``EGL_DEVICE_ID``) where there are several.
+
+Colour spaces: pyrender's lit shader decodes sRGB textures exactly, takes ``baseColorFactor`` as linear (glTF's rule,
+which the scene builder follows) and lights in linear; its output encoding is a ``pow(1/2.2)`` approximation, which
+lifts dark channels (a burgundy's green 31 -> 36). :func:`shader_dir` replaces that one line with the exact sRGB
+encoding, so an unlit ("flat" preset) swatch comes out as the chosen colour.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +23,60 @@ import numpy as np
 from .require_ import require_driver
 
 _LOCK = threading.Lock()  # one GL context at a time per process
+_APPROX_OUTPUT = "pow(color.xyz, vec3(1.0/2.2))"
+_EXACT_ENCODE = """
+vec3 fw_linear_to_srgb(vec3 c)  // IEC 61966-2-1, added by fw_kernel
+{
+    c = clamp(c, 0.0, 1.0);
+    return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), c));
+}
+
+void main()"""
+_SHADERS: dict[str, str | None] = {}
+
+
+def shader_dir(pyrender_dir: str) -> str | None:
+    """A folder with pyrender's shaders whose mesh shader encodes its output exactly as sRGB (made once per process).
+
+    Parameters
+    ----------
+    pyrender_dir : str
+        The installed pyrender package folder (its ``shaders/`` are copied).
+
+    Returns
+    -------
+    str or None
+        The folder; None (with a warning) when this pyrender's mesh shader has no single ``pow(1/2.2)`` output line
+        to replace (a version other than 0.1.45): renders then keep pyrender's approximate encoding.
+    """
+    if pyrender_dir in _SHADERS:
+        return _SHADERS[pyrender_dir]
+    source = os.path.join(pyrender_dir, "shaders")
+    with open(os.path.join(source, "mesh.frag"), encoding="utf-8") as f:
+        mesh = f.read()
+    if mesh.count(_APPROX_OUTPUT) != 1 or mesh.count("void main()") != 1:
+        warnings.warn(f"{source}/mesh.frag has no single pow(1/2.2) output encoding to replace (tested with "
+                      "pyrender 0.1.45): renders keep pyrender's approximate sRGB output", stacklevel=2)
+        _SHADERS[pyrender_dir] = None
+        return None
+    target = tempfile.mkdtemp(prefix="fw-pyrender-shaders-")
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    with open(os.path.join(target, "mesh.frag"), "w", encoding="utf-8") as f:
+        f.write(mesh.replace(_APPROX_OUTPUT, "fw_linear_to_srgb(color.xyz)").replace("void main()", _EXACT_ENCODE))
+    _SHADERS[pyrender_dir] = target
+    return target
+
+
+def offscreen(pyrender: Any, width: int, height: int) -> Any:
+    """A ``pyrender.OffscreenRenderer`` whose lit shader encodes its output exactly as sRGB (see :func:`shader_dir`).
+
+    ``delete()`` it when done.
+    """
+    renderer = pyrender.OffscreenRenderer(width, height)
+    shaders = shader_dir(os.path.dirname(pyrender.__file__))
+    if shaders is not None:  # pyrender has no public hook for its shaders: swap the new renderer's program cache
+        renderer._renderer._program_cache = pyrender.shader_program.ShaderProgramCache(shader_dir=shaders)
+    return renderer
 
 
 class PyrenderRenderer:
@@ -58,7 +120,7 @@ class PyrenderRenderer:
         if not canvas.get("antialiasing", True):
             supersample = 1
         with _LOCK:
-            renderer = pyrender.OffscreenRenderer(width * supersample, height * supersample)
+            renderer = offscreen(pyrender, width * supersample, height * supersample)
             try:
                 for yaw in yaws_deg:
                     turn = _yaw(float(yaw), centre)  # turn the camera and its lights: a turntable

@@ -44,7 +44,9 @@ def _render(scene: Any, focus: np.ndarray, extent: float, size: int) -> np.ndarr
     pose[:3, 3] = focus + np.array([0.0, 0.0, distance])
     view.add(pyrender.PerspectiveCamera(yfov=np.radians(40)), pose=pose)
     view.add(pyrender.DirectionalLight(intensity=3.0), pose=pose)
-    renderer = pyrender.OffscreenRenderer(size, size)
+    from .render_pyrender import offscreen
+
+    renderer = offscreen(pyrender, size, size)  # exact sRGB output, like the exports
     try:
         color, _ = renderer.render(view)
     finally:

@@ -1,7 +1,10 @@
-"""Colour parsing: ``#rrggbb`` hex strings to sRGB-encoded float triples in [0, 1].
+"""Colour parsing (``#rrggbb`` hex strings to sRGB-encoded float triples in [0, 1]) and the sRGB transfer function.
 
-The values are the display (sRGB-encoded) channel values divided by 255; no gamma conversion is applied, which is what
-texture images (albedo maps are stored sRGB-encoded) and the catalog's ``base_color`` fields expect.
+Colour spaces, end to end: a designer's hex colour, the catalog's ``base_color`` fields and every texture image
+(albedo maps, prints) hold sRGB-encoded values. Lighting is computed on linear values, so a renderer decodes
+textures (``srgb_to_linear``) in its shader, takes flat material factors already linear (glTF's rule:
+``baseColorFactor`` is linear, ``baseColorTexture`` is sRGB) and encodes its output back to sRGB
+(``linear_to_srgb``). :func:`hex_to_rgb` applies no conversion; :func:`hex_to_linear` does.
 """
 
 from __future__ import annotations
@@ -73,3 +76,49 @@ def palette(colors: Sequence[str] | None, defaults: Sequence[str], *, field: str
     given = [hex_to_rgb(c, field=f"{field}[{i}]") for i, c in enumerate(colors)]
     rest = [hex_to_rgb(c) for c in defaults[len(given) :]]
     return np.stack(given + rest).astype(np.float32)
+
+
+def srgb_to_linear(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """The sRGB decoding function (IEC 61966-2-1): encoded values in [0, 1] -> linear light in [0, 1].
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape, sRGB-encoded channel values in [0, 1] (alpha is not a colour channel: leave it out).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape, float64, linear values.
+    """
+    v = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(values: np.ndarray | Sequence[float]) -> np.ndarray:
+    """The sRGB encoding function (inverse of :func:`srgb_to_linear`): linear [0, 1] -> encoded [0, 1].
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape, linear channel values (clipped to [0, 1]).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape, float64, sRGB-encoded values.
+    """
+    v = np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+
+
+def hex_to_linear(value: str, *, field: str = "color") -> np.ndarray:
+    """A hex colour as linear RGB (what a flat material factor holds): shape (3,), float64 in [0, 1]."""
+    return srgb_to_linear(hex_to_rgb(value, field=field))
+
+
+def linear_hex(value: str, *, field: str = "color") -> str:
+    """``'#rrggbb'`` of a hex colour's linear values, rounded to 8 bits: for a renderer that takes material colours
+    as linear but only as a hex string (three.js r97 through pythreejs)."""
+    r, g, b = (round(float(c) * 255) for c in hex_to_linear(value, field=field))
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -23,14 +23,14 @@ from ..domain.catalog import CatalogItem
 from ..domain.design import Design
 from ..domain.layer import Layer
 from ..geometry.blend import composite
-from ..geometry.color import hex_to_rgb
+from ..geometry.color import hex_to_rgb, srgb_to_linear
 from ..geometry.garments import BodyGeometry, Garment, make_garment, spec_from
 from ..geometry.textures import fabric_maps, pattern_image
 from ..geometry.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
-SKIN = (0.86, 0.70, 0.60)
+SKIN = (0.86, 0.70, 0.60)  # sRGB-encoded, like every colour here; the materials hold it linear
 
 
 @dataclass
@@ -84,7 +84,7 @@ class SceneBuilder:
         if body is not None:
             avatar = trimesh.Trimesh(body.vertices, body.faces, process=False)
             avatar.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
-                name="skin", baseColorFactor=[*(int(c * 255) for c in SKIN), 255], roughnessFactor=0.6,
+                name="skin", baseColorFactor=_linear_factor(SKIN, 1.0), roughnessFactor=0.6,
                 metallicFactor=0.0))
             scene.add_geometry(avatar, node_name="avatar", geom_name="avatar")
         garments: list[tuple[Layer, Garment, str]] = []
@@ -181,7 +181,7 @@ class SceneBuilder:
     def _add_trim(self, scene: trimesh.Scene, layer: Layer, mesh: trimesh.Trimesh, rgb: np.ndarray) -> None:
         alpha = layer.opacity / 100.0
         material = trimesh.visual.material.PBRMaterial(
-            name=layer.name, baseColorFactor=[*(int(c * 255) for c in rgb), round(alpha * 255)],
+            name=layer.name, baseColorFactor=_linear_factor(rgb, alpha),
             roughnessFactor=0.5, metallicFactor=0.0, doubleSided=True, alphaMode="BLEND" if alpha < 1 else "OPAQUE")
         copy = mesh.copy()
         copy.visual = trimesh.visual.TextureVisuals(material=material)
@@ -191,7 +191,7 @@ class SceneBuilder:
 
 #: Lighting presets: (intensity of the key light, of the fill light, ambient), key and fill from the front-left
 #: and front-right. Renderers read ``scene.metadata["lights"]`` (trimesh keeps no light in a GLB).
-LIGHTING = {"studio": (3.0, 1.2, 0.35), "soft": (1.8, 1.4, 0.55), "outdoor": (4.0, 0.6, 0.45),
+LIGHTING = {"studio": (2.0, 0.8, 0.35), "soft": (1.8, 1.4, 0.55), "outdoor": (4.0, 0.6, 0.45),
             "dramatic": (4.5, 0.2, 0.1), "flat": (0.0, 0.0, 1.0)}
 
 
@@ -220,6 +220,12 @@ def _camera_and_lights(scene: trimesh.Scene, design: Design) -> None:
     }
     scene.metadata["background"] = design.canvas.background
     scene.metadata["camera_target"] = target.tolist()
+
+
+def _linear_factor(rgb: Any, alpha: float) -> list[int]:
+    """glTF's ``baseColorFactor`` (linear, unlike the sRGB texture images) of an sRGB colour, as trimesh keeps it:
+    four 8-bit integers. ``rgb`` shape (3,) sRGB-encoded in [0, 1]; ``alpha`` in [0, 1]."""
+    return [*(round(float(c) * 255) for c in srgb_to_linear(rgb)), round(alpha * 255)]
 
 
 def _trim_colour(values: dict[str, Any]) -> str:

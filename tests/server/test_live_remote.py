@@ -16,6 +16,7 @@ import pytest
 import fw_kernel as fw
 from fw_kernel.adapters.remote_events import RemoteEvents, events_url, kernel_event
 from fw_kernel.domain.errors import NotFound
+from fw_kernel.geometry.color import linear_hex
 from fw_widgets.sync import _flat_colour
 from tests.server.conftest import TOKENS, ServiceProcess, token_table
 
@@ -118,7 +119,8 @@ def test_the_owners_studio_follows_the_editor_over_the_service(service: ServiceP
         _wait(lambda: events.connections >= 2, 60, "the events WebSocket reconnected")
         theirs.update_layer(tee.id, customization={"color": "#0a7f3c"})
         studio.live.wait(theirs.version, timeout=10)
-        assert design.layer(tee.id).customization["color"] == "#0a7f3c" and material.color == _flat_colour("#0a7f3c")
+        assert design.layer(tee.id).customization["color"] == "#0a7f3c"
+        assert material.color == linear_hex(_flat_colour("#0a7f3c"))  # three.js takes material colours linear
         studio.close()
     finally:
         for ws in (owner, editor, outsider):

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from fw_kernel.geometry.color import linear_hex
 from fw_widgets.sync import _flat_colour
 
 MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96, "inseam": 78}
@@ -44,7 +45,7 @@ def test_an_edit_through_another_handle_shows_in_the_open_studio(connect):
     d2.update_layer(tee.id, customization={"color": "#123456"})
     studio.live.wait(d2.version)
     assert d1.version == d2.version and d1.layer(tee.id).customization["color"] == "#123456"
-    assert tee_mesh.material is tee_material and tee_material.color == _flat_colour("#123456")
+    assert tee_mesh.material is tee_material and tee_material.color == linear_hex(_flat_colour("#123456"))
     assert studio.sync.last_path == "fast"  # incremental: the material's colour only
     assert _geometries(studio) == geometries and all(
         vp.nodes[name].mesh.geometry is geometry for name, geometry in geometries.items())
@@ -117,7 +118,7 @@ def test_a_collaborators_edit_in_another_workspace_reaches_the_studio_over_redis
 
     theirs.update_layer(tee.id, customization={"color": "#0a7f3c"}, opacity=60)
     studio.live.wait(theirs.version, timeout=10)  # delivered on Redis's pub/sub thread, applied on the follower's
-    assert tee_mesh.material.color == _flat_colour("#0a7f3c")
+    assert tee_mesh.material.color == linear_hex(_flat_colour("#0a7f3c"))
     assert tee_mesh.material.opacity == pytest.approx(0.6, abs=0.003)
     assert all(studio.viewport.nodes[name].mesh.geometry is g for name, g in geometries.items())
     assert f"updated by {editor_ws.user} (version {theirs.version})" in studio.status.widget.value

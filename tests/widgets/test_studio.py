@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fw_kernel.geometry.color import linear_hex
 from fw_widgets import DesignStudio
 from fw_widgets.scene_data import nodes_of
 
@@ -58,7 +59,9 @@ def test_show_builds_the_viewport_from_the_scene(outfit):
     assert forward == pytest.approx(wanted / np.linalg.norm(wanted), abs=1e-9)
     assert vp.scene.background == design.canvas.background
     assert vp.grid.visible is design.canvas.show_grid
-    assert vp.nodes[f"layer:{tee.id}"].mesh.material.color == design.layer(tee.id).customization["color"]
+    tee_node = vp.nodes[f"layer:{tee.id}"]
+    assert tee_node.data.material.color == design.layer(tee.id).customization["color"]  # sRGB, as chosen
+    assert tee_node.mesh.material.color == linear_hex(design.layer(tee.id).customization["color"])  # three.js: linear
     # layer panel lists the stack top first
     assert [row.layer_id for row in studio.layers.rows.values()] == [trousers.id, tee.id]
     assert studio.layers.list.children[0] is studio.layers.rows[tee.id].box
@@ -380,7 +383,7 @@ def test_viewer_toggles_change_the_view_only_and_the_turntable_turns(outfit):
     editor = ws.designs.get(design.id)
     editor.update_layer(trousers.id, customization={"color": "#ff0000"})
     viewer.live.wait(editor.version)
-    assert viewer.viewport.nodes[f"layer:{trousers.id}"].mesh.material.color == "#ff0000"
+    assert viewer.viewport.nodes[f"layer:{trousers.id}"].mesh.material.color == linear_hex("#ff0000")
     assert viewer.viewport.nodes[f"layer:{tee.id}"].mesh.visible is False and not viewer.toggles[tee.id].value
     belt = editor.add_layer("acc-leather-belt")
     viewer.live.wait(editor.version)
