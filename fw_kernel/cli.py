@@ -88,8 +88,8 @@ def _thumbnails(args: argparse.Namespace) -> int:
     types = args.types.split(",") if args.types else None
     body = None
     if types is None or set(types) - {"fabric", "pattern"}:
-        from .geometry.avatar_fit import fit_body
-        from .geometry.body_parts import body_geometry
+        from .geometry.body.fit import fit_body
+        from .geometry.body.parts import body_geometry
 
         body = body_geometry(fit_body(*REFERENCE_BODY))
     by_id = {i.id: i for i in items}

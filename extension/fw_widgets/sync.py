@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fw_kernel.geometry.color import hex_to_rgb
+from fw_kernel.geometry.texture.color import hex_to_rgb
 
 from .scene_data import hex_of, layer_pose, nodes_of
 

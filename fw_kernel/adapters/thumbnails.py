@@ -22,7 +22,7 @@ REFERENCE_BODY = ({"height": 168, "bust": 90, "waist": 72, "hips": 98}, "female"
 
 def swatch(item: CatalogItem, size: int = SIZE) -> np.ndarray:
     """(size, size, 3) float32 in [0, 1]: the fabric's albedo or the print at the item's default parameters."""
-    from ..geometry.textures import fabric_maps, pattern_image
+    from ..geometry.texture.textures import fabric_maps, pattern_image
 
     values = item.defaults()
     if item.type == "fabric":

@@ -22,11 +22,11 @@ from PIL import Image
 from ..domain.catalog import CatalogItem
 from ..domain.design import Design
 from ..domain.layer import Layer
-from ..geometry.blend import composite
-from ..geometry.color import hex_to_rgb
-from ..geometry.garments import BodyGeometry, Garment, make_garment, spec_from
-from ..geometry.textures import fabric_maps, pattern_image
-from ..geometry.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
+from ..geometry.garment.garments import BodyGeometry, Garment, make_garment, spec_from
+from ..geometry.garment.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
+from ..geometry.texture.blend import composite
+from ..geometry.texture.color import hex_to_rgb
+from ..geometry.texture.textures import fabric_maps, pattern_image
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..domain.avatar import BODY_HINTS, MEASUREMENT_RANGES_CM, Avatar, validate_measurements
 from ..domain.errors import FWError, NotFound, ValidationError, check_text, plausible_id, show_value
-from ..geometry import photo_measure as pm
+from ..geometry.photo import measure as pm
 from ..ports import StateCache, UnitOfWorkFactory
 from .avatars import AvatarService
 from .clock import new_id, utcnow

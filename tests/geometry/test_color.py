@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fw_kernel.geometry.color import palette
-from fw_kernel.geometry.textures import hex_to_rgb
+from fw_kernel.geometry.texture.color import palette
+from fw_kernel.geometry.texture.textures import hex_to_rgb
 
 
 def test_hex_to_rgb_values_and_dtype() -> None:

@@ -22,8 +22,8 @@ from websockets.sync.client import connect as ws_connect
 import fw_kernel as fw
 from fw_kernel import NotFound, ValidationError
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos, jpeg_bytes
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.sizes import size_measurements
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.sizes import size_measurements
 from tests.server.conftest import TOKENS, Client, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ Every image returned here is one *tile*: repeated side by side and top to bottom
 (left edge continues the right edge, top continues bottom). Values are float32 in [0, 1], sRGB-encoded for colours.
 
 Pattern rotation keeps the tile seamless by snapping the pattern to the nearest integer lattice that closes on the
-tile (see :mod:`fw_kernel.geometry.lattice`); :func:`pattern_lattice` tells the angle and period actually used.
+tile (see :mod:`fw_kernel.geometry.texture.lattice`); :func:`pattern_lattice` tells the angle and period actually used.
 For an exact angle, generate the tile with ``rotation_deg=0`` and rotate the UVs where the texture is applied.
 
 Colour roles for patterns: ``colors[0]`` is the main motif colour, ``colors[1]`` the ground, further colours are
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import ValidationError
+from ...domain.errors import ValidationError
 from . import patterns_geometric as geo
 from . import patterns_organic as org
 from .color import hex_to_rgb, palette

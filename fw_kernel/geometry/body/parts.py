@@ -1,14 +1,15 @@
 """What garments need from a fitted body: joint centres, body parts from the skinning weights, levels.
 
-Turns a :class:`~fw_kernel.geometry.body.FittedBody` into a :class:`~fw_kernel.geometry.garments.BodyGeometry`.
+Turns a :class:`~fw_kernel.geometry.body.model.FittedBody` into a
+:class:`~fw_kernel.geometry.garment.garments.BodyGeometry`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .body import GENDER_OF_HINT, FittedBody, _check_params, body_model
-from .garments import BodyGeometry
+from ..garment.garments import BodyGeometry
+from .model import GENDER_OF_HINT, FittedBody, _check_params, body_model
 
 #: Body part -> (bone-name prefixes, side) whose skinning weight assigns a vertex to it (the rest is torso).
 PART_BONES: dict[str, tuple[tuple[str, ...], str | None]] = {
