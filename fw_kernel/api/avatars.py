@@ -80,7 +80,7 @@ class Avatars:
     def from_size(self, name: str, size: str, body_hint: str = "female", **overrides: float) -> Avatar:
         """An avatar of a standard size (XS, S, M, L, XL, XXL, 3XL, 4XL; female or male chart), with any
         measurement overridden in cm (``height=152`` for a petite body)."""
-        from .geometry.body.sizes import SIZES, size_measurements
+        from ..geometry.body.sizes import SIZES, size_measurements
 
         if not isinstance(size, str) or size.upper() not in SIZES:
             raise ValidationError.bad("size", size, "one of " + ", ".join(SIZES))
@@ -111,7 +111,7 @@ class Avatars:
     def on_event(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``callback(event)`` for this user's avatar events (processing_started, processing_progress,
         processing_complete, processing_error); returns a function that unsubscribes."""
-        from .services.photo_avatars import events_channel
+        from ..services.photo_avatars import events_channel
 
         return self._ws._services.cache.subscribe(events_channel(self._ws.user), callback)
 

@@ -139,7 +139,7 @@ class Design:
         ``loop`` running when this is called (a notebook kernel's), else on a background thread. Returns a handle:
         call it to stop; ``.wait(version)`` blocks until caught up. ``design.show()`` follows while its studio is
         open."""
-        from .live import follow
+        from ..live import follow
 
         return follow(self, callback, loop)
 

@@ -26,11 +26,11 @@ def connect(*, home: str | None = None, database_url: str | None = None, mongo_u
     ``JUPYTERHUB_API_TOKEN``) talk to the design service over HTTP as the token's user, unless a database is
     named here.
     """
-    from .settings import service_endpoint
+    from ..settings import service_endpoint
 
     endpoint = None if (database_url or home) else service_endpoint(service_url, token)
     if endpoint is not None:
-        from .adapters.remote_http import remote_services
+        from ..adapters.remote_http import remote_services
 
         return Workspace(remote_services(*endpoint))
     settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
