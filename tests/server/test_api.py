@@ -11,7 +11,7 @@ import requests
 
 from fw_kernel.domain.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from fw_server.errors import from_kernel
-from tests.server.conftest import Client, RunningService, kernel_services, service_config
+from tests.support.service import Client, RunningService, kernel_services, service_config
 
 MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96}
 

@@ -149,7 +149,7 @@ def test_the_service_gets_its_settings_from_secrets() -> None:
 
 
 def test_the_probes_hit_an_endpoint_the_service_serves(tmp_path: Path) -> None:
-    from tests.server.conftest import RunningService, kernel_services, service_config
+    from tests.support.service import RunningService, kernel_services, service_config
 
     c = container(deployment(render(), "design-service"))
     paths = {c[probe]["httpGet"]["path"] for probe in ("readinessProbe", "livenessProbe", "startupProbe")}

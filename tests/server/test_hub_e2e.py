@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import ROOT, fresh_postgres_database
 from tests.server.test_hub import PASSWORDS, Hub
+from tests.support import ROOT
+from tests.support.servers import fresh_postgres_database
 
 pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.timeout(900)]
 

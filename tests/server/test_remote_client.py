@@ -17,7 +17,7 @@ import requests
 import fw_kernel as fw
 from fw_kernel.adapters.remote_http import RemoteServices, _error
 from fw_kernel.domain.errors import Conflict, FWError, LimitExceeded, NotFound, PermissionDenied, ValidationError
-from tests.server.conftest import TOKENS, ServiceProcess, token_table
+from tests.support.service import TOKENS, ServiceProcess, token_table
 
 SERVICE_ENV = ("FW_DATABASE_URL", "FW_MONGO_URL", "FW_REDIS_URL", "FW_STORAGE_URL", "FW_QUEUE", "FW_SERVICE_URL",
                "FW_SERVICE_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER", "JUPYTERHUB_PUBLIC_URL")

@@ -17,8 +17,8 @@ import fw_kernel as fw
 from fw_kernel.domain.errors import Conflict
 from fw_server import __version__
 from fw_server.openapi import document
-from tests.server.conftest import TOKENS, ServiceProcess
 from tests.server.test_remote_client import client_env, local, remote, service  # noqa: F401 (fixtures)
+from tests.support.service import TOKENS, ServiceProcess
 
 
 def _conflict(call: Callable[[], Any]) -> tuple[str, str | None, str | None]:

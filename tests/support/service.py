@@ -1,5 +1,6 @@
 """A running design service for the tests: in a thread of the test process (the kernel services are reachable
-for checks), on the embedded SQLite default or on PostgreSQL + MongoDB-protocol + Redis."""
+for checks), on the embedded SQLite default or on PostgreSQL + MongoDB-protocol + Redis; or ``fw service`` in a
+child process. Fixtures over these: ``tests/server/conftest.py``."""
 
 from __future__ import annotations
 
@@ -7,17 +8,15 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from fw_kernel.bootstrap import Services, bootstrap
 from fw_kernel.settings import Settings
 from fw_server.config import ServiceConfig
-from tests.conftest import free_port
+from tests.support.net import free_port, wait_port
 
 TOKENS = {"alice": "tok-alice-0123456789", "bob": "tok-bob-0123456789", "carol": "tok-carol-0123456789",
           "dave": "tok-dave-0123456789"}
@@ -113,27 +112,6 @@ def kernel_services(home: Path, **settings: Any) -> Services:
     return services
 
 
-@pytest.fixture
-def sqlite_service(tmp_path: Path) -> Iterator[RunningService]:
-    """The service on the embedded default (SQLite, in-process events), bodies not fitted (fast avatars)."""
-    services = kernel_services(tmp_path / "fw")
-    services.avatars.fitter = None
-    running = RunningService(services, service_config()).start()
-    yield running
-    running.stop()
-    services.close()
-
-
-@pytest.fixture
-def alice(sqlite_service: RunningService) -> Client:
-    return sqlite_service.client("alice")
-
-
-@pytest.fixture
-def bob(sqlite_service: RunningService) -> Client:
-    return sqlite_service.client("bob")
-
-
 class ServiceProcess:
     """``fw service --port P`` in a child process (the way it runs in production), with ``FW_*`` settings."""
 
@@ -148,8 +126,6 @@ class ServiceProcess:
     def start(self) -> ServiceProcess:
         import subprocess
         import sys
-
-        from tests.conftest import wait_port
 
         self.proc = subprocess.Popen([sys.executable, "-m", "fw_kernel.cli", "service", "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
