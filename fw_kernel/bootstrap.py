@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from .domain.errors import ValidationError
 from .domain.limits import TierLimits
-from .ports import DocumentStore, StateCache, UnitOfWorkFactory
+from .ports import BodyFitter, DocumentStore, EventSubscriber, StateCache, UnitOfWorkFactory
+from .scene.maker import SceneMaker
+from .services.audit import AuditService
 from .services.autosave import Autosaver
 from .services.avatars import AvatarService
 from .services.catalog import CatalogService
 from .services.clock import utcnow
 from .services.designs import DesignService
+from .services.exports import ExportService
 from .services.photo_avatars import PhotoAvatarService
 from .settings import Settings
+from .usecases import UseCases
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Services:
+    """The local use cases over the adapters ``bootstrap`` wired (implements :class:`~fw_kernel.usecases.UseCases`;
+    the design service's client is :class:`~fw_kernel.adapters.remote_http.RemoteServices`)."""
+
     settings: Settings
     uow: UnitOfWorkFactory
     documents: DocumentStore
@@ -26,27 +36,27 @@ class Services:
     avatars: AvatarService
     catalog: CatalogService
     autosaver: Autosaver
-    engine: Any = None
-    exports: Any = None
-    photo_avatars: Any = None
-    audit: Any = None  # services.audit.AuditService: owners read who audited their designs
-    _scene_builder: Any = None
+    photo_avatars: PhotoAvatarService
+    engine: Any = None                      # the SQLAlchemy engine (disposed on close)
+    exports: ExportService | None = None    # None: services over in-memory adapters (tests)
+    audit: AuditService | None = None       # owners read who audited their designs (relational store only)
+    scenes: SceneMaker = field(default_factory=lambda: SceneMaker(lambda: None, lambda _id: None))
+
+    @property
+    def events(self) -> EventSubscriber:
+        """The events port (the cache's pub/sub: in-process, or Redis)."""
+        return self.cache
 
     def scene_builder(self) -> Any:
         """The process's scene builder (geometry cache); trimesh loads on first use."""
-        if self._scene_builder is None:
-            from .scene.build import SceneBuilder
+        return self.scenes.builder()
 
-            self._scene_builder = SceneBuilder()
-        return self._scene_builder
-
-    def scene_of(self, design: Any, body: dict[str, Any] | None) -> Any:
+    def scene_of(self, design: Any, body: Mapping[str, Any] | None) -> Any:
         """The scene of a design state on the body with these parameters (None: no avatar)."""
-        fitter = self.avatars.fitter
-        geometry, key = None, "none"
-        if body and fitter is not None:
-            geometry, key = fitter.geometry(body), fitter.key(body)
-        return self.scene_builder().build(design, geometry, key, self.catalog.find)
+        return self.scenes.scene_of(design, body)
+
+    def describe(self) -> str:
+        return f"database={self.settings.resolved_database_url!r}"
 
     def close(self) -> None:
         if self.exports is not None:
@@ -58,8 +68,24 @@ class Services:
             self.engine.dispose()
 
 
-def bootstrap(settings: Settings) -> Services:
-    """Create engines and clients, run migrations, sync the catalog, start auto-save."""
+def bootstrap(settings: Settings) -> UseCases:
+    """The one entry point: the use cases for ``settings``. With ``settings.service_url`` (a design service, e.g.
+    in a JupyterHub single-user server): its HTTP client, acting as the token's user; else the local services
+    over the configured stores (:func:`local_services`)."""
+    if settings.service_url:
+        from .adapters.remote_http import remote_services
+
+        if not settings.service_token:
+            raise ValidationError.bad("service_token", None, "a design service token (FW_SERVICE_TOKEN)",
+                                      f"no token to call {settings.service_url}")
+        return remote_services(settings.service_url, settings.service_token)
+    return local_services(settings)
+
+
+def local_services(settings: Settings, *, fitter: BodyFitter | None = None, documents: DocumentStore | None = None,
+                   cache: StateCache | None = None) -> Services:
+    """Create engines and clients, run migrations, sync the catalog, start auto-save (what the design service and
+    the workers run on). ``fitter``, ``documents`` and ``cache`` replace the adapters the settings name."""
     from .adapters.cache_local import LocalStateCache
     from .adapters.catalog_files import load_manifests, manifest_digest
     from .adapters.resilient import BreakerStateCache
@@ -68,8 +94,6 @@ def bootstrap(settings: Settings) -> Services:
     from .adapters.sql.repositories import SqlUnitOfWork
 
     if settings.resolved_queue == "rq" and not settings.redis_url:
-        from .domain.errors import ValidationError
-
         raise ValidationError.bad("queue", "rq", "'local', or 'rq' with a Redis URL (FW_REDIS_URL)", "no Redis URL")
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
@@ -78,34 +102,33 @@ def bootstrap(settings: Settings) -> Services:
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, utcnow)
 
-    documents: DocumentStore
-    if settings.mongo_url:
-        from .adapters.documents_mongo import MongoDocumentStore
+    if documents is None:
+        if settings.mongo_url:
+            from .adapters.documents_mongo import MongoDocumentStore
 
-        documents = MongoDocumentStore(settings.mongo_url, settings.mongo_database)
-    else:
-        from .adapters.documents_sql import SqlDocumentStore
+            documents = MongoDocumentStore(settings.mongo_url, settings.mongo_database)
+        else:
+            from .adapters.documents_sql import SqlDocumentStore
 
-        documents = SqlDocumentStore(engine)
-    cache: StateCache
-    if settings.redis_url:
-        from .adapters.cache_redis import RedisStateCache
+            documents = SqlDocumentStore(engine)
+    if cache is None:
+        if settings.redis_url:
+            from .adapters.cache_redis import RedisStateCache
 
-        cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
-    else:
-        cache = LocalStateCache()
-    from .adapters.blobs import FsspecBlobStore
+            cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
+        else:
+            cache = LocalStateCache()
+    from .adapters.audit_sql import SqlAuditLog
     from .adapters.body_anny import AnnyBodyFitter
     from .adapters.exports_store import SqlExportStore
-    from .services.exports import ExportService
 
-    services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
-                    digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
-    services.photo_avatars.vault_factory = lambda: _photo_vault(settings)
+    if fitter is None:
+        fitter = AnnyBodyFitter()
+    remote_measurer = None
     if settings.queue == "rq":  # FW_QUEUE=rq: pose, mask and extraction on a `fw worker` (the call waits)
         from .adapters.photo_queue_rq import RqPhotoMeasurer
 
-        services.photo_avatars.remote = RqPhotoMeasurer(settings.redis_url, settings.queue_prefix)
+        remote_measurer = RqPhotoMeasurer(settings.redis_url, settings.queue_prefix)
 
     def renderer() -> Any:
         from .adapters.render_pyrender import PyrenderRenderer
@@ -118,16 +141,35 @@ def bootstrap(settings: Settings) -> Services:
         return encode(*args)
 
     store = SqlExportStore(engine)
-    services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
-                                     lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
-                                     services.scene_of, renderer, encode_video, item_of=services.catalog.find,
-                                     techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
-                                     image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
-    from .adapters.audit_sql import SqlAuditLog
-    from .services.audit import AuditService
+    blobs = _BlobStores(settings.resolved_storage_url)
 
-    services.audit = AuditService(uow, SqlAuditLog(engine), services.exports)
-    return services
+    def exports(catalog: CatalogService, scenes: SceneMaker) -> ExportService:
+        return ExportService(uow, store, _job_queue(settings, store, uow), blobs.get, documents,
+                             scenes.scene_of, renderer, encode_video, item_of=catalog.find,
+                             techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
+                             image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
+
+    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
+                digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,
+                vault=lambda: _photo_vault(settings), photo_remote=remote_measurer, exports=exports,
+                audit_log=SqlAuditLog(engine))
+
+
+class _BlobStores:
+    """One blob store per process and URL (fsspec file systems are cached anyway; this keeps one object)."""
+
+    def __init__(self, url: str):
+        self._url = url
+        self._store: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._store is None:
+                from .adapters.blobs import FsspecBlobStore
+
+                self._store = FsspecBlobStore(self._url)
+            return self._store
 
 
 def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
@@ -149,8 +191,11 @@ def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
-         load_manifests: Any, engine: Any = None, digest: Any = None, fitter: Any = None) -> Services:
-    """Services over given adapters (also used by tests with the in-memory adapters)."""
+         load_manifests: Any, engine: Any = None, digest: Any = None, fitter: BodyFitter | None = None, *,
+         vault: Callable[[], Any] | None = None, photo_remote: Any = None,
+         exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
+         audit_log: Any = None) -> Services:
+    """Services over given adapters, built once (also used by tests with the in-memory adapters)."""
     catalog = CatalogService(uow, load_manifests, digest)
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
@@ -159,10 +204,13 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
     avatars = AvatarService(uow, fitter)
-    services = Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, engine)
-    services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache,
-                                                codec=_LazyModule("fw_kernel.adapters.image_codec"))
-    return services
+    photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache, vault=vault,
+                                       codec=_LazyModule("fw_kernel.adapters.image_codec"), remote=photo_remote)
+    scenes = SceneMaker(lambda: avatars.fitter, catalog.find)
+    export_service = exports(catalog, scenes) if exports is not None else None
+    audit = AuditService(uow, audit_log, export_service) if audit_log is not None else None
+    return Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, photo_avatars, engine,
+                    export_service, audit, scenes)
 
 
 def _photo_vault(settings: Settings) -> Any:

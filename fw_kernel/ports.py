@@ -125,6 +125,9 @@ class BodyFitter(Protocol):
         ...
     def body(self, params: dict[str, Any]) -> Any: ...
     def geometry(self, params: dict[str, Any]) -> Any: ...
+    def key(self, params: dict[str, Any]) -> str:
+        """A stable key of the body these parameters rebuild (for caches)."""
+        ...
 
 
 class DocumentStore(Protocol):
@@ -152,7 +155,26 @@ class DocumentStore(Protocol):
     def close(self) -> None: ...
 
 
-class StateCache(Protocol):
+Event = dict[str, Any]
+
+
+class EventSubscriber(Protocol):
+    """Change events of a channel (a design id, ``avatars/{user}``, ``catalog``): what notebooks, the studio and
+    ``design.follow`` listen with. The design service's client offers only this half (it publishes nothing)."""
+
+    def subscribe(self, design_id: str, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of the channel; returns a function that unsubscribes."""
+        ...
+    def close(self) -> None: ...
+
+
+class EventBus(EventSubscriber, Protocol):
+    """Events both ways: the services publish every saved edit."""
+
+    def publish(self, design_id: str, event: Event) -> None: ...
+
+
+class StateCache(EventBus, Protocol):
     """Hot design state (key ``design:{id}:state``, TTL 30 min) and change events (``design:{id}:events``)."""
 
     def set_state(self, design_id: str, state: dict[str, Any], ttl_s: int) -> None: ...
@@ -160,8 +182,3 @@ class StateCache(Protocol):
     def refresh_states(self, entries: Sequence[tuple[str, int, dict[str, Any]]], ttl_s: int, at: str) -> None:
         """Set ``{"version", "state"}`` of many designs and publish an ``autosaved`` event for each, batched."""
         ...
-    def publish(self, design_id: str, event: dict[str, Any]) -> None: ...
-    def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` for every event of the design; returns a function that unsubscribes."""
-        ...
-    def close(self) -> None: ...

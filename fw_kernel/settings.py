@@ -41,6 +41,8 @@ class Settings(BaseModel):
     queue: Literal["local", "rq"] | None = None   # export jobs; None: rq when redis_url is set, else local
     queue_prefix: str = "fw-exports"             # RQ queues <prefix>-high, -default, -low
     export_retry_backoff_s: tuple[int, ...] = (10, 60)   # one retry per entry, after that many seconds
+    service_url: str | None = None               # a design service: bootstrap() builds its HTTP client
+    service_token: str | None = Field(None, repr=False)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

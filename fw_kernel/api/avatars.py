@@ -113,7 +113,7 @@ class Avatars:
         processing_complete, processing_error); returns a function that unsubscribes."""
         from ..services.photo_avatars import events_channel
 
-        return self._ws._services.cache.subscribe(events_channel(self._ws.user), callback)
+        return self._ws._services.events.subscribe(events_channel(self._ws.user), callback)
 
     def get(self, avatar_id: str) -> Avatar:
         return Avatar(self._ws, self._service.get(self._ws.user, avatar_id))

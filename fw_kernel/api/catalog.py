@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..bootstrap import Services
 from ..domain.catalog import CatalogItem
+from ..usecases import UseCases
 
 if TYPE_CHECKING:
     from .design import Design
 
 
 class Catalog:
-    def __init__(self, services: Services):
+    def __init__(self, services: UseCases):
         self._catalog = services.catalog
 
     def get(self, item_id: str) -> CatalogItem:

@@ -28,6 +28,7 @@ from ..domain.layer import Layer
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..domain.validation import validate
 from ..services.clock import new_id
+from ..usecases import DesignUseCases
 from .exports import ExportHandle
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Design:
     """An open design. Edits are saved when the call returns; ``undo()``/``redo()`` step through this
     session's edits; ``refresh()`` pulls what collaborators changed."""
 
-    def __init__(self, ws: Workspace, state: DesignState, role: str | None, service: Any = None):
+    def __init__(self, ws: Workspace, state: DesignState, role: str | None, service: DesignUseCases | None = None):
         self._ws = ws
         # ``service``: what edits go through, default the workspace's design use cases (a server passes one that
         # bases every edit on the version its client saw)

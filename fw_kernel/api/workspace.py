@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bootstrap import Services, bootstrap
+from ..bootstrap import bootstrap
 from ..settings import Settings
+from ..usecases import UseCases
 from .avatars import Avatars
 from .catalog import Catalog
 from .designs import Designs
@@ -29,19 +30,17 @@ def connect(*, home: str | None = None, database_url: str | None = None, mongo_u
     from ..settings import service_endpoint
 
     endpoint = None if (database_url or home) else service_endpoint(service_url, token)
-    if endpoint is not None:
-        from ..adapters.remote_http import remote_services
-
-        return Workspace(remote_services(*endpoint))
     settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
                                  storage_url=storage_url, user=user, **options)
+    if endpoint is not None:
+        settings = settings.model_copy(update={"service_url": endpoint[0], "service_token": endpoint[1]})
     return Workspace(bootstrap(settings))
 
 
 class Workspace:
     """What ``fw.connect()`` returns: ``ws.designs``, ``ws.avatars``, ``ws.catalog``."""
 
-    def __init__(self, services: Services, user: str | None = None):
+    def __init__(self, services: UseCases, user: str | None = None):
         self._services = services
         self.user = user if user is not None else services.settings.user  # a server passes the request's user
         self.settings = services.settings
@@ -50,7 +49,7 @@ class Workspace:
         self.catalog = Catalog(services)
 
     @property
-    def services(self) -> Services:
+    def services(self) -> UseCases:
         """The kernel's use cases under this workspace (``designs``, ``avatars``, ``photo_avatars``, ``exports``...
         of :mod:`fw_kernel.services`). For code that embeds the notebook API, such as the design service, which
         needs a call the notebook API does not offer; notebooks use ``designs``/``avatars``/``catalog``."""
@@ -74,7 +73,4 @@ class Workspace:
         self.close()
 
     def __repr__(self) -> str:
-        http = getattr(self._services, "http", None)
-        if http is not None:
-            return f"Workspace(user={self.user!r}, service={http.service_url!r})"
-        return f"Workspace(user={self.user!r}, database={self.settings.resolved_database_url!r})"
+        return f"Workspace(user={self.user!r}, {self._services.describe()})"

@@ -91,7 +91,8 @@ class PhotoAvatarService:
     def __init__(self, uow: UnitOfWorkFactory, avatars: AvatarService, detector: Callable[[], PoseDetector],
                  cache: StateCache, calibration: Callable[[], Mapping[str, Any]] = pm.load_calibration,
                  clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id,
-                 vault: Callable[[], PhotoVault] | None = None, codec: PhotoCodec | None = None):
+                 vault: Callable[[], PhotoVault] | None = None, codec: PhotoCodec | None = None,
+                 remote: Callable[[np.ndarray, np.ndarray, float, str | None], Mapping[str, Any]] | None = None):
         self._uow = uow
         self._codec = codec
         self.vault_factory = vault
@@ -106,7 +107,7 @@ class PhotoAvatarService:
         self._calibration: Mapping[str, Any] | None = None
         # production (FW_QUEUE=rq): detection and extraction on a worker, ``(front, side, height, hint) -> the
         # answer of measure_images``; None: inline
-        self.remote: Callable[[np.ndarray, np.ndarray, float, str | None], Mapping[str, Any]] | None = None
+        self.remote = remote
 
     @property
     def detector(self) -> PoseDetector:
