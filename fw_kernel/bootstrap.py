@@ -19,7 +19,7 @@ from .services.clock import utcnow
 from .services.designs import DesignService
 from .services.exports import ExportService
 from .services.photo_avatars import PhotoAvatarService
-from .settings import Settings
+from .settings import Environment, Settings
 from .usecases import UseCases
 
 
@@ -40,6 +40,7 @@ class Services:
     engine: Any = None                      # the SQLAlchemy engine (disposed on close)
     exports: ExportService | None = None    # None: services over in-memory adapters (tests)
     audit: AuditService | None = None       # owners read who audited their designs (relational store only)
+    blobs: Callable[[], Any] | None = None  # the process's blob store (one per URL), None without one
     scenes: SceneMaker = field(default_factory=lambda: SceneMaker(lambda: None, lambda _id: None))
 
     @property
@@ -87,7 +88,7 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     """Create engines and clients, run migrations, sync the catalog, start auto-save (what the design service and
     the workers run on). ``fitter``, ``documents`` and ``cache`` replace the adapters the settings name."""
     from .adapters.cache_local import LocalStateCache
-    from .adapters.catalog_files import load_manifests, manifest_digest
+    from .adapters.catalog_files import asset_reader, load_manifests, manifest_digest
     from .adapters.resilient import BreakerStateCache
     from .adapters.sql.engine import make_engine
     from .adapters.sql.migrate import upgrade
@@ -152,7 +153,7 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
                 digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,
                 vault=lambda: _photo_vault(settings), photo_remote=remote_measurer, exports=exports,
-                audit_log=SqlAuditLog(engine))
+                audit_log=SqlAuditLog(engine), read_asset=asset_reader(settings.catalog_dir), blobs=blobs.get)
 
 
 class _BlobStores:
@@ -194,9 +195,10 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
          load_manifests: Any, engine: Any = None, digest: Any = None, fitter: BodyFitter | None = None, *,
          vault: Callable[[], Any] | None = None, photo_remote: Any = None,
          exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
-         audit_log: Any = None) -> Services:
+         audit_log: Any = None, read_asset: Callable[[str], bytes | None] | None = None,
+         blobs: Callable[[], Any] | None = None) -> Services:
     """Services over given adapters, built once (also used by tests with the in-memory adapters)."""
-    catalog = CatalogService(uow, load_manifests, digest)
+    catalog = CatalogService(uow, load_manifests, digest, read_asset)
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
     designs = DesignService(uow, catalog, cache, overrides=overrides)
@@ -210,18 +212,17 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     export_service = exports(catalog, scenes) if exports is not None else None
     audit = AuditService(uow, audit_log, export_service) if audit_log is not None else None
     return Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, photo_avatars, engine,
-                    export_service, audit, scenes)
+                    export_service, audit, blobs, scenes)
 
 
 def _photo_vault(settings: Settings) -> Any:
     """Kept body photos: encrypted (FW_PHOTO_KEY, else a key file in FW_HOME) in the blob store."""
-    import os
 
     from .adapters.blobs import FsspecBlobStore
     from .adapters.photo_vault import EncryptedPhotoVault, load_key
 
     return EncryptedPhotoVault(FsspecBlobStore(settings.resolved_storage_url),
-                               load_key(os.environ.get("FW_PHOTO_KEY"), settings.home))
+                               load_key(Environment().photo_key, settings.home))
 
 
 def _pose_detector() -> Any:

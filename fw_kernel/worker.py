@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any
 
-from .bootstrap import Services, bootstrap
+from .bootstrap import Services, local_services
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def services() -> Services:
     global _services
     with _lock:
         if _services is None:
-            _services = bootstrap(Settings.from_env(autosave_thread=False))
+            _services = local_services(Settings.from_env(autosave_thread=False))
         return _services
 
 

@@ -12,14 +12,12 @@ camera looks along -Z at the body, the side camera sees the body's left side (th
 from __future__ import annotations
 
 import json
-import os
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .require_ import require_driver
+from .gl import RENDER_LOCK, egl
 
 SKIN_TONES: tuple[tuple[int, int, int], ...] = (
     (255, 224, 196), (241, 194, 158), (224, 172, 130), (198, 134, 96), (161, 102, 68), (120, 74, 48), (84, 52, 36),
@@ -28,7 +26,7 @@ SKIN_TONES: tuple[tuple[int, int, int], ...] = (
 
 BACKGROUNDS = ("plain", "gradient", "clutter")
 _ARM_BONES = ("upperarm", "lowerarm", "wrist", "finger", "metacarpal")
-_LOCK = threading.Lock()
+_LOCK = RENDER_LOCK  # one GL context at a time per process (fw_kernel.adapters.gl)
 
 
 @dataclass(frozen=True)
@@ -153,8 +151,7 @@ class PhotoStudio:
     """Renders bodies as photos (RGB uint8). Needs the ``render`` extra and EGL (Mesa llvmpipe on a CPU)."""
 
     def __init__(self, supersample: int = 2) -> None:
-        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-        self._pyrender = require_driver("pyrender", "render")
+        self._pyrender = egl()
         self.supersample = supersample
 
     def photo(self, bodies: list[tuple[np.ndarray, np.ndarray]], setup: PhotoSetup, view: str = "front",

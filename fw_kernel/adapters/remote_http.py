@@ -17,6 +17,7 @@ polls the process for its progress bar. Events come over the service's WebSocket
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import threading
 import time
@@ -81,6 +82,20 @@ class HttpClient:
         if response.status_code >= 400:
             raise _error(response.status_code, data, response.headers.get("Retry-After"))
         return data
+
+    def raw(self, method: str, path: str) -> bytes | None:
+        """The body of a binary answer (a file); None for a 404, other refusals raised as kernel errors."""
+        with self._lock:
+            response = self._http.request(method, self.api + path, timeout=self.timeout_s)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            raise _error(response.status_code, data, response.headers.get("Retry-After"))
+        return bytes(response.content)
 
     def close(self) -> None:
         self._http.close()
@@ -155,16 +170,16 @@ class RemoteDesignService:
     def checkpoint(self, user: str, design_id: str, message: str = "") -> Version:
         return _version_of(self._http.call("POST", f"/designs/{_seg(design_id)}/versions", {"message": message}))
 
-    def versions(self, user: str, design_id: str) -> list[Version]:
+    def versions(self, user: str, design_id: str) -> builtins.list[Version]:
         return [_version_of(v) for v in self._http.call("GET", f"/designs/{_seg(design_id)}/versions")]
 
-    def diff(self, user: str, design_id: str, a: int, b: int) -> list[dict[str, Any]]:
+    def diff(self, user: str, design_id: str, a: int, b: int) -> builtins.list[dict[str, Any]]:
         for field, value in (("a", a), ("b", b)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValidationError.bad(field, value, "a version number (an integer)")
         return self._http.call("GET", f"/designs/{_seg(design_id)}/versions/{a}/diff/{b}")
 
-    def history(self, user: str, design_id: str, limit: int | None = None) -> list[HistoryEntry]:
+    def history(self, user: str, design_id: str, limit: int | None = None) -> builtins.list[HistoryEntry]:
         entries = self._http.call("GET", f"/designs/{_seg(design_id)}/history", params={"limit": limit})
         return [wire.history_of(design_id, e) for e in entries]
 
@@ -175,14 +190,14 @@ class RemoteDesignService:
     def unshare(self, user: str, design_id: str, other: str) -> None:
         self._http.call("DELETE", f"/designs/{_seg(design_id)}/collaborators/{_seg(other)}")
 
-    def collaborators(self, user: str, design_id: str) -> list[Collaborator]:
+    def collaborators(self, user: str, design_id: str) -> builtins.list[Collaborator]:
         return [_collaborator_of(c) for c in self._http.call("GET", f"/designs/{_seg(design_id)}/collaborators")]
 
     def comment(self, user: str, design_id: str, text: str, layer_id: str | None = None) -> Comment:
         return _comment_of(self._http.call("POST", f"/designs/{_seg(design_id)}/comments",
                                            {"text": text, "layer_id": layer_id}))
 
-    def comments(self, user: str, design_id: str) -> list[Comment]:
+    def comments(self, user: str, design_id: str) -> builtins.list[Comment]:
         return [_comment_of(c) for c in self._http.call("GET", f"/designs/{_seg(design_id)}/comments")]
 
     def like(self, user: str, design_id: str) -> None:
@@ -232,6 +247,7 @@ class RemoteCatalogService:
     def __init__(self, http: HttpClient):
         self._http = http
         self._items: dict[str, CatalogItem] | None = None
+        self._thumbnails: dict[str, bytes | None] = {}
 
     def _all(self) -> dict[str, CatalogItem]:
         if self._items is None:
@@ -249,14 +265,22 @@ class RemoteCatalogService:
         return [item_of(i) for i in self._http.call("GET", "/catalog/items", params={"type": type})]
 
     def search(self, text: str = "", *, type: str | None = None, tags: Any = (), max_price: float | None = None,
-               availability: str | None = None, limit: int = 50) -> list[CatalogItem]:
+               availability: str | None = None, limit: int = 50) -> builtins.list[CatalogItem]:
         if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
             raise ValidationError.bad("tags", tags, "a list of tag strings")
         params = {"q": text, "type": type, "tags": ",".join(tags) or None, "max_price": max_price,
                   "availability": availability, "limit": limit}
         return [item_of(i) for i in self._http.call("GET", "/catalog/search", params=params)]
 
-    def recommend(self, item_ids: Any, category: str, limit: int = 10) -> list[CatalogItem]:
+    def thumbnail(self, item_id: str) -> bytes | None:
+        """The service's thumbnail of an item (its catalog, not the bundled files), kept for the session."""
+        if item_id not in self._thumbnails:
+            item = self.get(item_id)
+            self._thumbnails[item_id] = (self._http.raw("GET", f"/catalog/items/{_seg(item.id)}/thumbnail")
+                                         if item.thumbnail else None)
+        return self._thumbnails[item_id]
+
+    def recommend(self, item_ids: Any, category: str, limit: int = 10) -> builtins.list[CatalogItem]:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise ValidationError.bad("limit", limit, "an integer from 1 to 100")
         items = self._all()

@@ -7,7 +7,6 @@ libegl-mesa0 libgl1-mesa-dri``) of the item on a reference body.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,9 @@ def swatch(item: CatalogItem, size: int = SIZE) -> np.ndarray:
 
 
 def _render(scene: Any, focus: np.ndarray, extent: float, size: int) -> np.ndarray:
-    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-    import pyrender
+    from .gl import RENDER_LOCK, egl
+
+    pyrender = egl()
 
     view = pyrender.Scene.from_trimesh_scene(scene, bg_color=[0.96, 0.96, 0.97, 1.0], ambient_light=[0.45] * 3)
     distance = max(extent, 0.15) * 1.9
@@ -44,11 +44,12 @@ def _render(scene: Any, focus: np.ndarray, extent: float, size: int) -> np.ndarr
     pose[:3, 3] = focus + np.array([0.0, 0.0, distance])
     view.add(pyrender.PerspectiveCamera(yfov=np.radians(40)), pose=pose)
     view.add(pyrender.DirectionalLight(intensity=3.0), pose=pose)
-    renderer = pyrender.OffscreenRenderer(size, size)
-    try:
-        color, _ = renderer.render(view)
-    finally:
-        renderer.delete()
+    with RENDER_LOCK:
+        renderer = pyrender.OffscreenRenderer(size, size)
+        try:
+            color, _ = renderer.render(view)
+        finally:
+            renderer.delete()
     return color
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from ..domain.catalog import CatalogItem
@@ -21,10 +22,14 @@ class Catalog:
     def list(self, type: str | None = None) -> list[CatalogItem]:
         return self._catalog.list(type)
 
-    def search(self, text: str = "", type: str | None = None, **filters: Any) -> list[CatalogItem]:
+    def search(self, text: str = "", type: str | None = None, **filters: Any) -> builtins.list[CatalogItem]:
         """Full-text search (typos tolerated); filters: ``tags``, ``max_price``, ``availability``, ``limit``."""
         return self._catalog.search(text, type=type, **filters)
 
-    def recommend(self, design: Design, limit: int = 10) -> list[CatalogItem]:
+    def thumbnail(self, item: CatalogItem | str) -> bytes | None:
+        """The item's PNG thumbnail (over the design service: the service's), None when it has none."""
+        return self._catalog.thumbnail(item.id if isinstance(item, CatalogItem) else item)
+
+    def recommend(self, design: Design, limit: int = 10) -> builtins.list[CatalogItem]:
         """Items compatible with what the design already uses, missing types first."""
         return self._catalog.recommend([x.catalog_item_id for x in design.layers], design.meta.category, limit)

@@ -303,10 +303,11 @@ def download_export(ctx: Context, job_id: str) -> tuple[int, Any]:
     job = _visible_job(ctx, job_id, q.user)  # still allowed to see the design?
     if job.status != "completed" or not job.file_url:
         raise ApiError(409, f"export {job_id!r} is {job.status}, not completed", "status", "completed")
-    from fw_kernel.adapters.blobs import FsspecBlobStore
-
+    blobs = ctx.service.services.blobs  # the process's one blob store (not one per request)
+    if blobs is None:
+        raise ApiError(404, f"export {job_id!r}: this service keeps no files", "job_id")
     try:
-        data = FsspecBlobStore(ctx.ws.settings.resolved_storage_url).read_url(job.file_url)
+        data = blobs().read_url(job.file_url)
     except FileNotFoundError:
         raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id") from None
     name = job.file_name or "export"
@@ -495,6 +496,13 @@ def get_catalog_item(ctx: Context, item_id: str) -> tuple[int, Any]:
     return 200, item_out(ctx.ws.catalog.get(item_id))
 
 
+def catalog_thumbnail(ctx: Context, item_id: str) -> tuple[int, Any]:
+    data = ctx.ws.catalog.thumbnail(item_id)
+    if data is None:
+        raise NotFound(f"catalog item {item_id!r} has no thumbnail", field="item_id", value=item_id)
+    return 200, FileBody(data, f"{item_id}.png", "image/png")
+
+
 def whoami(ctx: Context) -> tuple[int, Any]:
     from fw_server import __version__
 
@@ -595,6 +603,8 @@ ROUTES: tuple[Route, ...] = (
           query=s.CatalogListQuery, response=list[s.CatalogItemOut]),
     Route("GET", "/catalog/items/{item_id}", get_catalog_item, "One catalog item", "catalog",
           response=s.CatalogItemOut, params={"item_id": "the item's id"}),
+    Route("GET", "/catalog/items/{item_id}/thumbnail", catalog_thumbnail, "The item's PNG thumbnail", "catalog",
+          response="binary", params={"item_id": "the item's id"}),
     Route("GET", "/catalog/search", search_catalog, "Full-text search, typos tolerated, with filters", "catalog",
           query=s.CatalogSearchQuery, response=list[s.CatalogItemOut]),
     Route("GET", "/designs/{design_id}/audit", design_audits, "Who audited your design, when, how and why "

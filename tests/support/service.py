@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from fw_kernel.bootstrap import Services, bootstrap
+from fw_kernel.bootstrap import Services, local_services
 from fw_kernel.settings import Settings
 from fw_server.config import ServiceConfig
 from tests.support.net import free_port, wait_port
@@ -108,7 +108,7 @@ def service_config(**overrides: Any) -> ServiceConfig:
 
 
 def kernel_services(home: Path, **settings: Any) -> Services:
-    services = bootstrap(Settings(home=home, user="fw-service", autosave_thread=False, queue="local", **settings))
+    services = local_services(Settings(home=home, user="fw-service", autosave_thread=False, queue="local", **settings))
     return services
 
 
