@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .domain.errors import ValidationError
 from .domain.limits import TierLimits
@@ -100,8 +100,10 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
 
-    def uow() -> SqlUnitOfWork:
+    def sql_uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, utcnow)
+
+    uow = cast(UnitOfWorkFactory, sql_uow)  # SqlUnitOfWork implements the UnitOfWork port
 
     if documents is None:
         if settings.mongo_url:
@@ -129,7 +131,7 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     if settings.queue == "rq":  # FW_QUEUE=rq: pose, mask and extraction on a `fw worker` (the call waits)
         from .adapters.photo_queue_rq import RqPhotoMeasurer
 
-        remote_measurer = RqPhotoMeasurer(settings.redis_url, settings.queue_prefix)
+        remote_measurer = RqPhotoMeasurer(settings.redis_url or "", settings.queue_prefix)
 
     def renderer() -> Any:
         from .adapters.render_pyrender import PyrenderRenderer
@@ -184,11 +186,11 @@ def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
     def tier_of(job_id: str) -> str:
         user = store.get(job_id).user
         with uow() as u:
-            tier = u.users.ensure(user, utcnow()).tier
+            tier = str(u.users.ensure(user, utcnow()).tier)
             u.commit()
         return tier
 
-    return RqJobQueue(settings.redis_url, settings.queue_prefix, tier_of, settings.export_retry_backoff_s)
+    return RqJobQueue(settings.redis_url or "", settings.queue_prefix, tier_of, settings.export_retry_backoff_s)
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,

@@ -147,7 +147,7 @@ class Settings(BaseModel):
         env = {"database_url": e.database_url, "mongo_url": e.mongo_url, "redis_url": e.redis_url,
                "storage_url": e.storage_url, "autosave_debounce_s": e.autosave_debounce_s, "queue": e.queue,
                "queue_prefix": e.queue_prefix, "export_retry_backoff_s": e.export_retry_backoff}
-        values = {k: v for k, v in env.items() if v is not None}
+        values: dict[str, object] = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

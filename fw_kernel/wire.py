@@ -252,7 +252,7 @@ def design_of(data: dict[str, Any]) -> tuple[Design, str | None]:
 
 
 def layer_json(layer: Layer) -> dict[str, Any]:
-    return cast(dict[str, Any], layer.model_dump(mode="json"))
+    return layer.model_dump(mode="json")
 
 
 def layer_of(data: dict[str, Any]) -> Layer:

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from .bootstrap import Services, local_services
+from .services.exports import ExportService
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ def services() -> Services:
         return _services
 
 
+def _exports() -> ExportService:
+    exports = services().exports
+    if exports is None:  # never: local_services always wires exports
+        raise RuntimeError("the worker's services have no export use cases")
+    return exports
+
+
 def run_export(export_id: str) -> str:
     """Run one export from its stored request (RQ job function). A failure is recorded on the export and raised,
     so RQ retries the job while retries are left; the record says ``queued`` until the next attempt."""
@@ -35,7 +43,7 @@ def run_export(export_id: str) -> str:
     from .domain.errors import NotFound
 
     attempt, retries_left = current_attempt()
-    exports = services().exports
+    exports = _exports()
     try:
         exports.get(export_id)
     except NotFound:  # its design was deleted meanwhile (records go with it): nothing to make, nothing to retry
@@ -60,7 +68,7 @@ def export_failed(job: Any, connection: Any, exc_type: Any = None, exc_value: An
     if not is_abandoned(exc_type) or not job.args:
         return
     export_id = job.args[0]
-    exports = services().exports
+    exports = _exports()
     record = exports.get(export_id)
     if record.done:
         return

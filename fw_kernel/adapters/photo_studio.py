@@ -337,6 +337,7 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
             except pm.PhotoProblem as exc:
                 log(f"body {i}: skipped ({exc})")
                 break
+            assert det.mask is not None and det.landmarks is not None  # check_photo passed: one person found
             views.append(pm.view_of(det.mask.astype(np.float16), det.landmarks, body.measured["height"]))
         if len(views) == 2:  # the photos from_photos accepts: a pair it refuses would teach the models nonsense
             try:

@@ -240,7 +240,7 @@ class RemoteEvents:
             if "event" in message:
                 channel = channel_of(message, self.user)
                 if channel is not None:
-                    self._deliver(channel, kernel_event(message))
+                    self._deliver(channel, dict(kernel_event(message)))
             elif message.get("type") in ("subscribed", "unsubscribed", "error"):
                 if self._replies:
                     future = self._replies.popleft()

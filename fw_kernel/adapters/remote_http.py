@@ -410,7 +410,8 @@ class RemoteAuditService:
     def of_design(self, user: str, design_id: str, limit: int = 100) -> list[AuditRecord]:
         found = self._http.call("GET", f"/designs/{_seg(design_id)}/audit", params={"limit": limit})
         return [AuditRecord(id=r["id"], admin=r["admin"], design_id=r["design_id"], owner=r["owner"],
-                            endpoint=r["endpoint"], reason=r["reason"], created_at=_time(r["created_at"]))
+                            endpoint=r["endpoint"], reason=r["reason"],
+                            created_at=wire._required_time(r["created_at"]))
                 for r in found]
 
 

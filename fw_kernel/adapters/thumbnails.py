@@ -67,8 +67,8 @@ def render_items(items: Sequence[CatalogItem], find: Callable[[str], CatalogItem
         layers = []
         if item.type == "element":  # shown on a shirt
             layers.append(Layer(id="base", type="silhouette", catalog_item_id="sil-shirt", name="base"))
-        layers.append(Layer(id="item", type=item.type, catalog_item_id=item.id, name=item.name,
-                            order_index=len(layers)))
+        layers.append(Layer.model_validate({"id": "item", "type": item.type, "catalog_item_id": item.id,
+                                            "name": item.name, "order_index": len(layers)}))
         design = Design(id="thumb", owner="catalog", meta=DesignMeta(name=item.name)).with_layers(layers)
         scene = builder.build(design, body, "reference", find)
         if "layer:item" not in scene.graph.nodes_geometry:

@@ -355,12 +355,12 @@ class Design:
         - ``techpack``: a PDF (cover with hero render, views, line views, bill of materials, measurements with
           tolerances, layers with notes, the version it was made from); ``quality`` of its renders.
         """
-        job = self._ws._services.exports.request(self._ws.user, self.id, type, options)
+        job = self._ws._exports().request(self._ws.user, self.id, type, options)
         return ExportHandle(self._ws, job)
 
     @property
     def exports(self) -> list[ExportJob]:
-        return self._ws._services.exports.list(self.id)
+        return self._ws._exports().list(self.id)
 
     def show(self, **options: Any) -> Any:
         """The design studio widget (``fw_widgets.DesignStudio``): a live pythreejs viewport and panels for layers,

@@ -19,7 +19,7 @@ class ExportHandle:
         self.job = job
 
     def refresh(self) -> ExportJob:
-        self.job = self._ws._services.exports.get(self.job.id)
+        self.job = self._ws._exports().get(self.job.id)
         return self.job
 
     def wait(self, timeout: float | None = 600.0, progress: bool = True) -> ExportJob:

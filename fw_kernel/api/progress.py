@@ -15,7 +15,7 @@ def _progress_bar(label: str) -> Callable[..., None]:
             from IPython.display import display
 
             widget = ipywidgets.IntProgress(min=0, max=100, description=label)
-            display(widget)
+            display(widget)  # type: ignore[no-untyped-call]
 
             def show(value: int, failed: bool = False) -> None:
                 widget.value = value

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..bootstrap import bootstrap
+from ..domain.errors import NotFound
 from ..settings import Settings
-from ..usecases import UseCases
+from ..usecases import ExportUseCases, UseCases
 from .avatars import Avatars
 from .catalog import Catalog
 from .designs import Designs
@@ -54,6 +55,14 @@ class Workspace:
         of :mod:`fw_kernel.services`). For code that embeds the notebook API, such as the design service, which
         needs a call the notebook API does not offer; notebooks use ``designs``/``avatars``/``catalog``."""
         return self._services
+
+    def _exports(self) -> ExportUseCases:
+        """The export use cases; services over in-memory adapters (tests) have none."""
+        exports = self._services.exports
+        if exports is None:
+            raise NotFound("this workspace has no export queue (connect() to a store or a design service)",
+                           field="exports")
+        return exports
 
     @property
     def scene_builder(self) -> Any:

@@ -66,7 +66,7 @@ class Vocabulary:
         out = []
         for word in words:
             if self.known(word):
-                out.append((word,))
+                out.append(tuple([word]))
                 continue
             nearby = [w for n in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(n, ())]
             out.append(tuple(expand_word(word, nearby)))

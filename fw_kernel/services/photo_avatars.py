@@ -5,7 +5,7 @@ Steps (each reported to a progress callback and as an avatar event on the event 
 ``avatars/{user}``: ``processing_started``, ``processing_progress``, ``processing_complete``,
 ``processing_error``): read the photos (EXIF orientation, any colour mode: a ``PhotoCodec``, wired by ``bootstrap``
 to ``adapters.image_codec``), detect pose and person mask
-(``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo_measure``), apply the
+(``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo.measure``), apply the
 user's corrections, fit the body, store. Nothing is stored unless every step succeeds. With ``keep_photos`` the
 photos as measured (upright, re-encoded without EXIF) go to a ``PhotoVault`` (encrypted at rest) before the
 avatar is committed, and are deleted again if the commit fails; only the owner reads or deletes them.

@@ -82,7 +82,7 @@ class EventHub:
         pattern = RedisStateCache.channel("*")
         head, tail = pattern.split("*")
         while True:
-            client = aioredis.Redis.from_url(self._redis_url)
+            client = aioredis.Redis.from_url(self._redis_url or "")
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(pattern)

@@ -279,7 +279,7 @@ def list_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
 def _visible_job(ctx: Context, job_id: str, user: str) -> Any:
     """The export if ``user`` may see its design; one 404 otherwise (missing or not theirs look alike)."""
     try:
-        job = ctx.ws.services.exports.get(job_id)
+        job = ctx.ws._exports().get(job_id)
         ctx.ws.services.designs.open(user, job.design_id)
     except NotFound:
         raise export_not_found(job_id) from None

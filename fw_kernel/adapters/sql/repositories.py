@@ -47,6 +47,7 @@ class SqlDesignRepository:
 
     def add(self, design: Design) -> None:
         now = design.created_at
+        assert now is not None, "a new design carries its creation time"
         self.c.execute(insert(t.designs).values(
             id=design.id, owner=design.owner, **_meta_row(design.meta),
             canvas=design.canvas.model_dump(mode="json"), version=design.version, autosaved_version=0,

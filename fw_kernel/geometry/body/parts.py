@@ -51,5 +51,5 @@ def body_geometry(body: FittedBody) -> BodyGeometry:
     label = weight.argmax(axis=1)
     parts = {name: label == g for g, name in enumerate(groups)}
     lm = body.landmarks
-    levels = {name: float(lm[name][1]) for name in ("crotch", "waist", "hips", "bust") if name in lm}
+    levels: dict[str, float] = {name: float(lm[name][1]) for name in ("crotch", "waist", "hips", "bust") if name in lm}
     return BodyGeometry(np.asarray(body.vertices, dtype=np.float64), np.asarray(body.faces), parts, joints, levels)

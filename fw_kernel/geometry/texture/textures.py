@@ -83,15 +83,15 @@ def _check_size(size: object) -> tuple[int, int]:
     allowed = f"a pair (H, W) of whole numbers of pixels from 1 to {_SIZE_LIMIT}"
     if not isinstance(size, Sequence) or isinstance(size, str) or len(size) != 2:
         raise ValidationError.bad("size", size, allowed)
-    if not all(isinstance(n, Integral) and not isinstance(n, bool) and 1 <= n <= _SIZE_LIMIT for n in size):
+    if not all(isinstance(n, Integral) and not isinstance(n, bool) and 1 <= int(n) <= _SIZE_LIMIT for n in size):
         raise ValidationError.bad("size", size, allowed)
     return int(size[0]), int(size[1])
 
 
 def _check_number(field: str, value: object, low: float, high: float) -> float:
-    if not _is_number(value) or not low <= float(value) <= high:
+    if not _is_number(value) or not low <= float(value) <= high:  # type: ignore[arg-type]  # a number: checked
         raise ValidationError.bad(field, value, f"a number from {low:g} to {high:g}")
-    return float(value)
+    return float(value)  # type: ignore[arg-type]
 
 
 def _check_seed(seed: object) -> int:
