@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from .domain.errors import ValidationError
 from .domain.limits import TierLimits
-from .ports import BodyFitter, DocumentStore, EventSubscriber, StateCache, UnitOfWorkFactory
+from .ports import BlobStore, BodyFitter, DocumentStore, EventSubscriber, StateCache, UnitOfWorkFactory
 from .scene.maker import SceneMaker
 from .services.audit import AuditService
 from .services.autosave import Autosaver
@@ -40,7 +40,7 @@ class Services:
     engine: Any = None                      # the SQLAlchemy engine (disposed on close)
     exports: ExportService | None = None    # None: services over in-memory adapters (tests)
     audit: AuditService | None = None       # owners read who audited their designs (relational store only)
-    blobs: Callable[[], Any] | None = None  # the process's blob store (one per URL), None without one
+    blobs: Callable[[], BlobStore] | None = None  # the process's blob store (one per URL), None without one
     scenes: SceneMaker = field(default_factory=lambda: SceneMaker(lambda: None, lambda _id: None))
 
     @property
@@ -163,10 +163,10 @@ class _BlobStores:
 
     def __init__(self, url: str):
         self._url = url
-        self._store: Any = None
+        self._store: BlobStore | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> Any:
+    def get(self) -> BlobStore:
         with self._lock:
             if self._store is None:
                 from .adapters.blobs import FsspecBlobStore
@@ -198,7 +198,7 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
          vault: Callable[[], Any] | None = None, photo_remote: Any = None,
          exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
          audit_log: Any = None, read_asset: Callable[[str], bytes | None] | None = None,
-         blobs: Callable[[], Any] | None = None) -> Services:
+         blobs: Callable[[], BlobStore] | None = None) -> Services:
     """Services over given adapters, built once (also used by tests with the in-memory adapters)."""
     catalog = CatalogService(uow, load_manifests, digest, read_asset)
     catalog.sync()

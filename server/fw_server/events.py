@@ -175,7 +175,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         except ValueError:
             self._send({"type": "error", "error": "validation_error", "message": "a message is a JSON object with "
                         "an action: subscribe, unsubscribe or cursor", "field": "action",
-                        "allowed": "subscribe, unsubscribe, cursor"})
+                        "allowed": ", ".join(wire.ACTIONS)})
 
     async def _handle(self, request: dict[str, Any]) -> None:
         action = request.get("action")
@@ -192,7 +192,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
             await self._blocking(lambda: self.service.services.cache.publish(key[1], event))
             return
         if action not in ("subscribe", "unsubscribe"):
-            raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", "subscribe, unsubscribe, cursor")
+            raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", ", ".join(wire.ACTIONS))
         key = await self._key(namespace, request)
         if action == "subscribe":
             self.keys.add(key)
@@ -209,7 +209,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         if namespace == "/catalog":
             return ("/catalog", "")
         if namespace != "/design":
-            raise ApiError(422, f"unknown namespace {str(namespace)[:40]!r}", "namespace", "/design, /avatar, /catalog")
+            raise ApiError(422, f"unknown namespace {str(namespace)[:40]!r}", "namespace", ", ".join(wire.NAMESPACES))
         design_id = request.get("design_id")
         if not isinstance(design_id, str) or not design_id:
             raise ApiError(422, "design_id is required for /design", "design_id", "a design id")
