@@ -74,8 +74,11 @@ def env_of(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def code_env_names() -> set[str]:
-    """Every FW_* name the Python code mentions (what it reads, its docs and messages)."""
-    names: set[str] = set()
+    """Every FW_* name the Python code reads (the fields of fw_kernel.settings.Environment) or mentions (its docs
+    and messages)."""
+    from fw_kernel.settings import Environment
+
+    names = {f"FW_{name.upper()}" for name in Environment.model_fields}
     for folder in ("fw_kernel", "server/fw_server", "extension/fw_widgets"):
         for path in (ROOT / folder).rglob("*.py"):
             names |= set(re.findall(r"\bFW_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()))
