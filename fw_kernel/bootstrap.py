@@ -1,4 +1,11 @@
-"""The one place that wires adapters to services from settings."""
+"""The one place that wires adapters to services from settings (cosmicpython's bootstrap).
+
+- :func:`bootstrap` (what ``fw.connect()`` calls): the use cases for the settings, local or the design service's
+  HTTP client; both implement :class:`~fw_kernel.usecases.UseCases`;
+- :func:`local_services`: the local half over the stores the settings name (the design service and the workers
+  call it; ``fitter``, ``documents`` and ``cache`` may be replaced);
+- :func:`wire`: services over given adapters (the tests' in-memory ones), built once.
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+import fw_kernel as fw
 from fw_kernel.bootstrap import Services, local_services
 from fw_kernel.settings import Settings
 from fw_server.config import ServiceConfig
@@ -151,3 +152,16 @@ class ServiceProcess:
 
 def token_table() -> str:
     return ",".join(f"{token}:{user}" for user, token in TOKENS.items())
+
+
+SERVICE_ENV = ("FW_DATABASE_URL", "FW_MONGO_URL", "FW_REDIS_URL", "FW_STORAGE_URL", "FW_QUEUE", "FW_SERVICE_URL",
+               "FW_SERVICE_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER", "JUPYTERHUB_PUBLIC_URL")
+"""What a notebook on a hub does not have: the stores' URLs and the hub's variables."""
+
+
+def remote(service: ServiceProcess, user: str) -> fw.Workspace:
+    return fw.connect(service_url=service.url, token=TOKENS[user])
+
+
+def local(home: Path, user: str) -> fw.Workspace:
+    return fw.connect(home=str(home), user=user, autosave_thread=False, queue="local")
