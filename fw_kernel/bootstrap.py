@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .domain.errors import ValidationError
 from .domain.limits import TierLimits
@@ -29,6 +29,9 @@ from .services.photo_avatars import PhotoAvatarService
 from .settings import Environment, Settings
 from .usecases import UseCases
 
+if TYPE_CHECKING:  # sqlalchemy is the adapters' import: only its type here
+    from sqlalchemy import Engine
+
 
 @dataclass(frozen=True, eq=False)
 class Services:
@@ -44,7 +47,7 @@ class Services:
     catalog: CatalogService
     autosaver: Autosaver
     photo_avatars: PhotoAvatarService
-    engine: Any = None                      # the SQLAlchemy engine (disposed on close)
+    engine: Engine | None = None            # the SQLAlchemy engine (disposed on close)
     exports: ExportService | None = None    # None: services over in-memory adapters (tests)
     audit: AuditService | None = None       # owners read who audited their designs (relational store only)
     blobs: Callable[[], BlobStore] | None = None  # the process's blob store (one per URL), None without one
@@ -201,7 +204,8 @@ def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
-         load_manifests: Any, engine: Any = None, digest: Any = None, fitter: BodyFitter | None = None, *,
+         load_manifests: Any, engine: Engine | None = None, digest: Any = None,
+         fitter: BodyFitter | None = None, *,
          vault: Callable[[], Any] | None = None, photo_remote: Any = None,
          exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
          audit_log: Any = None, read_asset: Callable[[str], bytes | None] | None = None,
