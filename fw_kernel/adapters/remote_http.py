@@ -37,6 +37,7 @@ from ..domain.errors import NotFound, ValidationError
 from ..domain.exports import ExportJob, validate_export
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..ports import BodyFitter
+from ..scene.maker import SceneMaker
 from ..settings import Settings
 from .remote_events import RemoteEvents
 
@@ -439,8 +440,8 @@ class RemoteServices:
     photo_avatars: RemotePhotoAvatarService
     audit: RemoteAuditService
     events: RemoteEvents
+    scenes: SceneMaker  # meshes are rebuilt here from the body parameters the service sends
     autosaver: _NoAutosave = dataclasses.field(default_factory=lambda: _NoAutosave())
-    scenes: Any = None  # fw_kernel.bootstrap.SceneMaker is the kernel's; meshes are rebuilt here from body params
 
     @property
     def cache(self) -> RemoteEvents:
@@ -448,17 +449,10 @@ class RemoteServices:
         return self.events
 
     def scene_builder(self) -> Any:
-        return self._scenes().builder()
+        return self.scenes.builder()
 
     def scene_of(self, design: Design, body: Mapping[str, Any] | None) -> Any:
-        return self._scenes().scene_of(design, body)
-
-    def _scenes(self) -> Any:
-        from ..scene.maker import SceneMaker
-
-        if self.scenes is None:  # frozen: set once, on first use
-            object.__setattr__(self, "scenes", SceneMaker(lambda: self.avatars.fitter, self.catalog.find))
-        return self.scenes
+        return self.scenes.scene_of(design, body)
 
     def describe(self) -> str:
         return f"service={self.http.service_url!r}"
@@ -478,8 +472,9 @@ def remote_services(service_url: str, token: str, fitter: BodyFitter | None = No
 
         fitter = AnnyBodyFitter()
     avatars = RemoteAvatarService(http, fitter)
+    catalog = RemoteCatalogService(http)
     return RemoteServices(settings=Settings(user=me["user"], autosave_thread=False), http=http,
-                          designs=RemoteDesignService(http, avatars), avatars=avatars,
-                          catalog=RemoteCatalogService(http), exports=RemoteExportService(http),
-                          photo_avatars=RemotePhotoAvatarService(http), audit=RemoteAuditService(http),
-                          events=RemoteEvents(http.api, token, me["user"]))
+                          designs=RemoteDesignService(http, avatars), avatars=avatars, catalog=catalog,
+                          exports=RemoteExportService(http), photo_avatars=RemotePhotoAvatarService(http),
+                          audit=RemoteAuditService(http), events=RemoteEvents(http.api, token, me["user"]),
+                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find))
