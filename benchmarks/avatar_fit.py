@@ -23,7 +23,7 @@ FIT_TARGET_S = 5.0  # full set of measurements, warm model, CPU
 
 
 def _bodies(quick: bool) -> list[tuple[str, str, dict[str, float]]]:
-    from fw_kernel.geometry.sizes import SIZES, size_measurements
+    from fw_kernel.geometry.body.sizes import SIZES, size_measurements
 
     sizes = ("XS", "M", "4XL") if quick else SIZES
     out = [(f"{hint} {s}", hint, size_measurements(s, hint)) for hint in ("female", "male") for s in sizes]
@@ -47,7 +47,7 @@ def _timed(fn: Any, repeat: int) -> list[float]:
 
 
 def _accuracy_table(fits: list[dict[str, Any]]) -> str:
-    from fw_kernel.geometry.measure import MEASUREMENT_KEYS
+    from fw_kernel.geometry.body.measure import MEASUREMENT_KEYS
 
     keys = [k for k in MEASUREMENT_KEYS if any(k in f["requested"] for f in fits)]
     head = f"{'body':18s} {'fit s':>6s} {'iter':>4s}  " + " ".join(f"{k[:14]:>14s}" for k in keys)
@@ -63,9 +63,10 @@ def _accuracy_table(fits: list[dict[str, Any]]) -> str:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Benchmark the avatar fitter; print the tables; return the numbers (seconds unless a key says ms)."""
-    from fw_kernel.geometry import avatar_fit, body
-    from fw_kernel.geometry.avatar_fit import TOLERANCE_CM, build_body, fit_body
-    from fw_kernel.geometry.measure import measure_body
+    from fw_kernel.geometry.body import fit as avatar_fit
+    from fw_kernel.geometry.body import model as body
+    from fw_kernel.geometry.body.fit import TOLERANCE_CM, build_body, fit_body
+    from fw_kernel.geometry.body.measure import measure_body
 
     result: dict[str, Any] = {"quick": quick, "anny_cache_dir": os.environ.get("ANNY_CACHE_DIR", "~/.cache/anny")}
     loaded = body.model_is_loaded()

@@ -70,9 +70,9 @@ def scene(quick: bool = False) -> dict[str, Any]:
     from fw_kernel.domain.design import Design
     from fw_kernel.domain.layer import Layer
     from fw_kernel.domain.values import DesignMeta
-    from fw_kernel.geometry.avatar_fit import fit_body
-    from fw_kernel.geometry.body_parts import body_geometry
-    from fw_kernel.geometry.garments import make_garment, spec_from
+    from fw_kernel.geometry.body.fit import fit_body
+    from fw_kernel.geometry.body.parts import body_geometry
+    from fw_kernel.geometry.garment.garments import make_garment, spec_from
     from fw_kernel.scene.build import SceneBuilder
 
     items, _ = load_manifests()

@@ -31,7 +31,7 @@ KEYS = ("bust", "waist", "hips", "underbust", "neck", "thigh", "inseam", "should
 
 
 def validation_bodies(quick: bool) -> list[tuple[str, str, dict[str, float]]]:
-    from fw_kernel.geometry.sizes import size_measurements
+    from fw_kernel.geometry.body.sizes import size_measurements
 
     f, m = "female", "male"
     out = [(f"{h} {s}", h, size_measurements(s, h)) for h, s in
@@ -48,7 +48,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     import fw_kernel as fw
     from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos
-    from fw_kernel.geometry.avatar_fit import fit_body
+    from fw_kernel.geometry.body.fit import fit_body
 
     photos = SyntheticPhotos()
     rows = []

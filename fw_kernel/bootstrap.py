@@ -1,23 +1,43 @@
-"""The one place that wires adapters to services from settings."""
+"""The one place that wires adapters to services from settings (cosmicpython's bootstrap).
+
+- :func:`bootstrap` (what ``fw.connect()`` calls): the use cases for the settings, local or the design service's
+  HTTP client; both implement :class:`~fw_kernel.usecases.UseCases`;
+- :func:`local_services`: the local half over the stores the settings name (the design service and the workers
+  call it; ``fitter``, ``documents`` and ``cache`` may be replaced);
+- :func:`wire`: services over given adapters (the tests' in-memory ones), built once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
+from .domain.errors import ValidationError
 from .domain.limits import TierLimits
-from .ports import DocumentStore, StateCache, UnitOfWorkFactory
+from .ports import BlobStore, BodyFitter, DocumentStore, EventSubscriber, StateCache, UnitOfWorkFactory
+from .scene.maker import SceneMaker
+from .services.audit import AuditService
 from .services.autosave import Autosaver
 from .services.avatars import AvatarService
 from .services.catalog import CatalogService
 from .services.clock import utcnow
 from .services.designs import DesignService
+from .services.exports import ExportService
 from .services.photo_avatars import PhotoAvatarService
-from .settings import Settings
+from .settings import Environment, Settings
+from .usecases import UseCases
+
+if TYPE_CHECKING:  # sqlalchemy is the adapters' import: only its type here
+    from sqlalchemy import Engine
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Services:
+    """The local use cases over the adapters ``bootstrap`` wired (implements :class:`~fw_kernel.usecases.UseCases`;
+    the design service's client is :class:`~fw_kernel.adapters.remote_http.RemoteServices`)."""
+
     settings: Settings
     uow: UnitOfWorkFactory
     documents: DocumentStore
@@ -26,27 +46,28 @@ class Services:
     avatars: AvatarService
     catalog: CatalogService
     autosaver: Autosaver
-    engine: Any = None
-    exports: Any = None
-    photo_avatars: Any = None
-    audit: Any = None  # services.audit.AuditService: owners read who audited their designs
-    _scene_builder: Any = None
+    photo_avatars: PhotoAvatarService
+    engine: Engine | None = None            # the SQLAlchemy engine (disposed on close)
+    exports: ExportService | None = None    # None: services over in-memory adapters (tests)
+    audit: AuditService | None = None       # owners read who audited their designs (relational store only)
+    blobs: Callable[[], BlobStore] | None = None  # the process's blob store (one per URL), None without one
+    scenes: SceneMaker = field(default_factory=lambda: SceneMaker(lambda: None, lambda _id: None))
+
+    @property
+    def events(self) -> EventSubscriber:
+        """The events port (the cache's pub/sub: in-process, or Redis)."""
+        return self.cache
 
     def scene_builder(self) -> Any:
         """The process's scene builder (geometry cache); trimesh loads on first use."""
-        if self._scene_builder is None:
-            from .scene.build import SceneBuilder
+        return self.scenes.builder()
 
-            self._scene_builder = SceneBuilder()
-        return self._scene_builder
-
-    def scene_of(self, design: Any, body: dict[str, Any] | None) -> Any:
+    def scene_of(self, design: Any, body: Mapping[str, Any] | None) -> Any:
         """The scene of a design state on the body with these parameters (None: no avatar)."""
-        fitter = self.avatars.fitter
-        geometry, key = None, "none"
-        if body and fitter is not None:
-            geometry, key = fitter.geometry(body), fitter.key(body)
-        return self.scene_builder().build(design, geometry, key, self.catalog.find)
+        return self.scenes.scene_of(design, body)
+
+    def describe(self) -> str:
+        return f"database={self.settings.resolved_database_url!r}"
 
     def close(self) -> None:
         if self.exports is not None:
@@ -58,54 +79,69 @@ class Services:
             self.engine.dispose()
 
 
-def bootstrap(settings: Settings) -> Services:
-    """Create engines and clients, run migrations, sync the catalog, start auto-save."""
+def bootstrap(settings: Settings) -> UseCases:
+    """The one entry point: the use cases for ``settings``. With ``settings.service_url`` (a design service, e.g.
+    in a JupyterHub single-user server): its HTTP client, acting as the token's user; else the local services
+    over the configured stores (:func:`local_services`)."""
+    if settings.service_url:
+        from .adapters.remote_http import remote_services
+
+        if not settings.service_token:
+            raise ValidationError.bad("service_token", None, "a design service token (FW_SERVICE_TOKEN)",
+                                      f"no token to call {settings.service_url}")
+        return remote_services(settings.service_url, settings.service_token)
+    return local_services(settings)
+
+
+def local_services(settings: Settings, *, fitter: BodyFitter | None = None, documents: DocumentStore | None = None,
+                   cache: StateCache | None = None) -> Services:
+    """Create engines and clients, run migrations, sync the catalog, start auto-save (what the design service and
+    the workers run on). ``fitter``, ``documents`` and ``cache`` replace the adapters the settings name."""
     from .adapters.cache_local import LocalStateCache
-    from .adapters.catalog_files import load_manifests, manifest_digest
+    from .adapters.catalog_files import asset_reader, load_manifests, manifest_digest
     from .adapters.resilient import BreakerStateCache
     from .adapters.sql.engine import make_engine
     from .adapters.sql.migrate import upgrade
     from .adapters.sql.repositories import SqlUnitOfWork
 
     if settings.resolved_queue == "rq" and not settings.redis_url:
-        from .domain.errors import ValidationError
-
         raise ValidationError.bad("queue", "rq", "'local', or 'rq' with a Redis URL (FW_REDIS_URL)", "no Redis URL")
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
 
-    def uow() -> SqlUnitOfWork:
+    def sql_uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, utcnow)
 
-    documents: DocumentStore
-    if settings.mongo_url:
-        from .adapters.documents_mongo import MongoDocumentStore
+    uow = cast(UnitOfWorkFactory, sql_uow)  # SqlUnitOfWork implements the UnitOfWork port
 
-        documents = MongoDocumentStore(settings.mongo_url, settings.mongo_database)
-    else:
-        from .adapters.documents_sql import SqlDocumentStore
+    if documents is None:
+        if settings.mongo_url:
+            from .adapters.documents_mongo import MongoDocumentStore
 
-        documents = SqlDocumentStore(engine)
-    cache: StateCache
-    if settings.redis_url:
-        from .adapters.cache_redis import RedisStateCache
+            documents = MongoDocumentStore(settings.mongo_url, settings.mongo_database)
+        else:
+            from .adapters.documents_sql import SqlDocumentStore
 
-        cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
-    else:
-        cache = LocalStateCache()
-    from .adapters.blobs import FsspecBlobStore
+            documents = SqlDocumentStore(engine)
+    if cache is None:
+        if settings.redis_url:
+            from .adapters.cache_redis import RedisStateCache
+
+            cache = BreakerStateCache(RedisStateCache(settings.redis_url), name="redis")
+        else:
+            cache = LocalStateCache()
+    from .adapters.audit_sql import SqlAuditLog
     from .adapters.body_anny import AnnyBodyFitter
     from .adapters.exports_store import SqlExportStore
-    from .services.exports import ExportService
 
-    services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
-                    digest=lambda: manifest_digest(settings.catalog_dir), fitter=AnnyBodyFitter())
-    services.photo_avatars.vault_factory = lambda: _photo_vault(settings)
+    if fitter is None:
+        fitter = AnnyBodyFitter()
+    remote_measurer = None
     if settings.queue == "rq":  # FW_QUEUE=rq: pose, mask and extraction on a `fw worker` (the call waits)
         from .adapters.photo_queue_rq import RqPhotoMeasurer
 
-        services.photo_avatars.remote = RqPhotoMeasurer(settings.redis_url, settings.queue_prefix)
+        remote_measurer = RqPhotoMeasurer(settings.redis_url or "", settings.queue_prefix)
 
     def renderer() -> Any:
         from .adapters.render_pyrender import PyrenderRenderer
@@ -118,16 +154,35 @@ def bootstrap(settings: Settings) -> Services:
         return encode(*args)
 
     store = SqlExportStore(engine)
-    services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
-                                     lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
-                                     services.scene_of, renderer, encode_video, item_of=services.catalog.find,
-                                     techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
-                                     image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
-    from .adapters.audit_sql import SqlAuditLog
-    from .services.audit import AuditService
+    blobs = _BlobStores(settings.resolved_storage_url)
 
-    services.audit = AuditService(uow, SqlAuditLog(engine), services.exports)
-    return services
+    def exports(catalog: CatalogService, scenes: SceneMaker) -> ExportService:
+        return ExportService(uow, store, _job_queue(settings, store, uow), blobs.get, documents,
+                             scenes.scene_of, renderer, encode_video, item_of=catalog.find,
+                             techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
+                             image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
+
+    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
+                digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,
+                vault=lambda: _photo_vault(settings), photo_remote=remote_measurer, exports=exports,
+                audit_log=SqlAuditLog(engine), read_asset=asset_reader(settings.catalog_dir), blobs=blobs.get)
+
+
+class _BlobStores:
+    """One blob store per process and URL (fsspec file systems are cached anyway; this keeps one object)."""
+
+    def __init__(self, url: str):
+        self._url = url
+        self._store: BlobStore | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> BlobStore:
+        with self._lock:
+            if self._store is None:
+                from .adapters.blobs import FsspecBlobStore
+
+                self._store = FsspecBlobStore(self._url)
+            return self._store
 
 
 def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
@@ -141,17 +196,22 @@ def _job_queue(settings: Settings, store: Any, uow: Any) -> Any:
     def tier_of(job_id: str) -> str:
         user = store.get(job_id).user
         with uow() as u:
-            tier = u.users.ensure(user, utcnow()).tier
+            tier = str(u.users.ensure(user, utcnow()).tier)
             u.commit()
         return tier
 
-    return RqJobQueue(settings.redis_url, settings.queue_prefix, tier_of, settings.export_retry_backoff_s)
+    return RqJobQueue(settings.redis_url or "", settings.queue_prefix, tier_of, settings.export_retry_backoff_s)
 
 
 def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, cache: StateCache,
-         load_manifests: Any, engine: Any = None, digest: Any = None, fitter: Any = None) -> Services:
-    """Services over given adapters (also used by tests with the in-memory adapters)."""
-    catalog = CatalogService(uow, load_manifests, digest)
+         load_manifests: Any, engine: Engine | None = None, digest: Any = None,
+         fitter: BodyFitter | None = None, *,
+         vault: Callable[[], Any] | None = None, photo_remote: Any = None,
+         exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
+         audit_log: Any = None, read_asset: Callable[[str], bytes | None] | None = None,
+         blobs: Callable[[], BlobStore] | None = None) -> Services:
+    """Services over given adapters, built once (also used by tests with the in-memory adapters)."""
+    catalog = CatalogService(uow, load_manifests, digest, read_asset)
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
     designs = DesignService(uow, catalog, cache, overrides=overrides)
@@ -159,21 +219,23 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
     avatars = AvatarService(uow, fitter)
-    services = Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, engine)
-    services.photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache,
-                                                codec=_LazyModule("fw_kernel.adapters.image_codec"))
-    return services
+    photo_avatars = PhotoAvatarService(uow, avatars, _pose_detector, cache, vault=vault,
+                                       codec=_LazyModule("fw_kernel.adapters.image_codec"), remote=photo_remote)
+    scenes = SceneMaker(lambda: avatars.fitter, catalog.find)
+    export_service = exports(catalog, scenes) if exports is not None else None
+    audit = AuditService(uow, audit_log, export_service) if audit_log is not None else None
+    return Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, photo_avatars, engine,
+                    export_service, audit, blobs, scenes)
 
 
 def _photo_vault(settings: Settings) -> Any:
     """Kept body photos: encrypted (FW_PHOTO_KEY, else a key file in FW_HOME) in the blob store."""
-    import os
 
     from .adapters.blobs import FsspecBlobStore
     from .adapters.photo_vault import EncryptedPhotoVault, load_key
 
     return EncryptedPhotoVault(FsspecBlobStore(settings.resolved_storage_url),
-                               load_key(os.environ.get("FW_PHOTO_KEY"), settings.home))
+                               load_key(Environment().photo_key, settings.home))
 
 
 def _pose_detector() -> Any:

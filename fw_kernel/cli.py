@@ -56,13 +56,17 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _autosave(args: argparse.Namespace) -> int:
-    import fw_kernel as fw
+    from .bootstrap import local_services
+    from .services.clock import utcnow
+    from .settings import Settings
 
-    ws = fw.connect(autosave_thread=False)
-    report = ws._services.autosaver.run_once(force=args.force)
-    print(f"saved {report.saved} designs, synced {report.snapshots_synced} snapshots, errors: {report.errors}")
-    ws._services.documents.purge_expired(ws._services.autosaver._clock())
-    ws.close()
+    services = local_services(Settings.from_env(autosave_thread=False))  # the stores themselves, not a workspace
+    try:
+        report = services.autosaver.run_once(force=args.force)
+        print(f"saved {report.saved} designs, synced {report.snapshots_synced} snapshots, errors: {report.errors}")
+        services.documents.purge_expired(utcnow())
+    finally:
+        services.close()
     return 1 if report.errors else 0
 
 
@@ -88,8 +92,8 @@ def _thumbnails(args: argparse.Namespace) -> int:
     types = args.types.split(",") if args.types else None
     body = None
     if types is None or set(types) - {"fabric", "pattern"}:
-        from .geometry.avatar_fit import fit_body
-        from .geometry.body_parts import body_geometry
+        from .geometry.body.fit import fit_body
+        from .geometry.body.parts import body_geometry
 
         body = body_geometry(fit_body(*REFERENCE_BODY))
     by_id = {i.id: i for i in items}

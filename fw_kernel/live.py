@@ -225,7 +225,7 @@ def follow(design: Any, callback: Callable[[Event], None] | None = None,
     with design._lock:
         follower = getattr(design, "_follower", None)
         if follower is None or follower._closed:
-            cache = design._ws._services.cache
-            follower = Follower(design, cache.subscribe, loop if loop is not None else _running_loop())
+            events = design._ws.services.events
+            follower = Follower(design, events.subscribe, loop if loop is not None else _running_loop())
             design._follower = follower
         return follower.add(callback)

@@ -11,7 +11,8 @@ import logging
 import threading
 from typing import Any
 
-from .bootstrap import Services, bootstrap
+from .bootstrap import Services, local_services
+from .services.exports import ExportService
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,15 @@ def services() -> Services:
     global _services
     with _lock:
         if _services is None:
-            _services = bootstrap(Settings.from_env(autosave_thread=False))
+            _services = local_services(Settings.from_env(autosave_thread=False))
         return _services
+
+
+def _exports() -> ExportService:
+    exports = services().exports
+    if exports is None:  # never: local_services always wires exports
+        raise RuntimeError("the worker's services have no export use cases")
+    return exports
 
 
 def run_export(export_id: str) -> str:
@@ -35,7 +43,7 @@ def run_export(export_id: str) -> str:
     from .domain.errors import NotFound
 
     attempt, retries_left = current_attempt()
-    exports = services().exports
+    exports = _exports()
     try:
         exports.get(export_id)
     except NotFound:  # its design was deleted meanwhile (records go with it): nothing to make, nothing to retry
@@ -60,7 +68,7 @@ def export_failed(job: Any, connection: Any, exc_type: Any = None, exc_value: An
     if not is_abandoned(exc_type) or not job.args:
         return
     export_id = job.args[0]
-    exports = services().exports
+    exports = _exports()
     record = exports.get(export_id)
     if record.done:
         return

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -20,26 +18,10 @@ TYPE_ORDER = ("silhouette", "fabric", "pattern", "element", "accessory")
 RESULTS_HEIGHT = "420px"  # the panel scrolls inside itself, so the viewport beside it stays in view
 
 
-def catalog_dir(ws: Any) -> Path:
-    """Where the catalog's manifests and thumbnails are (the workspace's setting, else the bundled catalog)."""
-    if ws.settings.catalog_dir:
-        return Path(ws.settings.catalog_dir)
-    from fw_kernel.adapters.catalog_files import default_catalog_dir
-
-    return default_catalog_dir()
-
-
-@lru_cache(maxsize=512)
-def _read(path: str) -> bytes:
-    return Path(path).read_bytes()
-
-
 def thumbnail_bytes(ws: Any, item: Any) -> bytes | None:
-    """PNG bytes of an item's thumbnail, or None when it has none on disk."""
-    if not item.thumbnail:
-        return None
-    path = catalog_dir(ws) / item.thumbnail
-    return _read(str(path)) if path.is_file() else None
+    """PNG bytes of an item's thumbnail through the notebook API (over the design service: the service's
+    catalog), or None when it has none."""
+    return ws.catalog.thumbnail(item) if item.thumbnail else None
 
 
 def item_card(ws: Any, item: Any, on_add: Any = None, block: str | None = None) -> Any:

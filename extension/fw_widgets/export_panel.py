@@ -64,15 +64,14 @@ def download_link(handle: Any, job: Any) -> str:
         href = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     return (f"<a class='fw-download' href='{html.escape(href, quote=True)}' download='{html.escape(name, quote=True)}'"
             f" target='_blank' rel='noopener' title='{html.escape(name, quote=True)}'"
-            f" style='white-space:nowrap;color:#0b63c5;text-decoration:underline'>{label}</a> <span style='color:#777'>({size})</span>")
+            f" style='white-space:nowrap;color:#0b63c5;text-decoration:underline'>{label}</a>"
+            f" <span style='color:#777'>({size})</span>")
 
 
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024 or unit == "MiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} MiB"
+    if n < 1024:
+        return f"{n} B"
+    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
 
 
 class ExportRow:

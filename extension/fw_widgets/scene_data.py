@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fw_kernel.geometry.color import linear_to_srgb, srgb_to_linear
+from fw_kernel.geometry.texture.color import linear_to_srgb, srgb_to_linear
 
 #: Lighting presets as three.js intensities (key, fill, ambient). The scene's presets are tuned for pyrender's
 #: physically based lights; three.js (r97, non-physical lights) gets them scaled to a similar exposure.

@@ -11,11 +11,12 @@ poses that differ.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from fw_kernel.geometry.color import hex_to_rgb
+from fw_kernel.geometry.texture.color import hex_to_rgb
 
 from .scene_data import hex_of, layer_pose, nodes_of
 
@@ -102,7 +103,7 @@ class SceneSync:
         changed = [(a, b) for a, b in zip(old, new) if a != b]
         if len(changed) > 1:
             return None
-        actions = []
+        actions: list[Callable[..., Any]] = []
         for before, after in changed:
             fields = {f for f in _FIELDS if getattr(before, f) != getattr(after, f)} - _NOT_DRAWN
             if not fields:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pythreejs as three
 
-from fw_kernel.geometry.color import linear_hex
+from fw_kernel.geometry.texture.color import linear_hex
 
 from .scene_data import MaterialData, NodeData, lights_of, quaternion_of
 

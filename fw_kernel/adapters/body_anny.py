@@ -24,7 +24,7 @@ class AnnyBodyFitter:
         return hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()
 
     def fit(self, measurements_cm: dict[str, float], body_hint: str) -> tuple[dict[str, float], dict[str, Any]]:
-        from ..geometry.avatar_fit import FitError, fit_body
+        from ..geometry.body.fit import FitError, fit_body
 
         try:
             body = fit_body(measurements_cm, body_hint)
@@ -41,7 +41,7 @@ class AnnyBodyFitter:
                 self._bodies.popitem(last=False)
 
     def _entry(self, params: dict[str, Any]) -> dict[str, Any]:
-        from ..geometry.body import build_body
+        from ..geometry.body.model import build_body
 
         key = self.key(params)
         with self._lock:
@@ -53,14 +53,14 @@ class AnnyBodyFitter:
         return entry
 
     def body(self, params: dict[str, Any]) -> Any:
-        """The :class:`~fw_kernel.geometry.body.FittedBody` (mesh, landmarks, measurements)."""
+        """The :class:`~fw_kernel.geometry.body.model.FittedBody` (mesh, landmarks, measurements)."""
         return self._entry(params)["body"]
 
     def geometry(self, params: dict[str, Any]) -> Any:
-        """The :class:`~fw_kernel.geometry.garments.BodyGeometry` garments are generated on (cached)."""
+        """The :class:`~fw_kernel.geometry.garment.garments.BodyGeometry` garments are generated on (cached)."""
         entry = self._entry(params)
         if "geometry" not in entry:
-            from ..geometry.body_parts import body_geometry
+            from ..geometry.body.parts import body_geometry
 
             entry["geometry"] = body_geometry(entry["body"])
         return entry["geometry"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,19 @@ def default_catalog_dir() -> Path:
         if (candidate / "schema.json").exists():
             return candidate
     raise FileNotFoundError("catalog_data/ not found next to fw_kernel; set catalog_dir in fw.connect(...)")
+
+
+def asset_reader(directory: Path | None = None) -> Callable[[str], bytes | None]:
+    """Reads files of the catalog folder by their manifest path (thumbnails); None for a missing one."""
+    root = (Path(directory) if directory else default_catalog_dir()).resolve()
+
+    def read(relative: str) -> bytes | None:
+        path = (root / relative).resolve()
+        if root not in path.parents or not path.is_file():  # never outside the catalog folder
+            return None
+        return path.read_bytes()
+
+    return read
 
 
 def manifest_digest(directory: Path | None = None) -> str:

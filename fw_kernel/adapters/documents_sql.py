@@ -48,7 +48,7 @@ class SqlDocumentStore:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         with self._engine.begin() as c:
             c.execute(dialect_insert(t.doc_autosaves).on_conflict_do_nothing(), rows)
 

@@ -89,7 +89,7 @@ class MemoryExportStore:
 
     def expired(self, now: datetime) -> list[ExportJob]:
         return sorted((j for j in self._jobs.values() if j.status == "completed" and j.file_url
-                       and j.expires_at is not None and j.expires_at < now), key=lambda j: j.expires_at)
+                       and j.expires_at is not None and j.expires_at < now), key=lambda j: j.expires_at or now)
 
     def get(self, job_id: str) -> ExportJob | None:
         return self._jobs.get(job_id)

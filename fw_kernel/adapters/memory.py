@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 from collections.abc import Sequence
@@ -111,7 +112,7 @@ class _Versions:
     def next_number(self, design_id: str) -> int:
         return max((n for (d, n) in self.s.versions if d == design_id), default=0) + 1
 
-    def unsynced(self, limit: int) -> list[Version]:
+    def unsynced(self, limit: int) -> builtins.list[Version]:
         return [v for v in self.s.versions.values() if not v.synced][:limit]
 
     def mark_synced(self, design_id: str, number: int) -> None:

@@ -63,7 +63,7 @@ class RqPhotoMeasurer:
             while True:
                 status = job.get_status(refresh=True)
                 if status == JobStatus.FINISHED:
-                    return dict(job.return_value(refresh=True))
+                    return dict(job.return_value(refresh=True) or {})
                 if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                     result = job.latest_result()
                     last = (result.exc_string or "").strip().splitlines()[-1:] if result is not None else []

@@ -12,14 +12,12 @@ camera looks along -Z at the body, the side camera sees the body's left side (th
 from __future__ import annotations
 
 import json
-import os
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from .require_ import require_driver
+from .gl import RENDER_LOCK, egl
 
 SKIN_TONES: tuple[tuple[int, int, int], ...] = (
     (255, 224, 196), (241, 194, 158), (224, 172, 130), (198, 134, 96), (161, 102, 68), (120, 74, 48), (84, 52, 36),
@@ -28,7 +26,7 @@ SKIN_TONES: tuple[tuple[int, int, int], ...] = (
 
 BACKGROUNDS = ("plain", "gradient", "clutter")
 _ARM_BONES = ("upperarm", "lowerarm", "wrist", "finger", "metacarpal")
-_LOCK = threading.Lock()
+_LOCK = RENDER_LOCK  # one GL context at a time per process (fw_kernel.adapters.gl)
 
 
 @dataclass(frozen=True)
@@ -153,8 +151,7 @@ class PhotoStudio:
     """Renders bodies as photos (RGB uint8). Needs the ``render`` extra and EGL (Mesa llvmpipe on a CPU)."""
 
     def __init__(self, supersample: int = 2) -> None:
-        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-        self._pyrender = require_driver("pyrender", "render")
+        self._pyrender = egl()
         self.supersample = supersample
 
     def photo(self, bodies: list[tuple[np.ndarray, np.ndarray]], setup: PhotoSetup, view: str = "front",
@@ -240,7 +237,7 @@ def jpeg_bytes(image: np.ndarray, quality: int = 92) -> bytes:
 # -- calibration of the photo measurements ---------------------------------------------------------------------
 def random_body_params(rng: np.random.Generator) -> dict[str, Any]:
     """Parameters of a random adult body of the body model (both genders, thin to plus size, short to tall)."""
-    from ..geometry.body import ADULT_AGE, LOCAL_CHANGES, MODEL_ID
+    from ..geometry.body.model import ADULT_AGE, LOCAL_CHANGES, MODEL_ID
 
     gender = float(rng.choice([0.0, 1.0, rng.uniform(0.0, 1.0)], p=[0.45, 0.45, 0.1]))
     phen = {"gender": gender, "age": ADULT_AGE, "muscle": float(rng.uniform(0.1, 0.9)),
@@ -254,8 +251,8 @@ def random_fitted_body(rng: np.random.Generator) -> Any:
     """A body fitted to a random standard size (women's or men's chart, XS to 4XL, every measurement of the
     chart), its height, girths and lengths varied by a few centimetres: the bodies people are (what the
     calibration photographs)."""
-    from ..geometry.avatar_fit import FitError, fit_body
-    from ..geometry.sizes import SIZES, size_measurements
+    from ..geometry.body.fit import FitError, fit_body
+    from ..geometry.body.sizes import SIZES, size_measurements
 
     while True:
         hint = "female" if rng.random() < 0.5 else "male"
@@ -279,7 +276,7 @@ def random_fitted_body(rng: np.random.Generator) -> Any:
 
 def truth_levels_cm(body: Any) -> dict[str, float]:
     """Height above the floor (cm) of each girth's tape on a fitted body (thigh: 3 cm below the crotch)."""
-    from ..geometry.measure import THIGH_BELOW_CROTCH_M
+    from ..geometry.body.measure import THIGH_BELOW_CROTCH_M
 
     lm = body.landmarks
     out = {g: 100.0 * float(lm[g][1]) for g in ("bust", "chest", "underbust", "waist", "hips", "neck")}
@@ -291,14 +288,14 @@ class SyntheticPhotos:
     """Front and side JPEG photos of bodies (render -> JPEG bytes), arms spread as the setup says."""
 
     def __init__(self, studio: PhotoStudio | None = None) -> None:
-        from ..geometry.body import body_model
+        from ..geometry.body.model import body_model
 
         self.studio = studio or PhotoStudio()
         model = body_model()
         self._arms = arm_weights(model.bone_labels, model.bone_weights)
 
     def pair(self, body: Any, setup: PhotoSetup, side_setup: PhotoSetup | None = None) -> tuple[bytes, bytes]:
-        """(front JPEG, side JPEG) of a :class:`~fw_kernel.geometry.body.FittedBody`."""
+        """(front JPEG, side JPEG) of a :class:`~fw_kernel.geometry.body.model.FittedBody`."""
         front = self.photo(body, setup, "front")
         side = self.photo(body, side_setup or setup, "side")
         return front, side
@@ -317,8 +314,8 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
     random setups (what :func:`calibrate` fits on)."""
     import time
 
-    from ..geometry import photo_measure as pm
-    from ..geometry.body import build_body
+    from ..geometry.body.model import build_body
+    from ..geometry.photo import measure as pm
     from .image_codec import decode_photo
     from .pose_mediapipe import MediaPipePose
 
@@ -340,6 +337,7 @@ def collect(n_bodies: int, seed: int, log: Any = print, fitted: bool = True
             except pm.PhotoProblem as exc:
                 log(f"body {i}: skipped ({exc})")
                 break
+            assert det.mask is not None and det.landmarks is not None  # check_photo passed: one person found
             views.append(pm.view_of(det.mask.astype(np.float16), det.landmarks, body.measured["height"]))
         if len(views) == 2:  # the photos from_photos accepts: a pair it refuses would teach the models nonsense
             try:
@@ -363,10 +361,10 @@ def calibrate(n_bodies: int = 200, seed: int = 2026, path: Any = None, log: Any 
     Renders ``n_bodies`` random bodies of the body model as front and side photos (varied setups), detects
     pose and mask, places each girth's level between the landmarks where the tape lies on the mesh (median
     fraction), then fits every model against the measurements taken on the meshes
-    (:func:`fw_kernel.geometry.photo_measure.fit_calibration`). Writes the JSON to ``path`` (default: the
+    (:func:`fw_kernel.geometry.photo.measure.fit_calibration`). Writes the JSON to ``path`` (default: the
     packaged file) and returns it.
     """
-    from ..geometry import photo_measure as pm
+    from ..geometry.photo import measure as pm
 
     rows = rows if rows is not None else collect(n_bodies, seed, log)
     # each girth's level: the median fraction of the height where the tape lies on the meshes

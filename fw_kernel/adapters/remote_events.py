@@ -10,8 +10,8 @@ turned back into the kernel's event form (``type``, ``design_id``, ``version``, 
 subscriber cannot tell this adapter from the in-process bus or Redis. Subscriber callbacks run on the connection's
 thread; keep them short (``design.follow`` only queues the event).
 
-Publishing and the state cache stay with the service: a kernel over HTTP saves through the REST API, and the
-service publishes every saved edit itself.
+It implements the events port (``ports.EventSubscriber``) only: publishing and the state cache stay with the
+service (a kernel over HTTP saves through the REST API, and the service publishes every saved edit itself).
 """
 
 from __future__ import annotations
@@ -23,50 +23,20 @@ import logging
 import random
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
+
+from .. import wire
 
 log = logging.getLogger("fw_kernel.remote_events")
 
 Event = dict[str, Any]
 Callback = Callable[[Event], None]
 
-#: the service's /design event names -> the kernel's event types (fw_server.events maps them the other way;
-#: ``design_updated`` carries the kernel type as ``action``).
-_KERNEL_TYPES = {"layer_added": "add_layer", "layer_removed": "remove_layer"}
-_AVATARS = "avatars/"   # fw_kernel.services.photo_avatars.events_channel
-_CATALOG = "catalog"    # fw_server.events.CATALOG_CHANNEL_ID
-
-
-def channel_request(channel: str) -> dict[str, Any]:
-    """The service's subscription (namespace and design id) of a kernel event channel."""
-    if channel.startswith(_AVATARS):
-        return {"namespace": "/avatar"}    # the service answers with the token's own avatars
-    if channel == _CATALOG:
-        return {"namespace": "/catalog"}
-    return {"namespace": "/design", "design_id": channel}
-
-
-def channel_of(message: dict[str, Any], user: str) -> str | None:
-    namespace = message.get("namespace")
-    if namespace == "/design":
-        return message.get("design_id")
-    if namespace == "/avatar":
-        return _AVATARS + user
-    if namespace == "/catalog":
-        return _CATALOG
-    return None
-
-
-def kernel_event(message: dict[str, Any]) -> Event:
-    """A WebSocket event message in the kernel's form (what ``DesignService`` published)."""
-    if message.get("namespace") != "/design":
-        data = message.get("data")
-        return data if isinstance(data, dict) else {"type": message.get("event")}
-    name = message.get("event")
-    kind = message.get("action") if name == "design_updated" else _KERNEL_TYPES.get(name, name)
-    return {"type": kind, "design_id": message.get("design_id"), "version": message.get("version"),
-            "user": message.get("user"), "data": message.get("data") or {}, "at": message.get("at")}
+# the maps both ways live in fw_kernel.wire (the service uses the same module)
+channel_request = wire.channel_request
+channel_of = wire.channel_of
+kernel_event = wire.kernel_event
 
 
 def events_url(api_url: str) -> str:
@@ -79,8 +49,7 @@ def events_url(api_url: str) -> str:
 
 
 class RemoteEvents:
-    """``subscribe(channel, callback)`` over the design service's WebSocket events (the cache port's half a
-    kernel over HTTP can offer).
+    """``subscribe(channel, callback)`` over the design service's WebSocket events (``ports.EventSubscriber``).
 
     ``api_url``: the service's API root (``HttpClient.api``); ``user``: the token's user (names the avatar
     channel). ``subscribe`` waits up to ``subscribe_timeout_s`` for the service to confirm, and raises the
@@ -110,7 +79,7 @@ class RemoteEvents:
         self.connections = 0   # how many times it connected (reconnects = connections - 1)
         self.last_error: str | None = None
 
-    # -- the cache port ----------------------------------------------------------------------------------------
+    # -- the events port ----------------------------------------------------------------------------------------
     def subscribe(self, design_id: str, callback: Callback) -> Callable[[], None]:
         """Call ``callback(event)`` for every event of the channel (a design id, ``avatars/{user}``, ``catalog``);
         returns a function that unsubscribes."""
@@ -135,9 +104,7 @@ class RemoteEvents:
                             "the next connection", design_id, self.url, self._timeout, self.last_error)
             elif reply.get("type") == "error":
                 self._drop(design_id, callback)
-                from .remote_http import _error
-
-                raise _error(400, reply, None)
+                raise wire.error_of(400, reply, None)
 
         def unsubscribe() -> None:
             if self._drop(design_id, callback) and not self._closed and self._loop is not None:
@@ -145,20 +112,6 @@ class RemoteEvents:
                     asyncio.run_coroutine_threadsafe(self._request("unsubscribe", design_id, wait=False), self._loop)
 
         return unsubscribe
-
-    def publish(self, design_id: str, event: Event) -> None:
-        raise NotImplementedError("a kernel connected to the design service does not publish events: the service "
-                                  "publishes every edit it saves (make the edit through the notebook API)")
-
-    def set_state(self, design_id: str, state: dict[str, Any], ttl_s: int) -> None:
-        raise NotImplementedError("the design state cache is the service's (it refreshes it on every save)")
-
-    def get_state(self, design_id: str) -> dict[str, Any] | None:
-        raise NotImplementedError("the design state cache is the service's: read the design with "
-                                  "ws.designs.get(id)")
-
-    def refresh_states(self, entries: Sequence[tuple[str, int, dict[str, Any]]], ttl_s: int, at: str) -> None:
-        raise NotImplementedError("the design state cache is the service's (it refreshes it on every save)")
 
     def close(self) -> None:
         """Close the connection and stop its thread (``ws.close()``)."""
@@ -287,7 +240,7 @@ class RemoteEvents:
             if "event" in message:
                 channel = channel_of(message, self.user)
                 if channel is not None:
-                    self._deliver(channel, kernel_event(message))
+                    self._deliver(channel, dict(kernel_event(message)))
             elif message.get("type") in ("subscribed", "unsubscribed", "error"):
                 if self._replies:
                     future = self._replies.popleft()

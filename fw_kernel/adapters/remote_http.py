@@ -1,7 +1,7 @@
 """The kernel's services over the design service's REST API: what ``fw.connect()`` wires inside a JupyterHub
 single-user server, where the notebook holds the user's token and no database URL.
 
-Each class here offers the methods the notebook API (``fw_kernel.api``) calls on the local services, so the same
+Each class here implements a use-case Protocol of ``fw_kernel.usecases`` (what the notebook API calls), so the same
 ``Workspace``, ``Design`` and ``Avatar`` handles work unchanged over HTTP. Edits travel as the REST calls of their
 command; undo/redo are the service's (``X-FW-Session``: one session per connected workspace), and the handle's
 local stacks hold :class:`RemoteStep` markers, one per step of the service's stacks. Refusals come
@@ -17,55 +17,37 @@ polls the process for its progress bar. Events come over the service's WebSocket
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin
 
-from ..bootstrap import Services
+from .. import wire
 from ..domain.audit import AuditRecord
 from ..domain.avatar import Avatar
 from ..domain.catalog import CatalogItem, recommend
-from ..domain.commands import (
-    AddLayer,
-    Command,
-    Composite,
-    RemoveLayer,
-    ReorderLayers,
-    UpdateCanvas,
-    UpdateDesign,
-    UpdateLayer,
-    jsonable,
-)
+from ..domain.commands import Command, jsonable
 from ..domain.design import Design
-from ..domain.errors import Conflict, FWError, LimitExceeded, NotFound, PermissionDenied, ValidationError
+from ..domain.errors import NotFound, ValidationError
 from ..domain.exports import ExportJob, validate_export
-from ..domain.layer import Layer
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
-from ..domain.values import CanvasSettings, DesignMeta
+from ..ports import BodyFitter
+from ..scene.maker import SceneMaker
 from ..settings import Settings
 from .remote_events import RemoteEvents
 
-API = "api/v1"
-SESSION_HEADER = "X-FW-Session"
-BASE_HEADER = "X-FW-Base-Version"
-
-#: the service's error kinds -> kernel errors (401 and 403 are both "you may not").
-_ERRORS: dict[str, type[FWError]] = {
-    "validation_error": ValidationError, "bad_request": ValidationError, "payload_too_large": ValidationError,
-    "not_found": NotFound, "forbidden": PermissionDenied, "unauthorized": PermissionDenied, "conflict": Conflict,
-    "limit_exceeded": LimitExceeded, "rate_limited": LimitExceeded,
-}
-
-
-class ServiceError(FWError):
-    """The service failed (a 5xx or an unreadable answer), not a refusal of the call."""
-
-
+API = wire.API_PATH
+SESSION_HEADER = wire.SESSION_HEADER
+BASE_HEADER = wire.BASE_HEADER
+ServiceError = wire.ServiceError
+_error = wire.error_of
+_seg = wire.segment
+_time = wire._time
 class HttpClient:
     """JSON over ``requests`` with the user's token; error bodies become kernel errors."""
 
@@ -102,72 +84,31 @@ class HttpClient:
             raise _error(response.status_code, data, response.headers.get("Retry-After"))
         return data
 
+    def raw(self, method: str, path: str) -> bytes | None:
+        """The body of a binary answer (a file); None for a 404, other refusals raised as kernel errors."""
+        with self._lock:
+            response = self._http.request(method, self.api + path, timeout=self.timeout_s)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            raise _error(response.status_code, data, response.headers.get("Retry-After"))
+        return bytes(response.content)
+
     def close(self) -> None:
         self._http.close()
 
 
-def _error(status: int, data: Any, retry_after: str | None) -> FWError:
-    """The kernel error of a refusal body ``{"error", "message", "field", "allowed"}``."""
-    if not isinstance(data, dict) or "message" not in data:
-        return ServiceError(f"the design service answered {status} without an error body")
-    message = data["message"]
-    if status == 429 and retry_after:
-        message = f"{message} (retry after {retry_after} s)"
-    cls = _ERRORS.get(data.get("error", ""), ServiceError if status >= 500 else FWError)
-    return cls(message, field=data.get("field"), allowed=data.get("allowed"))
-
-
-def _seg(value: Any) -> str:
-    """One path segment (ids are the caller's input: a '/' must not reach another route)."""
-    return quote(str(value), safe="")
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-# -- records from JSON ---------------------------------------------------------------------------------------------
-_META = tuple(DesignMeta.model_fields)
-
-
-def design_of(data: dict[str, Any]) -> tuple[Design, str | None]:
-    meta = DesignMeta.model_validate({k: data[k] for k in _META if k in data}, strict=False)
-    counts = data.get("counts") or {}
-    state = Design(
-        id=data["id"], owner=data["owner"], meta=meta,
-        canvas=CanvasSettings.model_validate(data["canvas"], strict=False),
-        layers=tuple(Layer.model_validate(x, strict=False) for x in data["layers"]), version=data["version"],
-        fork_from=data.get("fork_from"), view_count=counts.get("views", 0), like_count=counts.get("likes", 0),
-        fork_count=counts.get("forks", 0), created_at=_time(data.get("created_at")),
-        updated_at=_time(data.get("updated_at")))
-    return state, data.get("role")
-
-
-def item_of(data: dict[str, Any]) -> CatalogItem:
-    return CatalogItem(**{**data, "tags": tuple(data["tags"])})
-
-
-def avatar_of(data: dict[str, Any]) -> Avatar:
-    return Avatar(id=data["id"], owner=data["owner"], name=data["name"], measurements=data["measurements"],
-                  body_hint=data["body_hint"], created_at=_time(data.get("created_at")), source=data["source"],
-                  requested=data["requested"], body=data["body"], confidence=data["confidence"])
-
-
-def _version_of(data: dict[str, Any]) -> Version:
-    # the snapshot stays on the service: diff() asks it for the operations
-    return Version(design_id=data["design_id"], version_number=data["version_number"], message=data["message"],
-                   snapshot={}, design_version=data["design_version"], created_by=data["created_by"],
-                   created_at=_time(data["created_at"]))
-
-
-def _collaborator_of(data: dict[str, Any]) -> Collaborator:
-    return Collaborator(design_id=data["design_id"], user=data["user"], role=data["role"],
-                        added_by=data["added_by"], created_at=_time(data["created_at"]))
-
-
-def _comment_of(data: dict[str, Any]) -> Comment:
-    return Comment(id=data["id"], design_id=data["design_id"], user=data["user"], text=data["text"],
-                   layer_id=data.get("layer_id"), created_at=_time(data["created_at"]))
+# -- records from JSON (fw_kernel.wire) ------------------------------------------------------------------------------
+design_of = wire.design_of
+item_of = wire.item_of
+avatar_of = wire.avatar_of
+_version_of = wire.version_of
+_collaborator_of = wire.collaborator_of
+_comment_of = wire.comment_of
 
 
 # -- designs -------------------------------------------------------------------------------------------------------
@@ -215,29 +156,8 @@ class RemoteDesignService:
 
     def _send(self, path: str, command: Command, base: int) -> None:
         """The REST call of one command (one undo step of the session on the service), decided on ``base``."""
-
-        def call(method: str, url: str, body: Any = None, session: bool = True) -> Any:
-            return self._http.call(method, url, body, session=session, base=base)
-
-        if isinstance(command, AddLayer):
-            layer = command.layer.model_dump(mode="json", exclude={"id", "order_index", "type", "catalog_item_id"})
-            call("POST", f"{path}/layers", {**layer, "layer_id": command.layer.id,
-                                            "item_id": command.layer.catalog_item_id,
-                                            "type": command.layer.type, "index": command.index}, session=True)
-        elif isinstance(command, UpdateLayer):
-            call("PATCH", f"{path}/layers/{_seg(command.layer_id)}", jsonable(command.changes), session=True)
-        elif isinstance(command, RemoveLayer):
-            call("DELETE", f"{path}/layers/{_seg(command.layer_id)}", session=True)
-        elif isinstance(command, ReorderLayers):
-            call("PUT", f"{path}/layers/order", {"layer_ids": list(command.order)}, session=True)
-        elif isinstance(command, UpdateDesign):
-            call("PATCH", path, jsonable(command.changes), session=True)
-        elif isinstance(command, UpdateCanvas):
-            call("PATCH", path, {"canvas": jsonable(command.changes)}, session=True)
-        elif isinstance(command, Composite) and command.action == "group_layers":
-            call("PUT", f"{path}/layers/group", jsonable(command.data), session=True)
-        else:
-            raise ValidationError.bad("command", type(command).__name__, "an edit the design service offers")
+        request = wire.edit_request(command)
+        self._http.call(request.method, path + request.path, request.body, session=True, base=base)
 
     def restore(self, user: str, state: Design, version_number: int) -> tuple[Design, Command]:
         data = self._http.call("POST", f"/designs/{_seg(state.id)}/versions/{int(version_number)}/restore",
@@ -251,19 +171,18 @@ class RemoteDesignService:
     def checkpoint(self, user: str, design_id: str, message: str = "") -> Version:
         return _version_of(self._http.call("POST", f"/designs/{_seg(design_id)}/versions", {"message": message}))
 
-    def versions(self, user: str, design_id: str) -> list[Version]:
+    def versions(self, user: str, design_id: str) -> builtins.list[Version]:
         return [_version_of(v) for v in self._http.call("GET", f"/designs/{_seg(design_id)}/versions")]
 
-    def diff(self, user: str, design_id: str, a: int, b: int) -> list[dict[str, Any]]:
+    def diff(self, user: str, design_id: str, a: int, b: int) -> builtins.list[dict[str, Any]]:
         for field, value in (("a", a), ("b", b)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValidationError.bad(field, value, "a version number (an integer)")
         return self._http.call("GET", f"/designs/{_seg(design_id)}/versions/{a}/diff/{b}")
 
-    def history(self, user: str, design_id: str, limit: int | None = None) -> list[HistoryEntry]:
+    def history(self, user: str, design_id: str, limit: int | None = None) -> builtins.list[HistoryEntry]:
         entries = self._http.call("GET", f"/designs/{_seg(design_id)}/history", params={"limit": limit})
-        return [HistoryEntry(design_id=design_id, version=e["version"], user=e["user"], action=e["action"],
-                             data=e["data"], created_at=_time(e["created_at"])) for e in entries]
+        return [wire.history_of(design_id, e) for e in entries]
 
     def share(self, user: str, design_id: str, other: str, role: str = "viewer") -> Collaborator:
         return _collaborator_of(self._http.call("POST", f"/designs/{_seg(design_id)}/collaborators",
@@ -272,14 +191,14 @@ class RemoteDesignService:
     def unshare(self, user: str, design_id: str, other: str) -> None:
         self._http.call("DELETE", f"/designs/{_seg(design_id)}/collaborators/{_seg(other)}")
 
-    def collaborators(self, user: str, design_id: str) -> list[Collaborator]:
+    def collaborators(self, user: str, design_id: str) -> builtins.list[Collaborator]:
         return [_collaborator_of(c) for c in self._http.call("GET", f"/designs/{_seg(design_id)}/collaborators")]
 
     def comment(self, user: str, design_id: str, text: str, layer_id: str | None = None) -> Comment:
         return _comment_of(self._http.call("POST", f"/designs/{_seg(design_id)}/comments",
                                            {"text": text, "layer_id": layer_id}))
 
-    def comments(self, user: str, design_id: str) -> list[Comment]:
+    def comments(self, user: str, design_id: str) -> builtins.list[Comment]:
         return [_comment_of(c) for c in self._http.call("GET", f"/designs/{_seg(design_id)}/comments")]
 
     def like(self, user: str, design_id: str) -> None:
@@ -293,7 +212,7 @@ class RemoteDesignService:
 class RemoteAvatarService:
     """Avatars are fitted by the service; the mesh is rebuilt here from the body parameters (``fitter``)."""
 
-    def __init__(self, http: HttpClient, fitter: Any = None):
+    def __init__(self, http: HttpClient, fitter: BodyFitter | None = None):
         self._http = http
         self.fitter = fitter
         self._design_of: dict[str, str] = {}  # avatar id -> a design that wears it (collaborators read it there)
@@ -329,6 +248,7 @@ class RemoteCatalogService:
     def __init__(self, http: HttpClient):
         self._http = http
         self._items: dict[str, CatalogItem] | None = None
+        self._thumbnails: dict[str, bytes | None] = {}
 
     def _all(self) -> dict[str, CatalogItem]:
         if self._items is None:
@@ -346,14 +266,22 @@ class RemoteCatalogService:
         return [item_of(i) for i in self._http.call("GET", "/catalog/items", params={"type": type})]
 
     def search(self, text: str = "", *, type: str | None = None, tags: Any = (), max_price: float | None = None,
-               availability: str | None = None, limit: int = 50) -> list[CatalogItem]:
+               availability: str | None = None, limit: int = 50) -> builtins.list[CatalogItem]:
         if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
             raise ValidationError.bad("tags", tags, "a list of tag strings")
         params = {"q": text, "type": type, "tags": ",".join(tags) or None, "max_price": max_price,
                   "availability": availability, "limit": limit}
         return [item_of(i) for i in self._http.call("GET", "/catalog/search", params=params)]
 
-    def recommend(self, item_ids: Any, category: str, limit: int = 10) -> list[CatalogItem]:
+    def thumbnail(self, item_id: str) -> bytes | None:
+        """The service's thumbnail of an item (its catalog, not the bundled files), kept for the session."""
+        if item_id not in self._thumbnails:
+            item = self.get(item_id)
+            self._thumbnails[item_id] = (self._http.raw("GET", f"/catalog/items/{_seg(item.id)}/thumbnail")
+                                         if item.thumbnail else None)
+        return self._thumbnails[item_id]
+
+    def recommend(self, item_ids: Any, category: str, limit: int = 10) -> builtins.list[CatalogItem]:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise ValidationError.bad("limit", limit, "an integer from 1 to 100")
         items = self._all()
@@ -483,7 +411,8 @@ class RemoteAuditService:
     def of_design(self, user: str, design_id: str, limit: int = 100) -> list[AuditRecord]:
         found = self._http.call("GET", f"/designs/{_seg(design_id)}/audit", params={"limit": limit})
         return [AuditRecord(id=r["id"], admin=r["admin"], design_id=r["design_id"], owner=r["owner"],
-                            endpoint=r["endpoint"], reason=r["reason"], created_at=_time(r["created_at"]))
+                            endpoint=r["endpoint"], reason=r["reason"],
+                            created_at=wire._required_time(r["created_at"]))
                 for r in found]
 
 
@@ -497,18 +426,43 @@ class _NoAutosave:
         pass
 
 
-class RemoteServices(Services):
-    """``Services`` whose designs, avatars, catalog and exports live behind the design service."""
+@dataclass(frozen=True, eq=False)
+class RemoteServices:
+    """The use cases (:class:`~fw_kernel.usecases.UseCases`) behind the design service: designs, avatars, catalog,
+    exports and audits as REST calls, events over its WebSocket. Auto-save is the service's."""
 
-    http: Any = None
+    settings: Settings
+    http: HttpClient
+    designs: RemoteDesignService
+    avatars: RemoteAvatarService
+    catalog: RemoteCatalogService
+    exports: RemoteExportService
+    photo_avatars: RemotePhotoAvatarService
+    audit: RemoteAuditService
+    events: RemoteEvents
+    scenes: SceneMaker  # meshes are rebuilt here from the body parameters the service sends
+    autosaver: _NoAutosave = dataclasses.field(default_factory=lambda: _NoAutosave())
+
+    @property
+    def cache(self) -> RemoteEvents:
+        """The events port under the local services' name (it is no state cache: that is the service's)."""
+        return self.events
+
+    def scene_builder(self) -> Any:
+        return self.scenes.builder()
+
+    def scene_of(self, design: Design, body: Mapping[str, Any] | None) -> Any:
+        return self.scenes.scene_of(design, body)
+
+    def describe(self) -> str:
+        return f"service={self.http.service_url!r}"
 
     def close(self) -> None:
-        if self.http is not None:
-            self.http.close()
-        self.cache.close()  # the events' WebSocket (remote_events.py)
+        self.http.close()
+        self.events.close()  # the events' WebSocket (remote_events.py)
 
 
-def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteServices:
+def remote_services(service_url: str, token: str, fitter: BodyFitter | None = None) -> RemoteServices:
     """Services over the design service at ``service_url`` (its root: ``.../services/fw/`` on a hub) acting as
     the token's user. ``fitter``: rebuilds avatar meshes locally (default: the anny fitter, loaded on first use)."""
     http = HttpClient(service_url, token)
@@ -518,12 +472,9 @@ def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteS
 
         fitter = AnnyBodyFitter()
     avatars = RemoteAvatarService(http, fitter)
-    settings = Settings(user=me["user"], autosave_thread=False)
-    services = RemoteServices(settings, uow=None, documents=None, cache=RemoteEvents(http.api, token, me["user"]),  # type: ignore[arg-type]
-                              designs=RemoteDesignService(http, avatars), avatars=avatars,  # type: ignore[arg-type]
-                              catalog=RemoteCatalogService(http), autosaver=_NoAutosave())  # type: ignore[arg-type]
-    services.exports = RemoteExportService(http)
-    services.photo_avatars = RemotePhotoAvatarService(http)
-    services.audit = RemoteAuditService(http)
-    services.http = http
-    return services
+    catalog = RemoteCatalogService(http)
+    return RemoteServices(settings=Settings(user=me["user"], autosave_thread=False), http=http,
+                          designs=RemoteDesignService(http, avatars), avatars=avatars, catalog=catalog,
+                          exports=RemoteExportService(http), photo_avatars=RemotePhotoAvatarService(http),
+                          audit=RemoteAuditService(http), events=RemoteEvents(http.api, token, me["user"]),
+                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find))

@@ -14,15 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 import warnings
 from typing import Any
 
 import numpy as np
 
-from .require_ import require_driver
+from .gl import RENDER_LOCK, egl
 
-_LOCK = threading.Lock()  # one GL context at a time per process
+_LOCK = RENDER_LOCK  # one GL context at a time per process (shared with the photo studio and thumbnails)
 _APPROX_OUTPUT = "pow(color.xyz, vec3(1.0/2.2))"
 _EXACT_ENCODE = """
 vec3 fw_linear_to_srgb(vec3 c)  // IEC 61966-2-1, added by fw_kernel
@@ -81,10 +80,7 @@ def offscreen(pyrender: Any, width: int, height: int) -> Any:
 
 class PyrenderRenderer:
     def __init__(self) -> None:
-        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-        if os.environ.get("FW_EGL_DEVICE"):
-            os.environ.setdefault("EGL_DEVICE_ID", os.environ["FW_EGL_DEVICE"])
-        self._pyrender = require_driver("pyrender", "render")
+        self._pyrender = egl()
 
     def render(self, scene: Any, width: int, height: int, yaw_deg: float = 0.0, background: str | None = None,
                supersample: int = 1) -> np.ndarray:

@@ -7,7 +7,6 @@ libegl-mesa0 libgl1-mesa-dri``) of the item on a reference body.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ REFERENCE_BODY = ({"height": 168, "bust": 90, "waist": 72, "hips": 98}, "female"
 
 def swatch(item: CatalogItem, size: int = SIZE) -> np.ndarray:
     """(size, size, 3) float32 in [0, 1]: the fabric's albedo or the print at the item's default parameters."""
-    from ..geometry.textures import fabric_maps, pattern_image
+    from ..geometry.texture.textures import fabric_maps, pattern_image
 
     values = item.defaults()
     if item.type == "fabric":
@@ -35,8 +34,9 @@ def swatch(item: CatalogItem, size: int = SIZE) -> np.ndarray:
 
 
 def _render(scene: Any, focus: np.ndarray, extent: float, size: int) -> np.ndarray:
-    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-    import pyrender
+    from .gl import RENDER_LOCK, egl
+
+    pyrender = egl()
 
     view = pyrender.Scene.from_trimesh_scene(scene, bg_color=[0.96, 0.96, 0.97, 1.0], ambient_light=[0.45] * 3)
     distance = max(extent, 0.15) * 1.9
@@ -46,11 +46,12 @@ def _render(scene: Any, focus: np.ndarray, extent: float, size: int) -> np.ndarr
     view.add(pyrender.DirectionalLight(intensity=3.0), pose=pose)
     from .render_pyrender import offscreen
 
-    renderer = offscreen(pyrender, size, size)  # exact sRGB output, like the exports
-    try:
-        color, _ = renderer.render(view)
-    finally:
-        renderer.delete()
+    with RENDER_LOCK:
+        renderer = offscreen(pyrender, size, size)  # exact sRGB output, like the exports
+        try:
+            color, _ = renderer.render(view)
+        finally:
+            renderer.delete()
     return color
 
 
@@ -68,8 +69,8 @@ def render_items(items: Sequence[CatalogItem], find: Callable[[str], CatalogItem
         layers = []
         if item.type == "element":  # shown on a shirt
             layers.append(Layer(id="base", type="silhouette", catalog_item_id="sil-shirt", name="base"))
-        layers.append(Layer(id="item", type=item.type, catalog_item_id=item.id, name=item.name,
-                            order_index=len(layers)))
+        layers.append(Layer.model_validate({"id": "item", "type": item.type, "catalog_item_id": item.id,
+                                            "name": item.name, "order_index": len(layers)}))
         design = Design(id="thumb", owner="catalog", meta=DesignMeta(name=item.name)).with_layers(layers)
         scene = builder.build(design, body, "reference", find)
         if "layer:item" not in scene.graph.nodes_geometry:

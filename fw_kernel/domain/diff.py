@@ -35,4 +35,5 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
 
 def apply(before: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
     """Apply RFC 6902 operations to a copy of ``before``."""
-    return jsonpatch.apply_patch(before, ops, in_place=False)
+    after: dict[str, Any] = jsonpatch.apply_patch(before, ops, in_place=False)
+    return after

@@ -38,11 +38,12 @@ EDITABLE_LAYER_FIELDS = (
 
 def merge_transform(current: Transform, patch: Any) -> dict[str, Any]:
     """Overlay a partial transform (``{"rotation": {"y": 10}}``) on ``current``; return the merged dict."""
-    merged = current.model_dump()
+    merged: dict[str, Any] = current.model_dump()
     if isinstance(patch, Transform):
-        return patch.model_dump()
+        given: dict[str, Any] = patch.model_dump()
+        return given
     if not isinstance(patch, dict):
-        return patch  # let validation name the wrong type
+        return patch  # type: ignore[no-any-return]  # not a dict: validation names the wrong type
     for part, values in patch.items():
         if part in merged and isinstance(values, dict):
             merged[part] = {**merged[part], **values}

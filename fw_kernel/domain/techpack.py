@@ -159,7 +159,7 @@ def build_techpack(state: dict[str, Any], item_of: Callable[[str], CatalogItem |
             quantity, unit = (fabric_metres(area), "m") if area else (0.0, "m (no garment to cover)")
         bom.append(BomRow(raw["name"], kind, item.id, item.name, material, _colours(values), quantity, unit,
                           item.price, item.currency, placement))
-    pom = ()
+    pom: tuple[PomRow, ...] = ()
     if avatar and avatar.get("measurements"):
         measured = avatar["measurements"]
         pom = tuple(PomRow(code, key, text, round(float(measured[key]), 1), tol)

@@ -63,7 +63,8 @@ def read_png(path: str | Path) -> np.ndarray:
     """Read a PNG as uint8: shape (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA (palette images become RGB(A))."""
     from PIL import Image
 
-    with Image.open(Path(path)) as image:
+    with Image.open(Path(path)) as opened:
+        image: Image.Image = opened
         if image.mode not in ("L", "RGB", "RGBA"):
             image = image.convert("RGBA" if "transparency" in image.info or "A" in image.mode else "RGB")
         return np.asarray(image, dtype=np.uint8).copy()

@@ -22,11 +22,11 @@ from PIL import Image
 from ..domain.catalog import CatalogItem
 from ..domain.design import Design
 from ..domain.layer import Layer
-from ..geometry.blend import composite
-from ..geometry.color import hex_to_rgb, srgb_to_linear
-from ..geometry.garments import BodyGeometry, Garment, make_garment, spec_from
-from ..geometry.textures import fabric_maps, pattern_image
-from ..geometry.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
+from ..geometry.garment.garments import BodyGeometry, Garment, make_garment, spec_from
+from ..geometry.garment.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
+from ..geometry.texture.blend import composite
+from ..geometry.texture.color import hex_to_rgb, srgb_to_linear
+from ..geometry.texture.textures import fabric_maps, pattern_image
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
@@ -99,7 +99,7 @@ class SceneBuilder:
                 spec = spec_from(item.id, item.compatibility.get("categories", []), item.tags, values)
                 under_keys = [k for _, _, k in garments]
                 key = _key("garment", body_key, item.id, spec.__dict__, under_keys)
-                garment = self._cached(key, lambda spec=spec, item=item: make_garment(
+                garment = self._cached(key, lambda spec=spec, item=item: make_garment(  # type: ignore[misc]
                     body, item.id, spec, [g for _, g, _ in garments]))
                 garments.append((layer, garment, key))
                 looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
@@ -117,7 +117,7 @@ class SceneBuilder:
                 if kind is None:
                     continue
                 key = _key("element", [k for lay, _, k in garments if lay.id == target_layer], kind, values)
-                mesh = self._cached(key, lambda kind=kind, garment=garment, values=values: element_mesh(
+                mesh = self._cached(key, lambda kind=kind, garment=garment, values=values: element_mesh(  # type: ignore[misc]
                     kind, garment, values))
                 trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
             elif layer.type == "accessory":
@@ -125,7 +125,7 @@ class SceneBuilder:
                 if kind is None:
                     continue
                 key = _key("accessory", body_key, [k for _, _, k in garments], kind, values)
-                mesh = self._cached(key, lambda kind=kind, values=values: accessory_mesh(
+                mesh = self._cached(key, lambda kind=kind, values=values: accessory_mesh(  # type: ignore[misc]
                     kind, body, values, [g for _, g, _ in garments]))
                 trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
         for layer, garment, _ in garments:
@@ -252,7 +252,7 @@ def _matrix(layer: Layer, mesh: trimesh.Trimesh) -> np.ndarray:
             t.scale == t.scale.__class__():
         return np.eye(4)
     centre = mesh.bounds.mean(0) if len(mesh.vertices) else np.zeros(3)
-    rotation = trimesh.transformations.euler_matrix(*np.radians([t.rotation.x, t.rotation.y, t.rotation.z]), "sxyz")
+    rotation = trimesh.transformations.euler_matrix(*np.radians([t.rotation.x, t.rotation.y, t.rotation.z]), "sxyz")  # type: ignore[call-arg]
     scale = np.diag([t.scale.x, t.scale.y, t.scale.z, 1.0])
     to_origin = trimesh.transformations.translation_matrix(-centre)
     back = trimesh.transformations.translation_matrix(centre + np.array([t.position.x, t.position.y, t.position.z]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,8 +20,10 @@ ManifestLoader = Callable[[], tuple[Sequence[CatalogItem], str]]
 
 class CatalogService:
     def __init__(self, uow: UnitOfWorkFactory, load_manifests: ManifestLoader | None = None,
-                 digest: Callable[[], str] | None = None):
+                 digest: Callable[[], str] | None = None, read_asset: Callable[[str], bytes | None] | None = None):
         self._uow = uow
+        self._read_asset = read_asset
+        self._thumbnails: dict[str, bytes | None] = {}
         self._load = load_manifests
         self._digest = digest
         self._items: dict[str, CatalogItem] | None = None
@@ -53,6 +56,14 @@ class CatalogService:
     def find(self, item_id: str) -> CatalogItem | None:
         return self._all().get(item_id) if plausible_id(item_id) else None
 
+    def thumbnail(self, item_id: str) -> bytes | None:
+        """The PNG thumbnail of an item (``fw catalog thumbnails`` makes them), None when it has none."""
+        item = self.get(item_id)
+        if item.id not in self._thumbnails:
+            found = self._read_asset(item.thumbnail) if item.thumbnail and self._read_asset is not None else None
+            self._thumbnails[item.id] = found
+        return self._thumbnails[item.id]
+
     def get(self, item_id: str) -> CatalogItem:
         item = self.find(item_id)
         if item is None:
@@ -67,7 +78,7 @@ class CatalogService:
 
     def search(self, text: str = "", *, type: str | None = None, tags: Sequence[str] = (),
                max_price: float | None = None, availability: str | None = None, limit: int = 50
-               ) -> list[CatalogItem]:
+               ) -> builtins.list[CatalogItem]:
         """Items matching the words of ``text`` (typos tolerated, prefixes and synonyms match) and the filters:
         those matching every word first, then those matching some of them; best first within each."""
         check_text("text", text, 200, allow_empty=True)
@@ -93,7 +104,7 @@ class CatalogService:
         items = self._all()
         return [items[i] for i in ids if i in items]
 
-    def recommend(self, item_ids: Sequence[str], category: str, limit: int = 10) -> list[CatalogItem]:
+    def recommend(self, item_ids: Sequence[str], category: str, limit: int = 10) -> builtins.list[CatalogItem]:
         """Compatible items for a design whose layers use ``item_ids`` (see ``domain.catalog.recommend``)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise ValidationError.bad("limit", limit, "an integer from 1 to 100")

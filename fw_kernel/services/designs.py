@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -193,7 +194,7 @@ class DesignService:
         self._publish(design, user, "checkpoint", {"version_number": version.version_number})
         return version
 
-    def versions(self, user: str, design_id: str) -> list[Version]:
+    def versions(self, user: str, design_id: str) -> builtins.list[Version]:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")
             return uow.versions.list(design_id)
@@ -209,7 +210,7 @@ class DesignService:
                                field="version", value=number, allowed=str(numbers))
             return found
 
-    def diff(self, user: str, design_id: str, a: Any, b: Any) -> list[dict[str, Any]]:
+    def diff(self, user: str, design_id: str, a: Any, b: Any) -> builtins.list[dict[str, Any]]:
         return diff(self.version(user, design_id, a).snapshot, self.version(user, design_id, b).snapshot)
 
     def restore(self, user: str, known: Design, number: Any, base_version: int | None = None
@@ -267,7 +268,7 @@ class DesignService:
             uow.commit()
         self._publish(design, user, "collaborator_left", {"user": other})
 
-    def collaborators(self, user: str, design_id: str) -> list[Collaborator]:
+    def collaborators(self, user: str, design_id: str) -> builtins.list[Collaborator]:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")
             return uow.collaborators.list(design_id)
@@ -286,12 +287,12 @@ class DesignService:
         self._publish(design, user, "comment", {"comment_id": comment.id})
         return comment
 
-    def comments(self, user: str, design_id: str) -> list[Comment]:
+    def comments(self, user: str, design_id: str) -> builtins.list[Comment]:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")
             return uow.comments.list(design_id)
 
-    def history(self, user: str, design_id: str, limit: int | None = None) -> list[HistoryEntry]:
+    def history(self, user: str, design_id: str, limit: int | None = None) -> builtins.list[HistoryEntry]:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")
             return uow.history.list(design_id, limit=limit)

@@ -5,7 +5,7 @@ Steps (each reported to a progress callback and as an avatar event on the event 
 ``avatars/{user}``: ``processing_started``, ``processing_progress``, ``processing_complete``,
 ``processing_error``): read the photos (EXIF orientation, any colour mode: a ``PhotoCodec``, wired by ``bootstrap``
 to ``adapters.image_codec``), detect pose and person mask
-(``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo_measure``), apply the
+(``ports.PoseDetector``), check the photos (what to retake), measure (``geometry.photo.measure``), apply the
 user's corrections, fit the body, store. Nothing is stored unless every step succeeds. With ``keep_photos`` the
 photos as measured (upright, re-encoded without EXIF) go to a ``PhotoVault`` (encrypted at rest) before the
 avatar is committed, and are deleted again if the commit fails; only the owner reads or deletes them.
@@ -28,7 +28,7 @@ import numpy as np
 
 from ..domain.avatar import BODY_HINTS, MEASUREMENT_RANGES_CM, Avatar, validate_measurements
 from ..domain.errors import FWError, NotFound, ValidationError, check_text, plausible_id, show_value
-from ..geometry import photo_measure as pm
+from ..geometry.photo import measure as pm
 from ..ports import StateCache, UnitOfWorkFactory
 from .avatars import AvatarService
 from .clock import new_id, utcnow
@@ -91,7 +91,8 @@ class PhotoAvatarService:
     def __init__(self, uow: UnitOfWorkFactory, avatars: AvatarService, detector: Callable[[], PoseDetector],
                  cache: StateCache, calibration: Callable[[], Mapping[str, Any]] = pm.load_calibration,
                  clock: Callable[[], datetime] = utcnow, ids: Callable[[], str] = new_id,
-                 vault: Callable[[], PhotoVault] | None = None, codec: PhotoCodec | None = None):
+                 vault: Callable[[], PhotoVault] | None = None, codec: PhotoCodec | None = None,
+                 remote: Callable[[np.ndarray, np.ndarray, float, str | None], Mapping[str, Any]] | None = None):
         self._uow = uow
         self._codec = codec
         self.vault_factory = vault
@@ -106,7 +107,7 @@ class PhotoAvatarService:
         self._calibration: Mapping[str, Any] | None = None
         # production (FW_QUEUE=rq): detection and extraction on a worker, ``(front, side, height, hint) -> the
         # answer of measure_images``; None: inline
-        self.remote: Callable[[np.ndarray, np.ndarray, float, str | None], Mapping[str, Any]] | None = None
+        self.remote = remote
 
     @property
     def detector(self) -> PoseDetector:

@@ -1,7 +1,7 @@
 """Regenerate the sample photos of ``04_avatar_from_photos.ipynb``: a fitted body rendered by the project.
 
 Run: ``PYOPENGL_PLATFORM=egl .venv/bin/python notebooks/data/make_photo_samples.py`` (render + body extras, EGL).
-The body is the women's size M of ``fw_kernel.geometry.sizes``; nobody real is photographed.
+The body is the women's size M of ``fw_kernel.geometry.body.sizes``; nobody real is photographed.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.sizes import size_measurements
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.sizes import size_measurements
 
 HERE = Path(__file__).resolve().parent
 

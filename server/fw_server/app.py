@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import tornado.web
 from pydantic import BaseModel
 
+from fw_kernel import wire
 from fw_kernel.bootstrap import Services
 from fw_kernel.domain.errors import FWError, ValidationError
 from fw_kernel.domain.validation import validate
@@ -21,7 +22,9 @@ from fw_kernel.domain.validation import validate
 from . import __version__
 from .auth import Authenticator, identify, make_authenticator
 from .config import ServiceConfig
-from .errors import KINDS, ApiError, body, from_kernel
+from .errors import ApiError, body, from_kernel
+from .events import EventHub, EventsHandler
+from .handlers import JsonErrors
 from .openapi import document
 from .ratelimit import RateLimiter
 from .routes import ROUTES, Context, FileBody, Route
@@ -30,10 +33,10 @@ from .undo import UndoStore
 from .workspace import UserWorkspace
 
 log = logging.getLogger("fw_server")
-SESSION_HEADER = "X-FW-Session"
+SESSION_HEADER = wire.SESSION_HEADER
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SESSION_ALLOWED = "1 to 64 letters, digits, '_', '.' or '-' (one id per open design object)"
-BASE_HEADER = "X-FW-Base-Version"
+BASE_HEADER = wire.BASE_HEADER
 BASE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}$")
 BASE_ALLOWED = "the design version the edit was decided on, an integer from 1 to 999999999"
 
@@ -53,9 +56,9 @@ class Service:
         self.executor = ThreadPoolExecutor(config.executor_threads, thread_name_prefix="fw-api")
         self.routes = [(_compile(r.path), r) for r in ROUTES]
         self.openapi = json.dumps(document(self.prefix, __version__)).encode()
-        self.events: Any = None  # fw_server.events.EventHub, set by make_app
         from .photos import PhotoJobs
 
+        self.events = EventHub(services.cache, services.settings.redis_url)
         self.audit = services.audit  # wired by fw_kernel.bootstrap; None for in-memory services
         self.photo_jobs = PhotoJobs(services, redis_url, config.photo_threads)
 
@@ -105,27 +108,6 @@ def _compile(template: str) -> tuple[re.Pattern[str], list[str]]:
     for name in names:
         pattern = pattern.replace(re.escape("{" + name + "}"), "([^/]+)")
     return re.compile(f"^{pattern}$"), names
-
-
-class JsonErrors(tornado.web.RequestHandler):
-    """Every error as :class:`ErrorOut` JSON, Tornado's own (400 on a malformed request...) included."""
-
-    def send_error_body(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self.clear()
-        self.set_status(status)
-        for name, value in (headers or {}).items():
-            self.set_header(name, value)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload))
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            self.send_error_body(exc.status, exc.body, exc.headers)
-            return
-        kind = KINDS.get(status_code, "bad_request" if status_code < 500 else "internal_error")
-        message = self._reason if status_code < 500 else "internal error (logged by the service)"
-        self.send_error_body(status_code, body(kind, message))
 
 
 @tornado.web.stream_request_body
@@ -318,11 +300,8 @@ class NotFoundHandler(JsonErrors):
 def make_app(services: Services, config: ServiceConfig | None = None, authenticator: Authenticator | None = None,
              ) -> tornado.web.Application:
     """The service's Tornado application over kernel ``services`` (the process's; closed by the caller)."""
-    from .events import EventHub, EventsHandler
-
     config = config or ServiceConfig.from_env()
     service = Service(services, config, authenticator)
-    service.events = EventHub(service)
     prefix = re.escape(service.prefix)
     handlers: list[Any] = [
         (rf"{prefix}/openapi\.json", OpenApiHandler, {"service": service}),

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fw_kernel.settings import Environment
+
 
 def _parse_tokens(value: str) -> dict[str, tuple[str, float | None]]:
     """``"token:user[:expires_epoch],..."`` -> {token: (user, expires or None)}."""
@@ -63,22 +65,23 @@ class ServiceConfig(BaseModel):
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceConfig:
         env = os.environ
+        fw = Environment()  # every FW_* variable, with its help text (fw_kernel.settings)
         hub = bool(env.get("JUPYTERHUB_API_TOKEN"))
         prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "/").rstrip("/") + "/api/v1" if hub else None
         values: dict[str, object] = {
-            "prefix": env.get("FW_SERVICE_PREFIX") or prefix,
-            "auth": env.get("FW_SERVICE_AUTH") or ("hub" if hub else None),
-            "tokens": env.get("FW_SERVICE_TOKENS"),
-            "secret": env.get("FW_SERVICE_SECRET"),
-            "rate_limit": env.get("FW_SERVICE_RATE_LIMIT"),
-            "rate_window_s": env.get("FW_SERVICE_RATE_WINDOW_S"),
-            "max_body_bytes": env.get("FW_SERVICE_MAX_BODY_BYTES"),
-            "max_photo_body_bytes": env.get("FW_SERVICE_MAX_PHOTO_BODY_BYTES"),
-            "admins": env.get("FW_SERVICE_ADMINS"),
-            "download_ttl_s": env.get("FW_SERVICE_DOWNLOAD_TTL_S"),
+            "prefix": fw.service_prefix or prefix,
+            "auth": fw.service_auth or ("hub" if hub else None),
+            "tokens": fw.service_tokens,
+            "secret": fw.service_secret,
+            "rate_limit": fw.service_rate_limit,
+            "rate_window_s": fw.service_rate_window_s,
+            "max_body_bytes": fw.service_max_body_bytes,
+            "max_photo_body_bytes": fw.service_max_photo_body_bytes,
+            "admins": fw.service_admins,
+            "download_ttl_s": fw.service_download_ttl_s,
             "hub_api_url": env.get("JUPYTERHUB_API_URL"),
             "hub_api_token": env.get("JUPYTERHUB_API_TOKEN"),
-            "redis_url": env.get("FW_REDIS_URL"),
+            "redis_url": fw.redis_url,
         }
         values = {k: v for k, v in values.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})

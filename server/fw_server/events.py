@@ -31,50 +31,21 @@ from typing import Any
 
 import tornado.websocket
 
+from fw_kernel import wire
 from fw_kernel.domain.errors import FWError
+from fw_kernel.ports import EventBus
 
-from .app import JsonErrors
 from .errors import ApiError, from_kernel
+from .handlers import JsonErrors
 
 log = logging.getLogger("fw_server.events")
 
-CATALOG_CHANNEL_ID = "catalog"
-_DESIGN_EVENTS = {"add_layer": "layer_added", "remove_layer": "layer_removed",
-                  "collaborator_joined": "collaborator_joined", "collaborator_left": "collaborator_left",
-                  "cursor_moved": "cursor_moved"}
-Key = tuple[str, str]  # (namespace, id): ("/design", design id), ("/avatar", user), ("/catalog", "")
-
-
-def channel_id(key: Key) -> str:
-    """The kernel event-channel id (``StateCache.publish`` id) of a subscription key."""
-    namespace, ident = key
-    if namespace == "/design":
-        return ident
-    if namespace == "/avatar":
-        return f"avatars/{ident}"
-    return CATALOG_CHANNEL_ID
-
-
-def key_of(channel: str) -> Key:
-    if channel.startswith("avatars/"):
-        return ("/avatar", channel[len("avatars/"):])
-    if channel == CATALOG_CHANNEL_ID:
-        return ("/catalog", "")
-    return ("/design", channel)
-
-
-def to_message(key: Key, event: dict[str, Any]) -> dict[str, Any]:
-    """A kernel event as a namespaced WebSocket message."""
-    namespace, ident = key
-    kind = str(event.get("type", "event"))
-    if namespace == "/design":
-        name = _DESIGN_EVENTS.get(kind, "design_updated")
-        message = {"namespace": namespace, "event": name, "design_id": ident, "user": event.get("user"),
-                   "version": event.get("version"), "at": event.get("at"), "data": event.get("data", {})}
-        if name == "design_updated":
-            message["action"] = kind
-        return message
-    return {"namespace": namespace, "event": kind, "data": event}
+CATALOG_CHANNEL_ID = wire.CATALOG_CHANNEL
+Key = wire.Key  # (namespace, id): ("/design", design id), ("/avatar", user), ("/catalog", "")
+# the kernel channel <-> subscription and kernel event -> message maps are shared with the client (fw_kernel.wire)
+channel_id = wire.channel_id
+key_of = wire.key_of
+to_message = wire.to_message
 
 
 def publish_catalog_event(services: Any, kind: str, data: dict[str, Any]) -> None:
@@ -85,11 +56,11 @@ def publish_catalog_event(services: Any, kind: str, data: dict[str, Any]) -> Non
 class EventHub:
     """This process's listeners by key, fed from Redis (one pattern subscription) or the in-process bus."""
 
-    def __init__(self, service: Any):
-        self.service = service
+    def __init__(self, bus: EventBus, redis_url: str | None):
+        self._bus = bus
         self.listeners: dict[Key, set[EventsHandler]] = defaultdict(set)
         self._local_unsubscribe: dict[Key, Any] = {}
-        self._redis_url = service.services.settings.redis_url
+        self._redis_url = redis_url
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.ready = asyncio.Event()
@@ -111,7 +82,7 @@ class EventHub:
         pattern = RedisStateCache.channel("*")
         head, tail = pattern.split("*")
         while True:
-            client = aioredis.Redis.from_url(self._redis_url)
+            client = aioredis.Redis.from_url(self._redis_url or "")
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(pattern)
@@ -137,7 +108,7 @@ class EventHub:
         listeners = self.listeners.get(key)
         if not listeners:
             return
-        message = to_message(key, event)
+        message = dict(to_message(key, event))
         for handler in list(listeners):
             handler.deliver(key, message)
 
@@ -150,7 +121,7 @@ class EventHub:
             def callback(event: dict[str, Any], key: Key = key) -> None:
                 loop.call_soon_threadsafe(self.dispatch, key, event)
 
-            self._local_unsubscribe[key] = self.service.services.cache.subscribe(channel_id(key), callback)
+            self._local_unsubscribe[key] = self._bus.subscribe(channel_id(key), callback)
 
     def remove(self, key: Key, handler: EventsHandler) -> None:
         listeners = self.listeners.get(key)
@@ -204,7 +175,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         except ValueError:
             self._send({"type": "error", "error": "validation_error", "message": "a message is a JSON object with "
                         "an action: subscribe, unsubscribe or cursor", "field": "action",
-                        "allowed": "subscribe, unsubscribe, cursor"})
+                        "allowed": ", ".join(wire.ACTIONS)})
 
     async def _handle(self, request: dict[str, Any]) -> None:
         action = request.get("action")
@@ -221,7 +192,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
             await self._blocking(lambda: self.service.services.cache.publish(key[1], event))
             return
         if action not in ("subscribe", "unsubscribe"):
-            raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", "subscribe, unsubscribe, cursor")
+            raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", ", ".join(wire.ACTIONS))
         key = await self._key(namespace, request)
         if action == "subscribe":
             self.keys.add(key)
@@ -238,7 +209,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         if namespace == "/catalog":
             return ("/catalog", "")
         if namespace != "/design":
-            raise ApiError(422, f"unknown namespace {str(namespace)[:40]!r}", "namespace", "/design, /avatar, /catalog")
+            raise ApiError(422, f"unknown namespace {str(namespace)[:40]!r}", "namespace", ", ".join(wire.NAMESPACES))
         design_id = request.get("design_id")
         if not isinstance(design_id, str) or not design_id:
             raise ApiError(422, "design_id is required for /design", "design_id", "a design id")

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fw_kernel.settings import Environment
+
 CONFIG_FILE = """# JupyterHub for Fashion Wallet Studio: see fw_server/hub.py (settings are FW_HUB_* variables)
 from fw_server.hub import configure
 
@@ -64,7 +66,7 @@ def _authenticator_class() -> type:
 
 
 def find_proxy() -> str:
-    explicit = os.environ.get("FW_HUB_PROXY")
+    explicit = Environment().hub_proxy
     if explicit:
         return explicit
     for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
@@ -81,17 +83,18 @@ def find_proxy() -> str:
 def configure(c: Any) -> None:
     """Fill a JupyterHub config object from the ``FW_HUB_*`` settings."""
     env = os.environ
-    ip = env.get("FW_HUB_IP", "127.0.0.1")
-    port = int(env.get("FW_HUB_PORT", "8000"))
-    api_port = int(env.get("FW_HUB_API_PORT", str(port + 1)))
-    proxy_api_port = int(env.get("FW_HUB_PROXY_API_PORT", str(port + 2)))
-    service_port = int(env.get("FW_HUB_SERVICE_PORT", str(port + 3)))
-    home = Path(env.get("FW_HUB_HOME") or Path(env.get("FW_HOME", "~/.fashion-wallet")).expanduser() / "hub")
+    fw = Environment()  # every FW_* variable, with its help text (fw_kernel.settings)
+    ip = fw.hub_ip or "127.0.0.1"
+    port = fw.hub_port or 8000
+    api_port = fw.hub_api_port or port + 1
+    proxy_api_port = fw.hub_proxy_api_port or port + 2
+    service_port = fw.hub_service_port or port + 3
+    home = Path(fw.hub_home or Path(fw.home or "~/.fashion-wallet").expanduser() / "hub")
     home.mkdir(parents=True, exist_ok=True)
-    users = _table(env.get("FW_HUB_USERS", ""))
+    users = _table(fw.hub_users or "")
     if not users:
         raise ValueError("FW_HUB_USERS is empty: give the hub's users as user:password,...")
-    admins = {a.strip() for a in env.get("FW_HUB_ADMINS", "").split(",") if a.strip()}
+    admins = {a.strip() for a in (fw.hub_admins or "").split(",") if a.strip()}
 
     c.JupyterHub.bind_url = f"http://{ip}:{port}"
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{api_port}"
@@ -129,7 +132,7 @@ def configure(c: Any) -> None:
         "command": [sys.executable, "-m", "fw_kernel.cli", "service", "--port", str(service_port)],
         "environment": service_env,
     }]
-    queue = env.get("FW_QUEUE") or ("rq" if env.get("FW_REDIS_URL") else "local")
+    queue = fw.queue or ("rq" if fw.redis_url else "local")
     if queue == "rq":  # exports go to RQ: a render worker beside the service (more on GPU machines: `fw worker`)
         services.append({"name": "fw-worker", "environment": service_env,
                          "command": [sys.executable, "-m", "fw_kernel.cli", "worker"]})
@@ -138,7 +141,7 @@ def configure(c: Any) -> None:
         {"name": "user", "scopes": ["self", access]},
         {"name": "server", "scopes": ["users:activity!user", "access:servers!server", access]},
     ]
-    admin_token = env.get("FW_HUB_ADMIN_TOKEN")
+    admin_token = fw.hub_admin_token
     if admin_token:
         services.append({"name": "fw-admin", "api_token": admin_token})
         roles.append({"name": "fw-admin", "services": ["fw-admin"],
@@ -161,8 +164,8 @@ def run(port: int, ip: str = "127.0.0.1") -> int:
     os.environ["FW_HUB_IP"] = ip
     for name in ("FW_HUB_API_PORT", "FW_HUB_PROXY_API_PORT", "FW_HUB_SERVICE_PORT"):
         os.environ.setdefault(name, str(free_port()))
-    home = Path(os.environ.get("FW_HUB_HOME") or Path(os.environ.get("FW_HOME", "~/.fashion-wallet")).expanduser()
-                / "hub")
+    fw = Environment()
+    home = Path(fw.hub_home or Path(fw.home or "~/.fashion-wallet").expanduser() / "hub")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "jupyterhub_config.py"
     config.write_text(CONFIG_FILE)

@@ -58,9 +58,9 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                                       "edit applies to the current version",
                        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}})
     if route.query is not None:
-        schema = route.query.model_json_schema(ref_template=REF)
-        required = set(schema.get("required", ()))
-        for name, prop in schema["properties"].items():
+        query: dict[str, Any] = route.query.model_json_schema(ref_template=REF)
+        required = set(query.get("required", ()))
+        for name, prop in query["properties"].items():
             prop = dict(prop)
             description = prop.pop("description", None)
             prop.pop("title", None)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fw_kernel import api as fw_api
+from fw_kernel import wire
 from fw_kernel.domain.catalog import CatalogItem
 from fw_kernel.domain.errors import NotFound, ValidationError
 from fw_kernel.services.clock import new_id
@@ -75,13 +76,7 @@ def design_out(design: fw_api.Design) -> s.DesignOut:
 
 
 def state_out(st: Any, role: str | None) -> s.DesignOut:
-    meta = st.meta
-    return s.DesignOut(
-        id=st.id, owner=st.owner, role=role, version=st.version, name=meta.name,
-        description=meta.description, avatar_id=meta.avatar_id, category=meta.category, tags=list(meta.tags),
-        occasion=meta.occasion, season=meta.season, status=meta.status, visibility=meta.visibility,
-        fork_from=st.fork_from, counts=s.Counts(views=st.view_count, likes=st.like_count, forks=st.fork_count),
-        created_at=st.created_at, updated_at=st.updated_at, canvas=st.canvas, layers=list(st.layers))
+    return s.DesignOut(**wire.design_fields(st, role))  # the client reads it back with wire.design_of
 
 
 def avatar_out(avatar: fw_api.Avatar) -> s.AvatarOut:
@@ -214,8 +209,7 @@ def group_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
 
 # -- versions and history ----------------------------------------------------------------------------------------------
 def _version_out(v: Any) -> s.VersionOut:
-    return s.VersionOut(design_id=v.design_id, version_number=v.version_number, message=v.message,
-                        design_version=v.design_version, created_by=v.created_by, created_at=v.created_at)
+    return s.VersionOut(**wire.version_fields(v))
 
 
 def checkpoint(ctx: Context, design_id: str) -> tuple[int, Any]:
@@ -239,14 +233,12 @@ def restore_version(ctx: Context, design_id: str, number: int) -> tuple[int, Any
 def design_history(ctx: Context, design_id: str) -> tuple[int, Any]:
     ctx.ws.open(design_id)
     entries = ctx.ws.services.designs.history(ctx.user, design_id, limit=ctx.query.limit)
-    return 200, [s.HistoryOut(version=e.version, user=e.user, action=e.action, data=e.data,
-                              created_at=e.created_at) for e in entries]
+    return 200, [s.HistoryOut(**wire.history_fields(e)) for e in entries]
 
 
 # -- people ------------------------------------------------------------------------------------------------------------
 def _collaborator_out(c: Any) -> s.CollaboratorOut:
-    return s.CollaboratorOut(design_id=c.design_id, user=c.user, role=c.role, added_by=c.added_by,
-                             created_at=c.created_at)
+    return s.CollaboratorOut(**wire.collaborator_fields(c))
 
 
 def list_collaborators(ctx: Context, design_id: str) -> tuple[int, Any]:
@@ -263,8 +255,7 @@ def unshare_design(ctx: Context, design_id: str, user: str) -> tuple[int, Any]:
 
 
 def _comment_out(c: Any) -> s.CommentOut:
-    return s.CommentOut(id=c.id, design_id=c.design_id, user=c.user, text=c.text, layer_id=c.layer_id,
-                        created_at=c.created_at)
+    return s.CommentOut(**wire.comment_fields(c))
 
 
 def list_comments(ctx: Context, design_id: str) -> tuple[int, Any]:
@@ -288,7 +279,7 @@ def list_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
 def _visible_job(ctx: Context, job_id: str, user: str) -> Any:
     """The export if ``user`` may see its design; one 404 otherwise (missing or not theirs look alike)."""
     try:
-        job = ctx.ws.services.exports.get(job_id)
+        job = ctx.ws._exports().get(job_id)
         ctx.ws.services.designs.open(user, job.design_id)
     except NotFound:
         raise export_not_found(job_id) from None
@@ -312,10 +303,11 @@ def download_export(ctx: Context, job_id: str) -> tuple[int, Any]:
     job = _visible_job(ctx, job_id, q.user)  # still allowed to see the design?
     if job.status != "completed" or not job.file_url:
         raise ApiError(409, f"export {job_id!r} is {job.status}, not completed", "status", "completed")
-    from fw_kernel.adapters.blobs import FsspecBlobStore
-
+    blobs = ctx.service.services.blobs  # the process's one blob store (not one per request)
+    if blobs is None:
+        raise ApiError(404, f"export {job_id!r}: this service keeps no files", "job_id")
     try:
-        data = FsspecBlobStore(ctx.ws.settings.resolved_storage_url).read_url(job.file_url)
+        data = blobs().read_url(job.file_url)
     except FileNotFoundError:
         raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id") from None
     name = job.file_name or "export"
@@ -459,8 +451,7 @@ def audit_versions(ctx: Context, design_id: str) -> tuple[int, Any]:
 def audit_history(ctx: Context, design_id: str) -> tuple[int, Any]:
     found = _audit(ctx).history(ctx.user, ctx.admin, design_id, ctx.query.reason,
                                 _endpoint("/admin/designs/{design_id}/history"))
-    return 200, [s.HistoryOut(version=e.version, user=e.user, action=e.action, data=e.data,
-                              created_at=e.created_at) for e in found]
+    return 200, [s.HistoryOut(**wire.history_fields(e)) for e in found]
 
 
 def audit_exports(ctx: Context, design_id: str) -> tuple[int, Any]:
@@ -503,6 +494,13 @@ def search_catalog(ctx: Context) -> tuple[int, Any]:
 
 def get_catalog_item(ctx: Context, item_id: str) -> tuple[int, Any]:
     return 200, item_out(ctx.ws.catalog.get(item_id))
+
+
+def catalog_thumbnail(ctx: Context, item_id: str) -> tuple[int, Any]:
+    data = ctx.ws.catalog.thumbnail(item_id)
+    if data is None:
+        raise NotFound(f"catalog item {item_id!r} has no thumbnail", field="item_id", value=item_id)
+    return 200, FileBody(data, f"{item_id}.png", "image/png")
 
 
 def whoami(ctx: Context) -> tuple[int, Any]:
@@ -605,6 +603,8 @@ ROUTES: tuple[Route, ...] = (
           query=s.CatalogListQuery, response=list[s.CatalogItemOut]),
     Route("GET", "/catalog/items/{item_id}", get_catalog_item, "One catalog item", "catalog",
           response=s.CatalogItemOut, params={"item_id": "the item's id"}),
+    Route("GET", "/catalog/items/{item_id}/thumbnail", catalog_thumbnail, "The item's PNG thumbnail", "catalog",
+          response="binary", params={"item_id": "the item's id"}),
     Route("GET", "/catalog/search", search_catalog, "Full-text search, typos tolerated, with filters", "catalog",
           query=s.CatalogSearchQuery, response=list[s.CatalogItemOut]),
     Route("GET", "/designs/{design_id}/audit", design_audits, "Who audited your design, when, how and why "

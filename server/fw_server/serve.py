@@ -19,7 +19,7 @@ async def run(port: int, address: str = "127.0.0.1", config: ServiceConfig | Non
     """Serve until SIGINT/SIGTERM. ``settings``: kernel :class:`Settings` overrides (else ``FW_*``)."""
     import tornado.httpserver
 
-    from fw_kernel.bootstrap import bootstrap
+    from fw_kernel.bootstrap import local_services
     from fw_kernel.settings import Settings
 
     from .app import make_app
@@ -29,7 +29,7 @@ async def run(port: int, address: str = "127.0.0.1", config: ServiceConfig | Non
         log.warning("FW_SERVICE_SECRET is not set: a random secret signs this process's download links and undo "
                     "stacks; give every service process the same secret")
     settings.setdefault("user", "fw-service")  # never acts as itself: every call names the request's user
-    services = bootstrap(Settings.from_env(**settings))
+    services = local_services(Settings.from_env(**settings))  # the service holds the stores
     app = make_app(services, config)
     service = app.settings["fw_service"]
     await service.events.start()

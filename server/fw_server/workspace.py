@@ -12,6 +12,7 @@ from typing import Any
 from fw_kernel.api import Design, Workspace
 from fw_kernel.bootstrap import Services
 from fw_kernel.domain.errors import ValidationError
+from fw_kernel.usecases import DesignUseCases
 
 
 class UserWorkspace(Workspace):
@@ -21,15 +22,21 @@ class UserWorkspace(Workspace):
     def __init__(self, services: Services, user: str, undo: Any = None, session: str | None = None,
                  base_version: int | None = None):
         super().__init__(services, user)  # the request's user, not the settings'
+        self._local = services
         self.session = session
         self._undo_store = undo
         self.base_version = base_version  # X-FW-Base-Version: the version the client's edit was decided on
         self._opened: list[tuple[Design, tuple[int, int, int, int]]] = []
 
+    @property
+    def services(self) -> Services:
+        """The process's local services (the service holds the stores: exports, photo processing, audits)."""
+        return self._local
+
     def open(self, design_id: str) -> Design:
         """The design for an edit or a sub-resource (no view counted; ``designs.get`` counts one), with this
         request's session's undo/redo stacks when it names one (``X-FW-Session``)."""
-        designs = self.services.designs
+        designs: DesignUseCases = self.services.designs
         state, role = designs.open(self.user, design_id)
         if self.base_version is not None:
             if self.base_version > state.version:

@@ -57,7 +57,7 @@ def test_subscribe_through_the_port(connect) -> None:
 
 def test_a_subscription_survives_a_redis_restart_and_says_events_were_missed(backend) -> None:
     from fw_kernel.adapters.cache_redis import RedisStateCache
-    from tests.conftest import RedisServer
+    from tests.support.servers import RedisServer
 
     server = RedisServer().start()
     cache = RedisStateCache(server.url)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
 
-from tests.conftest import free_port, wait_port
+from tests.support.net import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fw_kernel.domain.values import BLEND_MODES as DOMAIN_BLEND_MODES
-from fw_kernel.geometry.blend import BLEND_MODES, composite
+from fw_kernel.geometry.texture.blend import BLEND_MODES, composite
 
 # 2 x 2 RGB images; every value and every expected result is exact in binary floating point.
 BASE = np.array(

@@ -15,10 +15,11 @@ import time
 import numpy as np
 import pytest
 
-from fw_kernel.geometry import avatar_fit, body
-from fw_kernel.geometry.avatar_fit import TOLERANCE_CM, FitError, build_body, fit_body
-from fw_kernel.geometry.measure import MEASUREMENT_KEYS, measure_body
-from fw_kernel.geometry.sizes import SIZES, size_measurements
+from fw_kernel.geometry.body import fit as avatar_fit
+from fw_kernel.geometry.body import model as body
+from fw_kernel.geometry.body.fit import TOLERANCE_CM, FitError, build_body, fit_body
+from fw_kernel.geometry.body.measure import MEASUREMENT_KEYS, measure_body
+from fw_kernel.geometry.body.sizes import SIZES, size_measurements
 
 BODIES: list[tuple[str, str, dict[str, float]]] = [
     *[(f"female {s}", "female", size_measurements(s, "female")) for s in SIZES],
@@ -176,7 +177,7 @@ def test_unreachable_measurements_raise_a_fit_error_naming_them(model: body.Body
 
 def test_a_missing_anny_names_the_extra_to_install() -> None:
     code = ("import sys; sys.modules['anny'] = None\n"
-            "from fw_kernel.geometry import body\n"
+            "from fw_kernel.geometry.body import model as body\n"
             "try:\n    body._import_anny()\nexcept ImportError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 'fashion-wallet-studio[body]'" in out

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fw_kernel.geometry.color import palette
-from fw_kernel.geometry.textures import hex_to_rgb
+from fw_kernel.geometry.texture.color import palette
+from fw_kernel.geometry.texture.textures import hex_to_rgb
 
 
 def test_hex_to_rgb_values_and_dtype() -> None:
@@ -38,7 +38,7 @@ def test_palette_fills_missing_colours_and_names_bad_entries() -> None:
 def test_srgb_transfer_functions_match_colour_science_and_round_trip_8_bits() -> None:
     import colour
 
-    from fw_kernel.geometry.color import linear_to_srgb, srgb_to_linear
+    from fw_kernel.geometry.texture.color import linear_to_srgb, srgb_to_linear
 
     encoded = np.arange(256) / 255.0
     np.testing.assert_allclose(srgb_to_linear(encoded), colour.models.eotf_sRGB(encoded), atol=1e-12)
@@ -49,7 +49,7 @@ def test_srgb_transfer_functions_match_colour_science_and_round_trip_8_bits() ->
 
 
 def test_linear_hex_and_hex_to_linear() -> None:
-    from fw_kernel.geometry.color import hex_to_linear, linear_hex
+    from fw_kernel.geometry.texture.color import hex_to_linear, linear_hex
 
     assert linear_hex("#808080") == "#373737" and linear_hex("#ffffff") == "#ffffff" and linear_hex("#000") == "#000000"
     assert linear_hex("#7a1f3d") == "#32030c"  # 0.1946, 0.0137, 0.0467 of full scale

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fw_kernel.geometry import weaves_other, weaves_woven
-from fw_kernel.geometry.normals import decode_normal, height_to_normal
-from fw_kernel.geometry.surface import grid
-from fw_kernel.geometry.textures import WEAVES, fabric_maps, hex_to_rgb
+from fw_kernel.geometry.texture import weaves_other, weaves_woven
+from fw_kernel.geometry.texture.normals import decode_normal, height_to_normal
+from fw_kernel.geometry.texture.surface import grid
+from fw_kernel.geometry.texture.textures import WEAVES, fabric_maps, hex_to_rgb
 
 SIZE = (64, 96)
 

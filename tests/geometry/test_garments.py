@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fw_kernel.adapters.catalog_files import load_manifests
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.body_parts import body_geometry
-from fw_kernel.geometry.garments import MAX_TRIANGLES, Garment, make_garment, spec_from
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.parts import body_geometry
+from fw_kernel.geometry.garment.garments import MAX_TRIANGLES, Garment, make_garment, spec_from
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fw_kernel.geometry.lattice import cell_keys, fractal_noise, hash01, snap_lattice, to_pattern, value_noise
+from fw_kernel.geometry.texture.lattice import cell_keys, fractal_noise, hash01, snap_lattice, to_pattern, value_noise
 
 MATRIX = np.array([[7, -4], [4, 7]], dtype=np.int64)  # about 30 degrees, 65 cells per tile
 

@@ -7,18 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from fw_kernel.geometry.measure import (
-    FrozenGirth,
-    Plane,
-    body_height,
-    convex_hull_2d,
-    girth,
-    horizontal_girths,
-    hull_perimeter,
-    mesh_edges,
-    plane_section,
-    polyline_length,
-)
+from fw_kernel.geometry.body.measure import FrozenGirth, Plane, body_height, polyline_length
+from fw_kernel.geometry.hull import convex_hull_2d, hull_perimeter
+from fw_kernel.geometry.sections import girth, horizontal_girths, mesh_edges, plane_section
 
 
 def prism(outline: np.ndarray, y0: float = 0.0, y1: float = 1.0, rows: int = 5) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fw_kernel.geometry.lattice import to_pattern
-from fw_kernel.geometry.pattern_common import PatternContext
-from fw_kernel.geometry.textures import _KINDS, PATTERN_KINDS, pattern_image, pattern_lattice
+from fw_kernel.geometry.texture.lattice import to_pattern
+from fw_kernel.geometry.texture.pattern_common import PatternContext
+from fw_kernel.geometry.texture.textures import _KINDS, PATTERN_KINDS, pattern_image, pattern_lattice
 
 SIZE = (64, 64)
 RANDOM_KINDS = ("floral", "paisley", "camo")
@@ -48,8 +48,8 @@ def test_shader_repeats_exactly_one_tile_away(kind: str, scale: float, rotation:
     """The continuous pattern takes the same value at (u, v), (u + 1, v) and (u, v + 1): seamless by construction."""
     shader = _KINDS[kind][0]
     lattice = pattern_lattice(kind, (96, 128), scale, rotation)
-    from fw_kernel.geometry.color import palette
-    from fw_kernel.geometry.textures import DEFAULT_COLORS
+    from fw_kernel.geometry.texture.color import palette
+    from fw_kernel.geometry.texture.textures import DEFAULT_COLORS
 
     ctx = PatternContext(palette(None, DEFAULT_COLORS[kind]), lattice.matrix, 3, {})
     rng = np.random.default_rng(0)
@@ -96,7 +96,7 @@ def test_rolling_by_one_period_across_the_seam_gives_the_same_tile(kind: str) ->
 def test_every_given_colour_appears(kind: str) -> None:
     colours = TEST_COLOURS[: USED[kind]]
     img = pattern_image(kind, (128, 128), colors=colours, samples=1).reshape(-1, 3)
-    from fw_kernel.geometry.textures import hex_to_rgb
+    from fw_kernel.geometry.texture.textures import hex_to_rgb
 
     for colour in colours:
         close = np.all(np.abs(img - hex_to_rgb(colour)) < 0.02, axis=1).mean()

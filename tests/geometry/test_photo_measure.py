@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fw_kernel.geometry import photo_measure as pm
+from fw_kernel.geometry.photo import measure as pm
 
 H, W = 900, 600
 

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 import fw_kernel as fw
-from tests.conftest import MongoServer, RedisServer
+from tests.support.servers import MongoServer, RedisServer
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 

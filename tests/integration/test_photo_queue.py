@@ -18,8 +18,8 @@ import pytest
 
 import fw_kernel as fw
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.sizes import size_measurements
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.sizes import size_measurements
 
 pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 

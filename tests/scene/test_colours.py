@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fw_kernel.geometry.color import hex_to_linear, srgb_to_linear
+from fw_kernel.geometry.texture.color import hex_to_linear, srgb_to_linear
 from tests.colours import CHOSEN, delta_e, front_facing_pixels, sampled_colour, srgb255
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]

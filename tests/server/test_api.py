@@ -11,7 +11,7 @@ import requests
 
 from fw_kernel.domain.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from fw_server.errors import from_kernel
-from tests.server.conftest import Client, RunningService, kernel_services, service_config
+from tests.support.service import TOKENS, Client, RunningService, kernel_services, service_config
 
 MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96}
 
@@ -237,3 +237,21 @@ def test_undo_and_redo_per_session(alice: Client) -> None:
     assert r.status_code == 422 and r.json()["field"] == "X-FW-Session"
     r = alice.post(f"/designs/{did}/undo", headers={"X-FW-Session": "bad session!"})
     assert r.status_code == 422 and r.json()["field"] == "X-FW-Session"
+
+
+def test_catalog_thumbnails_are_served_and_read_back_by_a_remote_workspace(sqlite_service: RunningService,
+                                                                           alice: Client) -> None:
+    item = alice.get("/catalog/items/acc-tote-bag").json()
+    answer = alice.get("/catalog/items/acc-tote-bag/thumbnail")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/png"
+    assert answer.content.startswith(b"\x89PNG") and item["thumbnail"].endswith(".png")
+    missing = alice.get("/catalog/items/no-such-item/thumbnail")
+    assert missing.status_code == 404 and missing.json()["field"] == "item"
+    from fw_kernel.adapters.remote_http import remote_services
+    from fw_kernel.api import Workspace
+
+    ws = Workspace(remote_services(sqlite_service.base.rsplit("/api/v1", 1)[0], TOKENS["alice"], fitter=None))
+    try:
+        assert ws.catalog.thumbnail("acc-tote-bag") == answer.content  # the service's file, not a local one
+    finally:
+        ws.close()

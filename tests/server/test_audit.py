@@ -20,8 +20,8 @@ from fw_kernel.adapters.audit_sql import SqlAuditLog
 from fw_kernel.adapters.sql.engine import make_engine
 from fw_kernel.domain.errors import PermissionDenied, ValidationError
 from fw_server.auth import HubTokens
-from tests.server.conftest import TOKENS, Client, RunningService, kernel_services, service_config
 from tests.server.test_auth import SCOPE, FakeHub
+from tests.support.service import TOKENS, Client, RunningService, kernel_services, service_config
 
 REASON = "support ticket 4711: the owner reports a lost layer"
 

@@ -22,8 +22,8 @@ import pytest
 import requests
 
 from fw_server.auth import StaticTokens
-from tests.conftest import free_port, wait_port
-from tests.server.conftest import EXPIRED, TOKENS, Client, RunningService, kernel_services, service_config
+from tests.support.net import free_port, wait_port
+from tests.support.service import EXPIRED, TOKENS, Client, RunningService, kernel_services, service_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

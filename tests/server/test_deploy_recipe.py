@@ -74,8 +74,11 @@ def env_of(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def code_env_names() -> set[str]:
-    """Every FW_* name the Python code mentions (what it reads, its docs and messages)."""
-    names: set[str] = set()
+    """Every FW_* name the Python code reads (the fields of fw_kernel.settings.Environment) or mentions (its docs
+    and messages)."""
+    from fw_kernel.settings import Environment
+
+    names = {f"FW_{name.upper()}" for name in Environment.model_fields}
     for folder in ("fw_kernel", "server/fw_server", "extension/fw_widgets"):
         for path in (ROOT / folder).rglob("*.py"):
             names |= set(re.findall(r"\bFW_[A-Z0-9_]*[A-Z0-9]\b", path.read_text()))
@@ -149,7 +152,7 @@ def test_the_service_gets_its_settings_from_secrets() -> None:
 
 
 def test_the_probes_hit_an_endpoint_the_service_serves(tmp_path: Path) -> None:
-    from tests.server.conftest import RunningService, kernel_services, service_config
+    from tests.support.service import RunningService, kernel_services, service_config
 
     c = container(deployment(render(), "design-service"))
     paths = {c[probe]["httpGet"]["path"] for probe in ("readinessProbe", "livenessProbe", "startupProbe")}

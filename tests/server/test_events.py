@@ -13,7 +13,7 @@ import pytest
 import redis
 from websockets.sync.client import connect as ws_connect
 
-from tests.server.conftest import TOKENS, RunningService, ServiceProcess, token_table
+from tests.support.service import TOKENS, RunningService, ServiceProcess, token_table
 
 
 def _listen(base: str, user: str, **headers: str) -> Any:

@@ -24,7 +24,7 @@ from schemathesis.checks import (
 
 from fw_server import __version__
 from fw_server.openapi import document
-from tests.server.conftest import TOKENS, RunningService, kernel_services, service_config
+from tests.support.service import TOKENS, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

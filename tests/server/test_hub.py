@@ -21,7 +21,7 @@ import fw_kernel as fw
 from fw_kernel.adapters.remote_http import RemoteServices
 from fw_kernel.domain.errors import NotFound, PermissionDenied
 from fw_server.hub import _table
-from tests.conftest import free_port, wait_port
+from tests.support.net import free_port, wait_port
 
 ADMIN = "admin-" + uuid.uuid4().hex
 PASSWORDS = {"alice": "pw-alice:with-colon", "bob": "pw-bob"}

@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import ROOT, fresh_postgres_database
 from tests.server.test_hub import PASSWORDS, Hub
+from tests.support import ROOT
+from tests.support.servers import fresh_postgres_database
 
 pytestmark = [pytest.mark.service, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -49,7 +50,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, mongo_
     # while the hub starts (1-2 min), not inside the notebook's first avatar call (the client waits 120 s)
     cache = Path(os.environ.get("ANNY_CACHE_DIR") or Path("~/.cache/anny").expanduser())
     warm = None if list(cache.glob("*/build_compact_model_data*")) else subprocess.Popen(
-        [sys.executable, "-c", "from fw_kernel.geometry.body import body_model; body_model()"])
+        [sys.executable, "-c", "from fw_kernel.geometry.body.model import body_model; body_model()"])
     hub = Hub(tmp_path_factory.mktemp("hub-e2e"), redis_db,
               {"FW_DATABASE_URL": database_url, "FW_MONGO_URL": mongo_url, "FW_QUEUE": "local",
                "FW_AUTOSAVE_DEBOUNCE_S": "1"})  # the service's auto-saves reach Mongo within a few seconds

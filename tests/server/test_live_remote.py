@@ -16,12 +16,10 @@ import pytest
 import fw_kernel as fw
 from fw_kernel.adapters.remote_events import RemoteEvents, events_url, kernel_event
 from fw_kernel.domain.errors import NotFound
-from fw_kernel.geometry.color import linear_hex
+from fw_kernel.geometry.texture.color import linear_hex
 from fw_widgets.sync import _flat_colour
-from tests.server.conftest import TOKENS, ServiceProcess, token_table
+from tests.support.service import SERVICE_ENV, TOKENS, ServiceProcess, token_table
 
-SERVICE_ENV = ("FW_DATABASE_URL", "FW_MONGO_URL", "FW_REDIS_URL", "FW_STORAGE_URL", "FW_QUEUE", "FW_SERVICE_URL",
-               "FW_SERVICE_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER", "JUPYTERHUB_PUBLIC_URL")
 MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96}
 
 

@@ -3,7 +3,7 @@ design service give the local results and the local errors; the service processe
 process to poll), sends progress to the requesting user's ``/avatar`` listeners only, keeps photos encrypted
 with its own key, and another user cannot read the process or the photos.
 
-Photos are rendered by the project (a fitted body, pyrender/EGL), as in tests/test_photo_bad_input.py.
+Photos are rendered by the project (a fitted body, pyrender/EGL), as in tests/api/test_photo_bad_input.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from websockets.sync.client import connect as ws_connect
 import fw_kernel as fw
 from fw_kernel import NotFound, ValidationError
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos, jpeg_bytes
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.sizes import size_measurements
-from tests.server.conftest import TOKENS, Client, RunningService, kernel_services, service_config
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.sizes import size_measurements
+from tests.support.service import TOKENS, Client, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow
 SETUP = PhotoSetup(background="gradient", background_seed=3, background_color=(200, 205, 215))

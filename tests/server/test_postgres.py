@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.server import test_api, test_auth
-from tests.server.conftest import RunningService, kernel_services, service_config
+from tests.support.service import RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.service
 
@@ -32,7 +32,7 @@ class TestOnPostgres:
 
     @pytest.fixture(autouse=True)
     def _users(self, pg_service: RunningService, monkeypatch: pytest.MonkeyPatch) -> None:
-        from tests.server import conftest
+        from tests.support import service as conftest
 
         suffix = uuid.uuid4().hex[:6]
         tokens = {user: f"{token}-{suffix}" for user, token in conftest.TOKENS.items()}

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,45 +15,7 @@ import requests
 import fw_kernel as fw
 from fw_kernel.adapters.remote_http import RemoteServices, _error
 from fw_kernel.domain.errors import Conflict, FWError, LimitExceeded, NotFound, PermissionDenied, ValidationError
-from tests.server.conftest import TOKENS, ServiceProcess, token_table
-
-SERVICE_ENV = ("FW_DATABASE_URL", "FW_MONGO_URL", "FW_REDIS_URL", "FW_STORAGE_URL", "FW_QUEUE", "FW_SERVICE_URL",
-               "FW_SERVICE_TOKEN", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER", "JUPYTERHUB_PUBLIC_URL")
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    """``fw service`` with its own SQLite home, served under the hub's service prefix."""
-    home = tmp_path_factory.mktemp("service-home")
-    proc = ServiceProcess({"FW_HOME": str(home), "FW_SERVICE_TOKENS": token_table(), "FW_SERVICE_AUTH": "static",
-                           "FW_SERVICE_PREFIX": "/services/fw/api/v1", "FW_SERVICE_SECRET": uuid.uuid4().hex,
-                           "FW_SERVICE_RATE_LIMIT": "100000", "FW_AUTOSAVE_DEBOUNCE_S": "0"})
-    for name in SERVICE_ENV:
-        proc.env.pop(name, None)
-    proc.start()
-    proc.url = f"http://127.0.0.1:{proc.port}/services/fw/"
-    yield proc
-    err = proc.stop()
-    assert "Traceback" not in err, err
-
-
-@pytest.fixture
-def client_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A notebook's environment: no database or store URL, an empty FW_HOME (which must stay empty)."""
-    for name in SERVICE_ENV:
-        monkeypatch.delenv(name, raising=False)
-    home = tmp_path / "client-home"
-    home.mkdir()
-    monkeypatch.setenv("FW_HOME", str(home))
-    return home
-
-
-def remote(service: ServiceProcess, user: str) -> fw.Workspace:
-    return fw.connect(service_url=service.url, token=TOKENS[user])
-
-
-def local(home: Path, user: str) -> fw.Workspace:
-    return fw.connect(home=str(home), user=user, autosave_thread=False, queue="local")
+from tests.support.service import TOKENS, ServiceProcess, local, remote
 
 
 def session(ws: fw.Workspace) -> dict[str, Any]:

@@ -17,8 +17,7 @@ import fw_kernel as fw
 from fw_kernel.domain.errors import Conflict
 from fw_server import __version__
 from fw_server.openapi import document
-from tests.server.conftest import TOKENS, ServiceProcess
-from tests.server.test_remote_client import client_env, local, remote, service  # noqa: F401 (fixtures)
+from tests.support.service import TOKENS, ServiceProcess, local, remote
 
 
 def _conflict(call: Callable[[], Any]) -> tuple[str, str | None, str | None]:
@@ -57,7 +56,7 @@ def two_handles(open_ws: Callable[[], fw.Workspace]) -> dict[str, Any]:
         ws2.close()
 
 
-def test_stale_handles_over_http_conflict_as_locally(service: ServiceProcess, client_env: Path,  # noqa: F811
+def test_stale_handles_over_http_conflict_as_locally(service: ServiceProcess, client_env: Path,
                                                      tmp_path: Path) -> None:
     over_http = two_handles(lambda: remote(service, "alice"))
     home = tmp_path / "local"
@@ -71,7 +70,7 @@ def test_stale_handles_over_http_conflict_as_locally(service: ServiceProcess, cl
     assert over_http["final"][1][0] == ("#555555", 100)
 
 
-def test_base_version_header_is_checked_and_documented(service: ServiceProcess) -> None:  # noqa: F811
+def test_base_version_header_is_checked_and_documented(service: ServiceProcess) -> None:
     api = f"{service.url}api/v1"
     headers = {"Authorization": f"token {TOKENS['alice']}"}
     design = requests.post(f"{api}/designs", json={"name": "Header"}, headers=headers, timeout=30).json()

@@ -20,7 +20,7 @@ import requests
 from websockets.sync.client import connect as ws_connect
 
 from fw_server import proxy
-from tests.conftest import free_port, wait_port
+from tests.support.net import free_port, wait_port
 
 pytestmark = pytest.mark.slow  # JupyterLab plus the service's cold start: ~20-40 s on two busy cores
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from fw_kernel.geometry.color import linear_hex
+from fw_kernel.geometry.texture.color import linear_hex
 from fw_widgets.sync import _flat_colour
 
 MEASUREMENTS = {"height": 168, "bust": 88, "waist": 70, "hips": 96, "inseam": 78}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fw_kernel.geometry.color import linear_hex
+from fw_kernel.geometry.texture.color import linear_hex
 from fw_widgets import DesignStudio
 from fw_widgets.scene_data import nodes_of
 

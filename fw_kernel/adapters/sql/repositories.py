@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,7 @@ class SqlDesignRepository:
 
     def add(self, design: Design) -> None:
         now = design.created_at
+        assert now is not None, "a new design carries its creation time"
         self.c.execute(insert(t.designs).values(
             id=design.id, owner=design.owner, **_meta_row(design.meta),
             canvas=design.canvas.model_dump(mode="json"), version=design.version, autosaved_version=0,
@@ -205,7 +207,7 @@ class SqlVersionRepository:
             t.versions.c.design_id == design_id)).scalar()
         return (current or 0) + 1
 
-    def unsynced(self, limit: int) -> list[Version]:
+    def unsynced(self, limit: int) -> builtins.list[Version]:
         return [self._from(r) for r in self.c.execute(select(t.versions).where(t.versions.c.synced.is_(False))
                                                       .order_by(t.versions.c.created_at).limit(limit))]
 

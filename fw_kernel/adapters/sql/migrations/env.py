@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 
 from fw_kernel.adapters.sql.engine import make_engine
@@ -22,7 +20,7 @@ def _run(conn) -> None:
 if connection is not None:
     _run(connection)
 else:  # `alembic` command line: FW_DATABASE_URL or the embedded default
-    url = os.environ.get("FW_DATABASE_URL") or "sqlite:///" + os.path.expanduser(
-        os.path.join(os.environ.get("FW_HOME", "~/.fashion-wallet"), "fashion_wallet.sqlite3"))
-    with make_engine(url).begin() as conn:
+    from fw_kernel.settings import Settings
+
+    with make_engine(Settings.from_env().resolved_database_url).begin() as conn:
         _run(conn)

@@ -16,7 +16,7 @@ How each measurement is estimated (:func:`estimate`):
   + h . E_other + k``, where ``E`` is Ramanujan's perimeter of the ellipse with axes ``w`` and ``d`` and
   ``E_other`` the ellipses of a few other sections (:data:`_NEIGHBOURS`: one width and one depth cannot tell a
   flat section from a round one); the coefficients are fitted by Huber-weighted least squares against the tape
-  girths measured on the meshes (``fw_kernel.geometry.measure``);
+  girths measured on the meshes (``fw_kernel.geometry.body.measure``);
 * *lengths*: inseam from the top of the gap between the legs (followed up from the knees), the hip and knee
   landmark heights and the hips' width (heavy thighs close the gap below the crotch); shoulder width from the
   shoulder landmarks, the mask width below the shoulders and the bust section; arm length along the shoulder,

@@ -13,8 +13,8 @@ from PIL import Image
 
 from fw_kernel import ValidationError
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos, jpeg_bytes
-from fw_kernel.geometry.avatar_fit import fit_body
-from fw_kernel.geometry.sizes import size_measurements
+from fw_kernel.geometry.body.fit import fit_body
+from fw_kernel.geometry.body.sizes import size_measurements
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 

@@ -4,7 +4,7 @@ Every image returned here is one *tile*: repeated side by side and top to bottom
 (left edge continues the right edge, top continues bottom). Values are float32 in [0, 1], sRGB-encoded for colours.
 
 Pattern rotation keeps the tile seamless by snapping the pattern to the nearest integer lattice that closes on the
-tile (see :mod:`fw_kernel.geometry.lattice`); :func:`pattern_lattice` tells the angle and period actually used.
+tile (see :mod:`fw_kernel.geometry.texture.lattice`); :func:`pattern_lattice` tells the angle and period actually used.
 For an exact angle, generate the tile with ``rotation_deg=0`` and rotate the UVs where the texture is applied.
 
 Colour roles for patterns: ``colors[0]`` is the main motif colour, ``colors[1]`` the ground, further colours are
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import ValidationError
+from ...domain.errors import ValidationError
 from . import patterns_geometric as geo
 from . import patterns_organic as org
 from .color import hex_to_rgb, palette
@@ -83,15 +83,15 @@ def _check_size(size: object) -> tuple[int, int]:
     allowed = f"a pair (H, W) of whole numbers of pixels from 1 to {_SIZE_LIMIT}"
     if not isinstance(size, Sequence) or isinstance(size, str) or len(size) != 2:
         raise ValidationError.bad("size", size, allowed)
-    if not all(isinstance(n, Integral) and not isinstance(n, bool) and 1 <= n <= _SIZE_LIMIT for n in size):
+    if not all(isinstance(n, Integral) and not isinstance(n, bool) and 1 <= int(n) <= _SIZE_LIMIT for n in size):
         raise ValidationError.bad("size", size, allowed)
     return int(size[0]), int(size[1])
 
 
 def _check_number(field: str, value: object, low: float, high: float) -> float:
-    if not _is_number(value) or not low <= float(value) <= high:
+    if not _is_number(value) or not low <= float(value) <= high:  # type: ignore[arg-type]  # a number: checked
         raise ValidationError.bad(field, value, f"a number from {low:g} to {high:g}")
-    return float(value)
+    return float(value)  # type: ignore[arg-type]
 
 
 def _check_seed(seed: object) -> int:

@@ -1,7 +1,4 @@
-"""The notebook API: ``fw.connect()`` -> :class:`Workspace` -> designs, avatars and catalog.
-
-Every edit is saved before the call returns; undo/redo stacks live on the open design object.
-"""
+"""An open design: edits, undo/redo, versions, people, scene and exports."""
 
 from __future__ import annotations
 
@@ -9,13 +6,11 @@ import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .bootstrap import Services, bootstrap
-from .domain.audit import AuditRecord
-from .domain.avatar import Avatar as AvatarRecord
-from .domain.catalog import CatalogItem, nothing_to_dress
-from .domain.commands import (
+from ..domain.audit import AuditRecord
+from ..domain.catalog import CatalogItem, nothing_to_dress
+from ..domain.commands import (
     AddLayer,
     Command,
     Composite,
@@ -25,304 +20,20 @@ from .domain.commands import (
     UpdateDesign,
     UpdateLayer,
 )
-from .domain.design import Design as DesignState
-from .domain.design import snapshot
-from .domain.errors import FWWarning, ValidationError
-from .domain.errors import NotFound as NotFoundError
-from .domain.exports import ExportJob
-from .domain.layer import Layer
-from .domain.records import Collaborator, Comment, HistoryEntry, Version
-from .domain.validation import validate
-from .services.clock import new_id
-from .settings import Settings
-
-
-def connect(*, home: str | None = None, database_url: str | None = None, mongo_url: str | None = None,
-            redis_url: str | None = None, storage_url: str | None = None, user: str | None = None,
-            service_url: str | None = None, token: str | None = None, **options: Any) -> Workspace:
-    """Open a workspace: the embedded default (SQLite under ``FW_HOME``), the given services, or the design
-    service.
-
-    Arguments override the ``FW_*`` environment variables. ``options`` are further :class:`Settings` fields
-    (``autosave_debounce_s``, ``max_layers_per_design``...). ``service_url`` and ``token`` (else
-    ``FW_SERVICE_URL``/``FW_SERVICE_TOKEN``; in a JupyterHub single-user server the hub's ``/services/fw/`` and
-    ``JUPYTERHUB_API_TOKEN``) talk to the design service over HTTP as the token's user, unless a database is
-    named here.
-    """
-    from .settings import service_endpoint
-
-    endpoint = None if (database_url or home) else service_endpoint(service_url, token)
-    if endpoint is not None:
-        from .adapters.remote_http import remote_services
-
-        return Workspace(remote_services(*endpoint))
-    settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
-                                 storage_url=storage_url, user=user, **options)
-    return Workspace(bootstrap(settings))
-
-
-class Workspace:
-    """What ``fw.connect()`` returns: ``ws.designs``, ``ws.avatars``, ``ws.catalog``."""
-
-    def __init__(self, services: Services, user: str | None = None):
-        self._services = services
-        self.user = user if user is not None else services.settings.user  # a server passes the request's user
-        self.settings = services.settings
-        self.designs = Designs(self)
-        self.avatars = Avatars(self)
-        self.catalog = Catalog(services)
-
-    @property
-    def services(self) -> Services:
-        """The kernel's use cases under this workspace (``designs``, ``avatars``, ``photo_avatars``, ``exports``...
-        of :mod:`fw_kernel.services`). For code that embeds the notebook API, such as the design service, which
-        needs a call the notebook API does not offer; notebooks use ``designs``/``avatars``/``catalog``."""
-        return self._services
-
-    @property
-    def scene_builder(self) -> Any:
-        return self._services.scene_builder()
-
-    def flush(self) -> None:
-        """Auto-save every edited design now (also done on ``close()`` and every few seconds)."""
-        self._services.autosaver.run_once(force=True)
-
-    def close(self) -> None:
-        self._services.close()
-
-    def __enter__(self) -> Workspace:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        http = getattr(self._services, "http", None)
-        if http is not None:
-            return f"Workspace(user={self.user!r}, service={http.service_url!r})"
-        return f"Workspace(user={self.user!r}, database={self.settings.resolved_database_url!r})"
-
-
-class Catalog:
-    def __init__(self, services: Services):
-        self._catalog = services.catalog
-
-    def get(self, item_id: str) -> CatalogItem:
-        return self._catalog.get(item_id)
-
-    def list(self, type: str | None = None) -> list[CatalogItem]:
-        return self._catalog.list(type)
-
-    def search(self, text: str = "", type: str | None = None, **filters: Any) -> list[CatalogItem]:
-        """Full-text search (typos tolerated); filters: ``tags``, ``max_price``, ``availability``, ``limit``."""
-        return self._catalog.search(text, type=type, **filters)
-
-    def recommend(self, design: Design, limit: int = 10) -> list[CatalogItem]:
-        """Items compatible with what the design already uses, missing types first."""
-        return self._catalog.recommend([x.catalog_item_id for x in design.layers], design.meta.category, limit)
-
-
-class Avatar:
-    """A body fitted to measurements: ``measurements`` are measured on the mesh (cm), ``requested`` what was
-    asked; ``mesh`` is a ``trimesh.Trimesh`` in metres, +Y up, facing +Z, feet at y = 0, A-pose."""
-
-    def __init__(self, ws: Workspace, record: AvatarRecord):
-        self._ws = ws
-        self.record = record
-
-    id = property(lambda self: self.record.id)
-    name = property(lambda self: self.record.name)
-    body_hint = property(lambda self: self.record.body_hint)
-    measurements = property(lambda self: dict(self.record.measurements))
-    requested = property(lambda self: dict(self.record.requested))
-    source = property(lambda self: self.record.source)  # "measurements" or "photo"
-    confidence = property(lambda self: dict(self.record.confidence))  # per measurement, 0..1 (photo avatars)
-
-    def photos(self) -> dict[str, Any]:
-        """The photos kept by ``from_photos(..., keep_photos=True)`` as PIL images by kind (front, side): upright,
-        without EXIF, decrypted for the owner only."""
-        import io
-
-        from PIL import Image
-
-        stored = self._ws._services.photo_avatars.photos(self._ws.user, self.id)
-        return {k: Image.open(io.BytesIO(v)) for k, v in stored.items()}
-
-    def delete_photos(self) -> int:
-        """Delete the kept photos (the avatar and its measurements stay); returns how many were deleted."""
-        return self._ws._services.photo_avatars.delete_photos(self._ws.user, self.id)
-
-    @property
-    def _body(self) -> Any:
-        fitter = self._ws._services.avatars.fitter
-        if fitter is None or not self.record.body:
-            raise NotFoundError(f"avatar {self.name!r} has no fitted body", field="body", value=self.id)
-        return fitter.body(self.record.body)
-
-    @property
-    def mesh(self) -> Any:
-        return self._body.trimesh()
-
-    @property
-    def landmarks(self) -> dict[str, Any]:
-        """Named points (metres): neck, shoulders, bust, waist, hips, crotch, elbows, wrists, ankles, head_top."""
-        return dict(self._body.landmarks)
-
-    def __repr__(self) -> str:
-        m = self.record.measurements
-        shown = ", ".join(f"{k}={m[k]:g}" for k in ("height", "bust", "waist", "hips") if k in m)
-        return f"Avatar({self.name!r}, id={self.id!r}, {shown} cm)"
-
-
-class Avatars:
-    def __init__(self, ws: Workspace):
-        self._ws = ws
-        self._service = ws._services.avatars
-
-    def create(self, name: str, measurements: dict[str, float], body_hint: str = "neutral") -> Avatar:
-        """A body fitted to measurements in centimetres (height, bust or chest, underbust, waist, hips, inseam,
-        shoulder_width, arm_length, neck, upper_arm, thigh; any subset) and a ``body_hint`` (female, male,
-        neutral)."""
-        return Avatar(self._ws, self._service.create(self._ws.user, name, measurements, body_hint))
-
-    def from_size(self, name: str, size: str, body_hint: str = "female", **overrides: float) -> Avatar:
-        """An avatar of a standard size (XS, S, M, L, XL, XXL, 3XL, 4XL; female or male chart), with any
-        measurement overridden in cm (``height=152`` for a petite body)."""
-        from .geometry.sizes import SIZES, size_measurements
-
-        if not isinstance(size, str) or size.upper() not in SIZES:
-            raise ValidationError.bad("size", size, "one of " + ", ".join(SIZES))
-        if body_hint not in ("female", "male"):
-            raise ValidationError.bad("body_hint", body_hint, "'female' or 'male' (the two size charts)")
-        return self.create(name, size_measurements(size, body_hint, **overrides), body_hint)
-
-    def from_photos(self, name: str, front: Any, side: Any, height: float, body_hint: str | None = None,
-                    weight: float | None = None, corrections: dict[str, float] | None = None,
-                    progress: bool = True, keep_photos: bool = False) -> Avatar:
-        """A body fitted to the measurements of a front and a side photo (paths, bytes, PIL images or RGB arrays;
-        standing, whole body in frame, arms 30-45 degrees out, tight clothes). ``height`` (cm) sets the scale;
-        ``corrections`` (cm) replace estimates. ``avatar.confidence`` gives each measurement's confidence (0..1);
-        a photo that cannot be measured raises ``ValidationError`` saying what to retake. Events on
-        ``avatars/{user}`` (see :meth:`on_event`). ``keep_photos``: keep the photos (upright, EXIF stripped,
-        AES-GCM encrypted at rest; ``avatar.photos()``, ``avatar.delete_photos()``, the owner only)."""
-        bar = _progress_bar("photo avatar") if progress else None
-        record = self._ws._services.photo_avatars.from_photos(
-            self._ws.user, name, front, side, height, body_hint, weight, corrections,
-            progress=(lambda percent, step: bar(percent)) if bar is not None else None, keep_photos=keep_photos)
-        return Avatar(self._ws, record)
-
-    def measure_photos(self, front: Any, side: Any, height: float, body_hint: str | None = None) -> dict[str, Any]:
-        """Measurements (cm), confidences, landmarks and masks of two photos, without fitting or storing (to
-        review and correct before :meth:`from_photos`)."""
-        return self._ws._services.photo_avatars.measure(front, side, height, body_hint)
-
-    def on_event(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` for this user's avatar events (processing_started, processing_progress,
-        processing_complete, processing_error); returns a function that unsubscribes."""
-        from .services.photo_avatars import events_channel
-
-        return self._ws._services.cache.subscribe(events_channel(self._ws.user), callback)
-
-    def get(self, avatar_id: str) -> Avatar:
-        return Avatar(self._ws, self._service.get(self._ws.user, avatar_id))
-
-    def list(self) -> list[Avatar]:
-        return [Avatar(self._ws, a) for a in self._service.list(self._ws.user)]
-
-
-class Designs:
-    def __init__(self, ws: Workspace):
-        self._ws = ws
-        self._service = ws._services.designs
-
-    def create(self, name: str, avatar: Avatar | str | None = None, category: str = "outfit",
-               **fields: Any) -> Design:
-        """A new design owned by you (``description``, ``tags``, ``occasion``, ``season``, ``visibility``...)."""
-        avatar_id = avatar.id if isinstance(avatar, Avatar | AvatarRecord) else avatar
-        state = self._service.create(self._ws.user, name, avatar_id, category=category, **fields)
-        return Design(self._ws, state, "owner")
-
-    def get(self, design_id: str) -> Design:
-        state, role = self._service.open(self._ws.user, design_id, count_view=True)
-        return Design(self._ws, state, role)
-
-    def list(self) -> list[Design]:
-        """Designs you own or that are shared with you, most recently edited first."""
-        return [Design(self._ws, state, role) for state, role in self._service.list(self._ws.user)]
-
-
-class ExportHandle:
-    """A queued export: ``status``, ``progress`` (0..100), and once completed ``path``/``url`` and ``size``."""
-
-    def __init__(self, ws: Workspace, job: ExportJob):
-        self._ws = ws
-        self.job = job
-
-    def refresh(self) -> ExportJob:
-        self.job = self._ws._services.exports.get(self.job.id)
-        return self.job
-
-    def wait(self, timeout: float | None = 600.0, progress: bool = True) -> ExportJob:
-        """Block until the export is completed or failed (a progress bar in a notebook or terminal)."""
-        import time
-
-        bar = _progress_bar(f"{self.job.type} export") if progress else None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.refresh().done:
-            if bar is not None:
-                bar(self.job.progress)
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"export {self.job.id} still {self.job.status} after {timeout} s")
-            time.sleep(0.05)
-        if bar is not None:
-            bar(self.job.progress, self.job.status == "failed")
-        return self.job
-
-    status = property(lambda self: self.refresh().status)
-    progress = property(lambda self: self.refresh().progress)
-    url = property(lambda self: self.job.file_url)
-    size = property(lambda self: self.job.file_size)
-
-    @property
-    def path(self) -> str | None:
-        url = self.job.file_url
-        return url[len("file://"):] if url and url.startswith("file://") else url
-
-    def __repr__(self) -> str:
-        j = self.job
-        return f"Export({j.type}, {j.status}, {j.progress}%, {j.file_name or ''} {j.file_size or ''})"
-
-
-def _progress_bar(label: str) -> Callable[..., None]:
-    """ipywidgets in a notebook, a text bar on a terminal (stderr)."""
-    try:
-        from IPython import get_ipython
-
-        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-            import ipywidgets
-            from IPython.display import display
-
-            widget = ipywidgets.IntProgress(min=0, max=100, description=label)
-            display(widget)
-
-            def show(value: int, failed: bool = False) -> None:
-                widget.value = value
-                if failed:
-                    widget.bar_style = "danger"
-
-            return show
-    except ImportError:
-        pass
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc=label, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
-
-    def text(value: int, failed: bool = False) -> None:
-        bar.update(max(0, value - bar.n))
-        if value >= 100 or failed:
-            bar.close()
-
-    return text
+from ..domain.design import Design as DesignState
+from ..domain.design import snapshot
+from ..domain.errors import FWWarning, ValidationError
+from ..domain.errors import NotFound as NotFoundError
+from ..domain.exports import ExportJob
+from ..domain.layer import Layer
+from ..domain.records import Collaborator, Comment, HistoryEntry, Version
+from ..domain.validation import validate
+from ..services.clock import new_id
+from ..usecases import DesignUseCases
+from .exports import ExportHandle
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 
 _LAYER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -333,7 +44,7 @@ class Design:
     """An open design. Edits are saved when the call returns; ``undo()``/``redo()`` step through this
     session's edits; ``refresh()`` pulls what collaborators changed."""
 
-    def __init__(self, ws: Workspace, state: DesignState, role: str | None, service: Any = None):
+    def __init__(self, ws: Workspace, state: DesignState, role: str | None, service: DesignUseCases | None = None):
         self._ws = ws
         # ``service``: what edits go through, default the workspace's design use cases (a server passes one that
         # bases every edit on the version its client saw)
@@ -430,7 +141,7 @@ class Design:
         ``loop`` running when this is called (a notebook kernel's), else on a background thread. Returns a handle:
         call it to stop; ``.wait(version)`` blocks until caught up. ``design.show()`` follows while its studio is
         open."""
-        from .live import follow
+        from ..live import follow
 
         return follow(self, callback, loop)
 
@@ -655,12 +366,12 @@ class Design:
         - ``techpack``: a PDF (cover with hero render, views, line views, bill of materials, measurements with
           tolerances, layers with notes, the version it was made from); ``quality`` of its renders.
         """
-        job = self._ws._services.exports.request(self._ws.user, self.id, type, options)
+        job = self._ws._exports().request(self._ws.user, self.id, type, options)
         return ExportHandle(self._ws, job)
 
     @property
     def exports(self) -> list[ExportJob]:
-        return self._ws._services.exports.list(self.id)
+        return self._ws._exports().list(self.id)
 
     def show(self, **options: Any) -> Any:
         """The design studio widget (``fw_widgets.DesignStudio``): a live pythreejs viewport and panels for layers,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..domain.errors import ValidationError
+from ...domain.errors import ValidationError
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 HEX_ALLOWED = "a colour string '#rrggbb' or '#rgb' (hex digits, leading '#' optional)"

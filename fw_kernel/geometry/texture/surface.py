@@ -56,7 +56,8 @@ def grid(size: tuple[int, int], cells: tuple[int, int]) -> tuple[np.ndarray, np.
     ny, nx = cells
     x = (np.arange(width) + 0.5) / width * nx
     y = (np.arange(height) + 0.5) / height * ny
-    return np.meshgrid(x, y)
+    gx, gy = np.meshgrid(x, y)
+    return gx, gy
 
 
 def cell_count(pixels: int, cell_px: float, multiple: int = 1) -> int:

@@ -131,7 +131,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint32(16))
 
 
-def hash01(kx: np.ndarray, ky: np.ndarray, seed: int, salt: int = 0) -> np.ndarray:
+def hash01(kx: np.ndarray | int, ky: np.ndarray | int, seed: int, salt: int = 0) -> np.ndarray:
     """Deterministic pseudo-random numbers in [0, 1) from integer keys.
 
     Parameters

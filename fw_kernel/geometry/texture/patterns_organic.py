@@ -1,7 +1,7 @@
 """Organic pattern shaders: floral, paisley and camouflage (stylised, deterministic for a seed, tileable).
 
 Motifs sit at two slots per repeat cell (a half-drop layout) with per-cell random jitter, size and turn drawn from
-:func:`fw_kernel.geometry.lattice.hash01` of the cell's canonical key, so the randomness repeats with the tile.
+:func:`fw_kernel.geometry.texture.lattice.hash01` of the cell's canonical key, so the randomness repeats with the tile.
 Each sample looks at the motifs of its own and the 8 neighbouring cells, so motifs may cross cell borders.
 """
 

@@ -2,7 +2,7 @@
 
 Every field is built on whole cells of the tile (or on noise lattices that wrap with it), so it is seamless.
 
-Generator contract (also :func:`fw_kernel.geometry.weaves_woven.woven`)::
+Generator contract (also :func:`fw_kernel.geometry.texture.weaves_woven.woven`)::
 
     generator(size, scale, seed) -> SurfaceFields
 

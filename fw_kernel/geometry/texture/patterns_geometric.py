@@ -1,7 +1,7 @@
 """Geometric pattern shaders: stripes, gingham, polka dots, houndstooth, tartan, herringbone, chevron.
 
-Shader contract: see :mod:`fw_kernel.geometry.pattern_common`. Unit square in ``(s, t)`` = one repeat; ``t`` runs
-down the (unrotated) image, ``s`` across it.
+Shader contract: see :mod:`fw_kernel.geometry.texture.pattern_common`. Unit square in ``(s, t)`` = one repeat;
+``t`` runs down the (unrotated) image, ``s`` across it.
 """
 
 from __future__ import annotations

@@ -64,8 +64,9 @@ def build(tile: int = 128, gap: int = 6) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m fw_kernel.geometry.contact_sheet [PATH]`` writes the sheet (default /tmp/patterns_sheet.png)."""
-    from .png import write_png
+    """``python -m fw_kernel.geometry.texture.contact_sheet [PATH]`` writes the sheet
+    (default /tmp/patterns_sheet.png)."""
+    from ..png import write_png
 
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else Path("/tmp/patterns_sheet.png")

@@ -23,7 +23,7 @@ class PatternContext:
         Shape (K, 3), float32 in [0, 1]. ``palette[0]`` is the main motif colour, ``palette[1]`` the ground,
         ``palette[2:]`` accents.
     matrix : numpy.ndarray
-        Shape (2, 2), int64 tile lattice (see :mod:`fw_kernel.geometry.lattice`), for per-cell randomness.
+        Shape (2, 2), int64 tile lattice (see :mod:`fw_kernel.geometry.texture.lattice`), for per-cell randomness.
     seed : int
         Random seed (>= 0).
     params : mapping

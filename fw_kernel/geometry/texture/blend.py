@@ -21,7 +21,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..domain.errors import ValidationError
+from ...domain.errors import ValidationError
 
 BLEND_MODES: tuple[str, ...] = ("normal", "multiply", "screen", "overlay", "add")
 """The blend modes a layer may use (the same as ``fw_kernel.domain.values.BLEND_MODES``)."""

@@ -18,7 +18,7 @@ linear extrapolations). The model configuration (which local changes exist) is p
 two CPU cores, ~1.5 GB of RAM, ~0.8 GB of files under ``$ANNY_CACHE_DIR``, default ``~/.cache/anny``; later
 processes read only its ~60 MB ``build_compact_model_data_*`` file), then loads it in 3-5 s.
 
-:class:`FittedBody` is the result of fitting (``fw_kernel.geometry.avatar_fit.fit_body``) or of rebuilding a body
+:class:`FittedBody` is the result of fitting (``fw_kernel.geometry.body.fit.fit_body``) or of rebuilding a body
 from its parameters (:func:`build_body`).
 """
 
@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .measure import BodyLandmarkSpec, BodyMeasurement, horizontal_girths, measure_body, mesh_edges
+from ..sections import horizontal_girths, mesh_edges
+from .measure import BodyLandmarkSpec, BodyMeasurement, measure_body
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
@@ -150,7 +151,7 @@ class BodyModel:
     bone_heads_template : (J, 3) float64 ; bone_heads_blendshapes : (K, J * 3) float64
         Rest bone heads (joint centres), studio frame.
     spec : BodyLandmarkSpec
-        Landmarks of the topology (for :func:`fw_kernel.geometry.measure.measure_body`).
+        Landmarks of the topology (for :func:`fw_kernel.geometry.body.measure.measure_body`).
     """
 
     def __init__(self) -> None:
@@ -434,7 +435,7 @@ class FittedBody:
     faces : (M, 3) int32
         Triangles (the skin; no eyes or tongue). Read-only.
     measured : dict name -> float, centimetres
-        Measured on ``vertices`` with :func:`fw_kernel.geometry.measure.measure_body` (every key of
+        Measured on ``vertices`` with :func:`fw_kernel.geometry.body.measure.measure_body` (every key of
         ``MEASUREMENT_KEYS``), rounded to 0.1 mm.
     landmarks : dict name -> (3,) float64 metres
         ``head_top, neck, back_neck, left_shoulder, right_shoulder, chest, bust, underbust, waist, hips, crotch,

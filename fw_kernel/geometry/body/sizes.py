@@ -1,7 +1,7 @@
 """Standard body-size chart, XS to 4XL, women's and men's, in centimetres (presets for avatars).
 
 Body dimensions in the style of ISO 8559-1 / ISO 8559-2 (and EN 13402-3) size designations: each size is a
-complete set of the measurements the avatar fitter understands, taken as ``fw_kernel.geometry.measure``
+complete set of the measurements the avatar fitter understands, taken as ``fw_kernel.geometry.body.measure``
 defines them (girths are tape girths: convex-hull perimeters of horizontal sections; shoulder width is the
 across-back tape from acromion over the back-neck point to acromion; arm length is shoulder point over the
 outside of the elbow to the wrist). Women's sizes use ``bust``/``underbust``, men's ``chest``. Heights are those

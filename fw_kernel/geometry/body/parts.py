@@ -1,14 +1,15 @@
 """What garments need from a fitted body: joint centres, body parts from the skinning weights, levels.
 
-Turns a :class:`~fw_kernel.geometry.body.FittedBody` into a :class:`~fw_kernel.geometry.garments.BodyGeometry`.
+Turns a :class:`~fw_kernel.geometry.body.model.FittedBody` into a
+:class:`~fw_kernel.geometry.garment.garments.BodyGeometry`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .body import GENDER_OF_HINT, FittedBody, _check_params, body_model
-from .garments import BodyGeometry
+from ..garment.garments import BodyGeometry
+from .model import GENDER_OF_HINT, FittedBody, _check_params, body_model
 
 #: Body part -> (bone-name prefixes, side) whose skinning weight assigns a vertex to it (the rest is torso).
 PART_BONES: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -50,5 +51,5 @@ def body_geometry(body: FittedBody) -> BodyGeometry:
     label = weight.argmax(axis=1)
     parts = {name: label == g for g, name in enumerate(groups)}
     lm = body.landmarks
-    levels = {name: float(lm[name][1]) for name in ("crotch", "waist", "hips", "bust") if name in lm}
+    levels: dict[str, float] = {name: float(lm[name][1]) for name in ("crotch", "waist", "hips", "bust") if name in lm}
     return BodyGeometry(np.asarray(body.vertices, dtype=np.float64), np.asarray(body.faces), parts, joints, levels)

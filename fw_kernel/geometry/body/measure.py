@@ -10,7 +10,7 @@ mesh edges a region allows are cut (the torso girths ignore the arms), so a girt
 tape goes around. A *height* is a vertical extent. A *length* is a taut tape over surface points (a polyline).
 
 :func:`measure_body` needs to know where the landmarks of a body lie on its mesh: a :class:`BodyLandmarkSpec`
-of vertex indices and edge sets, built once per mesh topology (``fw_kernel.geometry.body`` builds the one of the
+of vertex indices and edge sets, built once per mesh topology (``fw_kernel.geometry.body.model`` builds the one of the
 anny body). It returns, besides the values, the landmarks and a :class:`MeasureStructure`: the frozen
 selection (which edges each tape crosses, in hull order; which vertices are the extremes) with which the same
 measurements are re-evaluated smoothly on deformed copies of the mesh. The fitter uses it for its Jacobian,
@@ -46,10 +46,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from ..hull import (
+    convex_hull_2d,
+)
+from ..sections import _basis, _horizontal_points, horizontal_girths, plane_section
 
 MEASUREMENT_KEYS: tuple[str, ...] = (
     "height", "bust", "chest", "underbust", "waist", "hips", "inseam",
@@ -57,7 +61,6 @@ MEASUREMENT_KEYS: tuple[str, ...] = (
 )
 """Every measurement :func:`measure_body` returns (centimetres)."""
 
-SEARCH_DIRECTIONS = 256
 """Directions of the approximate hull used while searching a level (perimeter error < 0.02 cm)."""
 
 THIGH_BELOW_CROTCH_M = 0.03
@@ -83,27 +86,7 @@ _FINE_STEP_M = 0.002  # fine level spacing around the coarse extreme (metres)
 _SEARCH_DIRECTIONS_FAST = 128  # hull directions while comparing levels (only the level is kept)
 
 
-# -- mesh helpers ------------------------------------------------------------------------------------------------
-def mesh_edges(faces: np.ndarray) -> np.ndarray:
-    """Unique undirected edges of a triangle mesh.
-
-    Parameters
-    ----------
-    faces : (M, 3) int array
-        Triangles (vertex indices).
-
-    Returns
-    -------
-    (E, 2) int64 array
-        Each edge once, as ``(low, high)`` vertex indices, sorted.
-    """
-    faces = np.asarray(faces, dtype=np.int64)
-    if faces.ndim != 2 or faces.shape[1] != 3:
-        raise ValueError(f"faces must be an (M, 3) array of triangles, got shape {faces.shape}")
-    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    return np.unique(np.sort(edges, axis=1), axis=0)
-
-
+# -- mesh helpers ---------------------------------------------------------------------------------------------
 def body_height(vertices: np.ndarray) -> float:
     """Vertical extent (metres) of a +Y-up mesh: highest minus lowest vertex.
 
@@ -119,234 +102,6 @@ def polyline_length(points: np.ndarray) -> float:
     """Length (metres, or the points' unit) of the open polyline through ``points`` ((K, 3) array)."""
     p = np.asarray(points, dtype=np.float64)
     return float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum())
-
-
-# -- convex hull -------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=8)
-def _directions(n: int) -> np.ndarray:
-    """(2, n) unit vectors at evenly spaced angles."""
-    a = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    return np.stack([np.cos(a), np.sin(a)])
-
-
-def _monotone_chain(p: np.ndarray) -> list[int]:
-    """Indices (into ``p``, (n, 2)) of the convex hull in counter-clockwise order (Andrew's monotone chain).
-
-    Collinear points are dropped; fewer than three distinct points give what there is.
-    """
-    order = np.lexsort((p[:, 1], p[:, 0]))
-    pts = p.tolist()
-
-    def cross(o: int, a: int, b: int) -> float:
-        return (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1]) - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0])
-
-    lower: list[int] = []
-    for i in order.tolist():
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], i) <= 0:
-            lower.pop()
-        lower.append(i)
-    upper: list[int] = []
-    for i in order[::-1].tolist():
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], i) <= 0:
-            upper.pop()
-        upper.append(i)
-    return lower[:-1] + upper[:-1]
-
-
-def convex_hull_2d(points: np.ndarray) -> np.ndarray:
-    """Exact convex hull of 2-D points.
-
-    A support-direction pass (256 directions, vectorised) finds a polygon inside the hull; only the points on
-    or outside it can be hull vertices, and those few go through Andrew's monotone chain.
-
-    Parameters
-    ----------
-    points : (n, 2) float array
-
-    Returns
-    -------
-    (h,) int64 array
-        Indices of the hull vertices, counter-clockwise, collinear points left out.
-    """
-    p = np.asarray(points, dtype=np.float64)
-    if len(p) < 3:
-        return np.arange(len(p))
-    centre = p.mean(axis=0)
-    q = p - centre
-    support = np.unique((q @ _directions(SEARCH_DIRECTIONS)).argmax(axis=0))
-    cand = np.arange(len(p))
-    if len(support) >= 3:
-        poly = q[support[np.argsort(np.arctan2(q[support, 1], q[support, 0]))]]
-        edge = np.roll(poly, -1, axis=0) - poly
-        # signed area test against every edge of the inner polygon: strictly inside all of them -> not on the hull
-        rel = q[:, None, :] - poly[None, :, :]
-        side = edge[None, :, 0] * rel[..., 1] - edge[None, :, 1] * rel[..., 0]
-        scale = 1e-9 * max(float(np.abs(q).max()), 1e-12) ** 2
-        cand = np.nonzero((side <= scale).any(axis=1))[0]
-    hull = _monotone_chain(q[cand])
-    return cand[np.asarray(hull, dtype=np.int64)]
-
-
-def hull_perimeter(points: np.ndarray) -> float:
-    """Perimeter of the convex hull of 2-D or planar 3-D points ((n, 2) or (n, 3) array; same unit out)."""
-    p = np.asarray(points, dtype=np.float64)
-    if len(p) < 2:
-        return 0.0
-    if p.shape[1] == 3:
-        p = _planar_coordinates(p)
-    h = p[convex_hull_2d(p)]
-    return float(np.linalg.norm(h - np.roll(h, -1, axis=0), axis=1).sum())
-
-
-def _planar_coordinates(p: np.ndarray) -> np.ndarray:
-    """2-D coordinates of (nearly) coplanar 3-D points in their best-fit plane (distances preserved)."""
-    c = p - p.mean(axis=0)
-    _, _, vt = np.linalg.svd(c, full_matrices=False)
-    return c @ vt[:2].T
-
-
-# -- plane sections ----------------------------------------------------------------------------------------------
-def _basis(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two orthonormal vectors spanning the plane of unit ``normal``."""
-    helper = np.array([1.0, 0.0, 0.0]) if abs(normal[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    u = np.cross(normal, helper)
-    u /= np.linalg.norm(u)
-    return u, np.cross(normal, u)
-
-
-def plane_section(vertices: np.ndarray, edges: np.ndarray, origin: np.ndarray,
-                  normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points where a plane cuts the given mesh edges.
-
-    An edge counts when one end is on the negative side or on the plane and the other strictly on the positive
-    side: a vertex lying on the plane is found (once per edge to the positive side), never missed.
-
-    Parameters
-    ----------
-    vertices : (N, 3) float array, metres.
-    edges : (E, 2) int array
-        The edges that may be cut (e.g. the torso's, see :func:`mesh_edges`).
-    origin, normal : (3,) float arrays
-        A point of the plane and its normal (any length).
-
-    Returns
-    -------
-    points : (k, 3) float64 array, metres
-    edge_index : (k,) int64 array
-        Row of ``edges`` each point lies on.
-    """
-    v = np.asarray(vertices, dtype=np.float64)
-    n = np.asarray(normal, dtype=np.float64)
-    n = n / np.linalg.norm(n)
-    d = (v - np.asarray(origin, dtype=np.float64)) @ n
-    da, db = d[edges[:, 0]], d[edges[:, 1]]
-    cut = np.nonzero((np.minimum(da, db) <= 0.0) & (np.maximum(da, db) > 0.0))[0]
-    t = (da[cut] / (da[cut] - db[cut]))[:, None]
-    a, b = v[edges[cut, 0]], v[edges[cut, 1]]
-    return a + t * (b - a), cut
-
-
-def girth(vertices: np.ndarray, faces_or_edges: np.ndarray, origin: np.ndarray, normal: np.ndarray,
-          keep: np.ndarray | None = None) -> float:
-    """Tape girth (metres): perimeter of the convex hull of the section of a mesh by a plane.
-
-    Parameters
-    ----------
-    vertices : (N, 3) float array, metres.
-    faces_or_edges : (M, 3) triangles or (E, 2) edges
-        With triangles every edge may be cut; pass an edge subset to girth one body part only.
-    origin, normal : (3,) float arrays
-        The plane.
-    keep : (N,) bool array, optional
-        Only edges with both ends kept are cut.
-    """
-    e = np.asarray(faces_or_edges)
-    edges = mesh_edges(e) if e.shape[1] == 3 else e.astype(np.int64)
-    if keep is not None:
-        edges = edges[keep[edges[:, 0]] & keep[edges[:, 1]]]
-    pts, _ = plane_section(vertices, edges, origin, normal)
-    if len(pts) < 3:
-        return 0.0
-    n = np.asarray(normal, dtype=np.float64)
-    u, w = _basis(n / np.linalg.norm(n))
-    return hull_perimeter(np.stack([pts @ u, pts @ w], axis=1))
-
-
-def _horizontal_points(vertices: np.ndarray, edges: np.ndarray, levels: np.ndarray,
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Section points of many horizontal planes at once.
-
-    Returns
-    -------
-    points : (L, n, 3) float64, padded (n = most points of one level)
-    valid : (L, n) bool, which entries are real
-    edge_index : (L, n) int64, row of ``edges`` of each point (-1 for padding)
-    """
-    levels = np.asarray(levels, dtype=np.float64)
-    ya, yb = vertices[edges[:, 0], 1], vertices[edges[:, 1], 1]
-    lo, hi = np.minimum(ya, yb), np.maximum(ya, yb)
-    band = np.nonzero((hi > levels.min()) & (lo <= levels.max()))[0]
-    lo_b, hi_b = lo[band], hi[band]
-    cross = (lo_b[None, :] <= levels[:, None]) & (hi_b[None, :] > levels[:, None])  # (L, Eb)
-    li, bi = np.nonzero(cross)
-    ei = band[bi]
-    a, b = edges[ei, 0], edges[ei, 1]
-    t = (levels[li] - vertices[a, 1]) / (vertices[b, 1] - vertices[a, 1])
-    pts = vertices[a] + t[:, None] * (vertices[b] - vertices[a])
-    counts = cross.sum(axis=1)
-    width = max(int(counts.max()) if len(counts) else 0, 1)
-    pos = np.arange(len(li)) - np.repeat(np.cumsum(counts) - counts, counts)
-    points = np.zeros((len(levels), width, 3))
-    valid = np.zeros((len(levels), width), dtype=bool)
-    edge_index = np.full((len(levels), width), -1, dtype=np.int64)
-    points[li, pos] = pts
-    valid[li, pos] = True
-    edge_index[li, pos] = ei
-    return points, valid, edge_index
-
-
-def _support_perimeters(p2: np.ndarray, valid: np.ndarray, n_dirs: int = SEARCH_DIRECTIONS) -> np.ndarray:
-    """Approximate hull perimeters of many padded 2-D point sets ((L, n, 2), (L, n) -> (L,)).
-
-    The polygon through the support points of ``n_dirs`` directions; for body sections it is short of the
-    exact hull by less than 0.02 cm at 256 directions.
-    """
-    proj = p2 @ _directions(n_dirs)  # (L, n, M)
-    proj[~valid] = -np.inf
-    idx = proj.argmax(axis=1)  # (L, M)
-    q = np.take_along_axis(p2, idx[..., None], axis=1)  # (L, M, 2)
-    per = np.linalg.norm(q - np.roll(q, -1, axis=1), axis=-1).sum(axis=1)
-    return np.where(valid.sum(axis=1) >= 3, per, 0.0)
-
-
-def horizontal_girths(vertices: np.ndarray, edges: np.ndarray, levels: Sequence[float] | np.ndarray,
-                      min_x: float | None = None, max_x: float | None = None,
-                      directions: int = SEARCH_DIRECTIONS) -> np.ndarray:
-    """Approximate tape girths (metres) of many horizontal sections at once (for searching a level).
-
-    Parameters
-    ----------
-    vertices : (N, 3) float array, metres, +Y up.
-    edges : (E, 2) int array
-        The edges that may be cut.
-    levels : (L,) heights y (metres).
-    min_x, max_x : float, optional
-        Keep only section points with ``x >= min_x`` / ``x <= max_x`` (one leg of two).
-    directions : int
-        Support directions of the approximate hull (more: closer to the exact perimeter, slower).
-
-    Returns
-    -------
-    (L,) float64 array, metres; 0 where a level cuts fewer than 3 edges. With the default 256 directions
-    within 0.02 cm of the exact hull perimeter (:func:`girth`) for body-sized sections.
-    """
-    v = np.asarray(vertices, dtype=np.float64)
-    pts, valid, _ = _horizontal_points(v, np.asarray(edges, dtype=np.int64), np.asarray(levels, dtype=np.float64))
-    if min_x is not None:
-        valid &= pts[..., 0] >= min_x
-    if max_x is not None:
-        valid &= pts[..., 0] <= max_x
-    return _support_perimeters(pts[..., [0, 2]], valid, directions)
 
 
 # -- body landmarks and the frozen measurement structure ------------------------------------------------------

@@ -1,11 +1,11 @@
 """Fit the parametric body to tape measurements: ``fit_body(measurements_cm, body_hint) -> FittedBody``.
 
-The body is anny's (``fw_kernel.geometry.body``); the measurements are those of
-``fw_kernel.geometry.measure`` (see its docstring for how each one is taken). The fit adjusts
+The body is anny's (``fw_kernel.geometry.body.model``); the measurements are those of
+``fw_kernel.geometry.body.measure`` (see its docstring for how each one is taken). The fit adjusts
 
 * the phenotypes height, weight, muscle and proportions (in [0, 1]; weight up to 1.3 for plus sizes); gender
   is set by the body hint (female 1, male 0, neutral 0.5) and age is an adult's
-  (:data:`~fw_kernel.geometry.body.ADULT_AGE`);
+  (:data:`~fw_kernel.geometry.body.model.ADULT_AGE`);
 * for each given measurement, the MakeHuman ``measure-*`` local change that drives it (:data:`DRIVERS`; both
   arm segments move together for ``arm_length``, both leg segments for ``inseam``; with both bust and
   underbust, also the breast projection :data:`CUP_DRIVER`), within :data:`LOCAL_LIMIT`. Measurements not
@@ -40,7 +40,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .body import (
+from .measure import MEASUREMENT_KEYS, MeasureStructure, measure_body
+from .model import (
     GENDER_OF_HINT,
     MODEL_ID,
     PHENOTYPE_BOUNDS,
@@ -51,7 +52,6 @@ from .body import (
     build_body,
     make_body,
 )
-from .measure import MEASUREMENT_KEYS, MeasureStructure, measure_body
 
 __all__ = ["DRIVERS", "LOCAL_LIMIT", "TOLERANCE_CM", "FitError", "FittedBody", "build_body", "clear_cache",
            "fit_body"]
@@ -113,7 +113,7 @@ class FitError(ValueError):
         ]
         super().__init__(
             f"the {body_hint} body model cannot reach " + "; ".join(parts)
-            + ". Check the values (centimetres, taken as described in fw_kernel.geometry.measure) or leave "
+            + ". Check the values (centimetres, taken as described in fw_kernel.geometry.body.measure) or leave "
               "the measurement out to let the body model choose it."
         )
 
@@ -287,7 +287,7 @@ def fit_body(measurements_cm: Mapping[str, float], body_hint: str = "neutral") -
     ----------
     measurements_cm : dict name -> centimetres
         Any subset of ``height, bust, chest, underbust, waist, hips, inseam, shoulder_width, arm_length, neck,
-        upper_arm, thigh`` (defined in ``fw_kernel.geometry.measure``); validated beforehand by
+        upper_arm, thigh`` (defined in ``fw_kernel.geometry.body.measure``); validated beforehand by
         ``fw_kernel.domain.avatar.validate_measurements``.
     body_hint : {"female", "male", "neutral"}
         Sets anny's gender phenotype (1, 0, 0.5).
@@ -297,7 +297,7 @@ def fit_body(measurements_cm: Mapping[str, float], body_hint: str = "neutral") -
     FittedBody
         ``vertices`` (N, 3) float32 metres (+Y up, facing +Z, left = +X, feet on y = 0), ``faces``,
         ``measured`` (cm, measured on the mesh), ``landmarks`` (metres), ``params`` (for
-        :func:`~fw_kernel.geometry.body.build_body`), ``fit`` (requested values, residuals, iterations, seconds,
+        :func:`~fw_kernel.geometry.body.model.build_body`), ``fit`` (requested values, residuals, iterations, seconds,
         cached).
 
     Raises

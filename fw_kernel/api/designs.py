@@ -1,0 +1,33 @@
+"""``ws.designs``: create, open and list designs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..domain.avatar import Avatar as AvatarRecord
+from .avatars import Avatar
+from .design import Design
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+
+class Designs:
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+        self._service = ws._services.designs
+
+    def create(self, name: str, avatar: Avatar | str | None = None, category: str = "outfit",
+               **fields: Any) -> Design:
+        """A new design owned by you (``description``, ``tags``, ``occasion``, ``season``, ``visibility``...)."""
+        avatar_id = avatar.id if isinstance(avatar, Avatar | AvatarRecord) else avatar
+        state = self._service.create(self._ws.user, name, avatar_id, category=category, **fields)
+        return Design(self._ws, state, "owner")
+
+    def get(self, design_id: str) -> Design:
+        state, role = self._service.open(self._ws.user, design_id, count_view=True)
+        return Design(self._ws, state, role)
+
+    def list(self) -> list[Design]:
+        """Designs you own or that are shared with you, most recently edited first."""
+        return [Design(self._ws, state, role) for state, role in self._service.list(self._ws.user)]

@@ -1,0 +1,1 @@
+"""Bodies: the anny body model, fitting to measurements, tape measurements on the mesh, size charts, body parts."""

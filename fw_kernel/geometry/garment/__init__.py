@@ -1,0 +1,1 @@
+"""Garments, elements and accessories generated on a body (swept tubes around body axes)."""
