@@ -117,7 +117,7 @@ def bootstrap(settings: Settings) -> Services:
 
         return encode(*args)
 
-    store = SqlExportStore(engine)
+    store = SqlExportStore(engine, settings.event_log)
     services.exports = ExportService(uow, store, _job_queue(settings, store, uow),
                                      lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
                                      services.scene_of, renderer, encode_video, item_of=services.catalog.find,
@@ -155,6 +155,7 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
     designs = DesignService(uow, catalog, cache, overrides=overrides)
+    designs.event_log = settings.event_log
     autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)

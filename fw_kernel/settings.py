@@ -41,6 +41,9 @@ class Settings(BaseModel):
     queue: Literal["local", "rq"] | None = None   # export jobs; None: rq when redis_url is set, else local
     queue_prefix: str = "fw-exports"             # RQ queues <prefix>-high, -default, -low
     export_retry_backoff_s: tuple[int, ...] = (10, 60)   # one retry per entry, after that many seconds
+    event_log: bool = True                       # analytics events with each change (FW_EVENT_LOG=0: off)
+    event_retention_days: int | None = Field(None, ge=1)  # `fw metrics purge` deletes older events
+    analysts: tuple[str, ...] = ()               # FW_ANALYSTS: users who see every design's metrics rows
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -53,6 +56,9 @@ class Settings(BaseModel):
             "queue": os.environ.get("FW_QUEUE"),
             "queue_prefix": os.environ.get("FW_QUEUE_PREFIX"),
             "export_retry_backoff_s": os.environ.get("FW_EXPORT_RETRY_BACKOFF"),
+            "event_log": os.environ.get("FW_EVENT_LOG"),
+            "event_retention_days": os.environ.get("FW_EVENT_RETENTION_DAYS") or None,
+            "analysts": os.environ.get("FW_ANALYSTS"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -64,6 +70,14 @@ class Settings(BaseModel):
         """``FW_EXPORT_RETRY_BACKOFF="10,60"``: two retries, 10 s and 60 s after a failure ("" for none)."""
         if isinstance(value, str):
             return tuple(int(v) for v in value.replace(" ", "").split(",") if v)
+        return value
+
+    @field_validator("analysts", mode="before")
+    @classmethod
+    def _analyst_list(cls, value: object) -> object:
+        """``FW_ANALYSTS="ann,bo"``."""
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
 
     @property

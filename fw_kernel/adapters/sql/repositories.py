@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from ...domain.avatar import Avatar
 from ...domain.catalog import CatalogItem
 from ...domain.design import Design
+from ...domain.events import Event
 from ...domain.layer import Layer
 from ...domain.records import Collaborator, Comment, HistoryEntry, User, Version
 from ...domain.search import CatalogQuery
@@ -424,6 +425,25 @@ class SqlUserRepository:
         return User(row.name, row.tier, row.created_at)
 
 
+class SqlEventRepository:
+    """Rows of ``analytics.events``, inserted in the unit of work's transaction (never updated)."""
+
+    def __init__(self, conn: Connection):
+        self.c = conn
+
+    def add(self, event: Event) -> None:
+        self.add_many([event])
+
+    def add_many(self, events: Sequence[Event]) -> None:
+        if events:
+            self.c.execute(insert(t.events), [event_row(e) for e in events])
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    return {"time": event.time, "type": event.type, "actor": event.actor, "design_id": event.design_id,
+            "properties": event.properties}
+
+
 class SqlUnitOfWork:
     """One connection and one transaction; rolled back unless ``commit()`` was called."""
 
@@ -444,6 +464,7 @@ class SqlUnitOfWork:
         self.avatars = SqlAvatarRepository(c)
         self.catalog = SqlCatalogRepository(c, self._clock())
         self.users = SqlUserRepository(c)
+        self.events = SqlEventRepository(c)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,7 +1,7 @@
 """Table definitions used by the repositories (the schema itself is created by the Alembic migrations).
 
-Schemas ``design``, ``avatar``, ``catalog`` and ``shared`` on PostgreSQL; on SQLite they are translated away
-(table names are unique across schemas).
+Schemas ``design``, ``avatar``, ``catalog``, ``shared`` and ``analytics`` on PostgreSQL; on SQLite they are
+translated away (table names are unique across schemas).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMAS = ("design", "avatar", "catalog", "shared")
+SCHEMAS = ("design", "avatar", "catalog", "shared", "analytics")
 SQLITE_SCHEMA_MAP = {name: None for name in SCHEMAS}
 
 
@@ -255,4 +255,16 @@ audit_log = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", Ts, nullable=False),
     schema="design",
+)
+
+# The analytics event log (migration 0008): append-only, monthly partitions on PostgreSQL.
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("time", Ts, nullable=False, primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("design_id", String(32)),
+    Column("properties", Json, nullable=False),
+    schema="analytics",
 )
