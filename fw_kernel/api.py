@@ -57,7 +57,9 @@ def connect(*, home: str | None = None, database_url: str | None = None, mongo_u
         return Workspace(remote_services(*endpoint))
     settings = Settings.from_env(home=home, database_url=database_url, mongo_url=mongo_url, redis_url=redis_url,
                                  storage_url=storage_url, user=user, **options)
-    return Workspace(bootstrap(settings))
+    ws = Workspace(bootstrap(settings))
+    ws.metrics._session("session_opened")
+    return ws
 
 
 class Workspace:
@@ -70,6 +72,9 @@ class Workspace:
         self.designs = Designs(self)
         self.avatars = Avatars(self)
         self.catalog = Catalog(services)
+        from .api_metrics import Metrics
+
+        self.metrics = Metrics(self)  # design metrics as pandas DataFrames
 
     @property
     def services(self) -> Services:
@@ -87,6 +92,7 @@ class Workspace:
         self._services.autosaver.run_once(force=True)
 
     def close(self) -> None:
+        self.metrics._session("session_closed")
         self._services.close()
 
     def __enter__(self) -> Workspace:

@@ -30,6 +30,7 @@ class Services:
     exports: Any = None
     photo_avatars: Any = None
     audit: Any = None  # services.audit.AuditService: owners read who audited their designs
+    metrics: Any = None  # services.metrics.MetricsService: ws.metrics (design metrics as DataFrames)
     _scene_builder: Any = None
 
     def scene_builder(self) -> Any:
@@ -127,6 +128,11 @@ def bootstrap(settings: Settings) -> Services:
     from .services.audit import AuditService
 
     services.audit = AuditService(uow, SqlAuditLog(engine), services.exports)
+    from .adapters.metrics_sql import SqlMetricsReader
+    from .services.metrics import MetricsService
+
+    services.metrics = MetricsService(SqlMetricsReader(engine), services.catalog.find, uow, settings.analysts,
+                                      settings.event_log)
     return services
 
 

@@ -1,0 +1,216 @@
+"""The read side of design metrics: aggregates over the relational store and the event log, in SQL (one query
+per table), returned as columns (``{name: [values]}``) for the DataFrames of ``fw_kernel/api_metrics.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, delete, distinct, func, literal, or_, select, text, true
+from sqlalchemy.sql import ColumnElement, Select
+
+from ..domain.events import EDIT_TYPES
+from ..domain.metrics import Scope
+from .sql import tables as t
+
+Columns = dict[str, list[Any]]
+
+d, lay, ver, col, com, exp, ev = t.designs, t.layers, t.versions, t.collaborators, t.comments, t.exports, t.events
+
+
+def _columns(names: Sequence[str], rows: Sequence[Any]) -> Columns:
+    out: Columns = {n: [] for n in names}
+    for row in rows:
+        for n, v in zip(names, row, strict=True):
+            out[n].append(v)
+    return out
+
+
+class SqlMetricsReader:
+    """Metrics queries over ``engine`` (SQLite or PostgreSQL). Every query is limited to a :class:`Scope`."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # -- scope ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _readable(user: str) -> ColumnElement[bool]:
+        """Designs ``user`` can read: owned, shared with them, or public (and not deleted)."""
+        shared = select(col.c.design_id).where(col.c.user_name == user)
+        return and_(d.c.deleted_at.is_(None), or_(d.c.owner == user, d.c.visibility == "public",
+                                                  d.c.id.in_(shared)))
+
+    def _design_ids(self, scope: Scope) -> Select[Any] | None:
+        """The ids in scope (None: every design)."""
+        return None if scope.everything else select(d.c.id).where(self._readable(scope.user))
+
+    def _event_filter(self, scope: Scope) -> ColumnElement[bool]:
+        if scope.everything:
+            return true()
+        return or_(ev.c.design_id.in_(self._design_ids(scope)),  # type: ignore[arg-type]
+                   and_(ev.c.design_id.is_(None), ev.c.actor == scope.user))
+
+    def _per_design(self, table: Any, scope: Scope, label: str, where: ColumnElement[bool] | None = None) -> Any:
+        query = select(table.c.design_id, func.count().label(label)).group_by(table.c.design_id)
+        ids = self._design_ids(scope)
+        if ids is not None:
+            query = query.where(table.c.design_id.in_(ids))
+        if where is not None:
+            query = query.where(where)
+        return query.subquery()
+
+    # -- queries -------------------------------------------------------------------------------------------
+    DESIGN_COLUMNS = ("id", "name", "owner", "category", "status", "visibility", "created", "updated", "deleted",
+                      "fork_from", "layers", "versions", "forks", "collaborators", "comments", "exports",
+                      "last_activity", "readable")
+
+    def designs(self, scope: Scope) -> Columns:
+        """One row per design in scope; ``readable``: whether ``scope.user`` may read it (else its name is
+        withheld by the service)."""
+        layers = self._per_design(lay, scope, "n")
+        versions = self._per_design(ver, scope, "n")
+        collaborators = self._per_design(col, scope, "n")
+        comments = self._per_design(com, scope, "n")
+        exports = self._per_design(exp, scope, "n")
+        ids = self._design_ids(scope)
+        last_q = select(ev.c.design_id, func.max(ev.c.time).label("at")).group_by(ev.c.design_id)
+        if ids is not None:
+            last_q = last_q.where(ev.c.design_id.in_(ids))
+        last = last_q.subquery()
+        readable = self._readable(scope.user) if scope.everything else literal(True)
+        query = (select(d.c.id, d.c.name, d.c.owner, d.c.category, d.c.status, d.c.visibility, d.c.created_at,
+                        d.c.updated_at, d.c.deleted_at, d.c.fork_from,
+                        *(func.coalesce(s.c.n, 0) for s in (layers, versions)), d.c.fork_count,
+                        *(func.coalesce(s.c.n, 0) for s in (collaborators, comments, exports)),
+                        func.coalesce(last.c.at, d.c.last_edited_at), case((readable, True), else_=False))
+                 .select_from(d.outerjoin(layers, layers.c.design_id == d.c.id)
+                              .outerjoin(versions, versions.c.design_id == d.c.id)
+                              .outerjoin(collaborators, collaborators.c.design_id == d.c.id)
+                              .outerjoin(comments, comments.c.design_id == d.c.id)
+                              .outerjoin(exports, exports.c.design_id == d.c.id)
+                              .outerjoin(last, last.c.design_id == d.c.id))
+                 .order_by(d.c.created_at, d.c.id))
+        if not scope.everything:
+            query = query.where(self._readable(scope.user))
+        with self._engine.connect() as c:
+            return _columns(self.DESIGN_COLUMNS, c.execute(query).all())
+
+    def layers(self, scope: Scope) -> list[dict[str, Any]]:
+        """The layers of the designs in scope (for the bill of materials): design_id, id, type, catalog_item_id,
+        is_visible, order_index, customization."""
+        query = select(lay.c.design_id, lay.c.id, lay.c.type, lay.c.catalog_item_id, lay.c.is_visible,
+                       lay.c.order_index, lay.c.customization)
+        ids = self._design_ids(scope)
+        if ids is not None:
+            query = query.where(lay.c.design_id.in_(ids))
+        with self._engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
+    EVENT_COLUMNS = ("id", "time", "type", "actor", "design_id", "properties")
+
+    def _events_query(self, scope: Scope, since: datetime | None, until: datetime | None,
+                      types: Sequence[str] | None, design: str | None) -> Select[Any]:
+        query = select(ev.c.id, ev.c.time, ev.c.type, ev.c.actor, ev.c.design_id, ev.c.properties).where(
+            self._event_filter(scope))
+        if since is not None:
+            query = query.where(ev.c.time >= since)
+        if until is not None:
+            query = query.where(ev.c.time < until)
+        if types:
+            query = query.where(ev.c.type.in_(list(types)))
+        if design is not None:
+            query = query.where(ev.c.design_id == design)
+        return query.order_by(ev.c.time, ev.c.id)
+
+    def events(self, scope: Scope, since: datetime | None = None, until: datetime | None = None,
+               types: Sequence[str] | None = None, design: str | None = None, limit: int | None = None) -> Columns:
+        query = self._events_query(scope, since, until, types, design)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as c:
+            return _columns(self.EVENT_COLUMNS, c.execute(query).all())
+
+    def iter_events(self, scope: Scope, batch: int = 100_000) -> Iterator[Columns]:
+        """Every event in scope, oldest first, ``batch`` rows at a time (a server-side cursor on PostgreSQL)."""
+        query = self._events_query(scope, None, None, None, None)
+        with self._engine.connect() as c:
+            result = c.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for part in result.partitions(batch):
+                yield _columns(self.EVENT_COLUMNS, part)
+
+    def _period(self, unit: str) -> ColumnElement[Any]:
+        if self._postgres:
+            return func.date_trunc(unit, func.timezone("UTC", ev.c.time))
+        formats = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}
+        if unit == "week":  # the Monday on or before the day
+            return func.strftime("%Y-%m-%d 00:00:00", ev.c.time, "-6 days", "weekday 1")
+        return func.strftime(formats[unit], ev.c.time)
+
+    ACTIVITY_COLUMNS = ("period", "active_designers", "edits", "designs_created", "checkpoints", "exports",
+                        "events")
+
+    def activity(self, scope: Scope, unit: str) -> Columns:
+        period = self._period(unit).label("period")
+
+        def count(*types: str) -> Any:
+            return func.sum(case((ev.c.type.in_(types), 1), else_=0))
+
+        query = (select(period, func.count(distinct(ev.c.actor)), count(*EDIT_TYPES), count("design_created"),
+                        count("version_checkpointed"), count("export_requested"), func.count())
+                 .where(self._event_filter(scope)).group_by(period).order_by(period))
+        with self._engine.connect() as c:
+            return _columns(self.ACTIVITY_COLUMNS, c.execute(query).all())
+
+    def catalog_usage(self, scope: Scope) -> Columns:
+        """Per catalog item in use: designs using it now, layers, and when it was first/last added (events)."""
+        live = self._readable(scope.user) if not scope.everything else d.c.deleted_at.is_(None)
+        now = (select(lay.c.catalog_item_id, func.count(distinct(lay.c.design_id)), func.count())
+               .select_from(lay.join(d, d.c.id == lay.c.design_id)).where(live).group_by(lay.c.catalog_item_id))
+        item = ev.c.properties["catalog_item"].as_string()
+        added = (select(item, func.min(ev.c.time), func.max(ev.c.time), func.count())
+                 .where(and_(ev.c.type == "layer_added", self._event_filter(scope))).group_by(item))
+        with self._engine.connect() as c:
+            current = _columns(("catalog_item", "designs", "layers"), c.execute(now).all())
+            history = _columns(("catalog_item", "first_used", "last_used", "times_added"), c.execute(added).all())
+        return {"current": current, "history": history}  # type: ignore[dict-item]
+
+    EXPORT_COLUMNS = ("id", "design_id", "user", "type", "options", "status", "file_size", "retry_count",
+                      "created", "completed", "error")
+
+    def exports(self, scope: Scope) -> Columns:
+        query = select(exp.c.id, exp.c.design_id, exp.c.user_name, exp.c.type, exp.c.options, exp.c.status,
+                       exp.c.file_size, exp.c.retry_count, exp.c.created_at, exp.c.completed_at,
+                       case((exp.c.error.is_(None), None), else_=func.substr(exp.c.error, 1, 200)))
+        ids = self._design_ids(scope)
+        if ids is not None:
+            query = query.where(exp.c.design_id.in_(ids))
+        export_id = ev.c.properties["export_id"].as_string()
+        started = (select(export_id, func.max(ev.c.time)).where(ev.c.type == "export_started")
+                   .where(self._event_filter(scope)).group_by(export_id))
+        with self._engine.connect() as c:
+            out = _columns(self.EXPORT_COLUMNS, c.execute(query.order_by(exp.c.created_at)).all())
+            begun = dict(c.execute(started).all())
+        out["started"] = [begun.get(i) for i in out["id"]]
+        return out
+
+    # -- retention -----------------------------------------------------------------------------------------
+    def purge(self, before: datetime) -> int:
+        """Delete events older than ``before``; on PostgreSQL whole monthly partitions before it are dropped."""
+        dropped = 0
+        with self._engine.begin() as c:
+            if self._postgres:
+                for name in c.execute(text(
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                        "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
+                        "WHERE n.nspname = 'analytics' AND p.relname = 'events'")).scalars():
+                    if not name.startswith("events_y"):
+                        continue
+                    start = datetime(int(name[8:12]), int(name[13:15]), 1, tzinfo=before.tzinfo)
+                    end = (start + timedelta(days=32)).replace(day=1)
+                    if end <= before:
+                        dropped += c.execute(text(f"SELECT count(*) FROM analytics.{name}")).scalar_one()
+                        c.execute(text(f"DROP TABLE analytics.{name}"))
+            dropped += c.execute(delete(ev).where(ev.c.time < before)).rowcount
+        return dropped
