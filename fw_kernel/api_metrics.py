@@ -116,6 +116,7 @@ def catalog_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
 def exports_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
     pd = _pd()
     created, started, completed = _times(cols["created"]), _times(cols["started"]), _times(cols["completed"])
+    ended = _times(cols["ended"])
     return _frame({
         "id": pd.array(cols["id"], dtype="string"),
         "design_id": pd.array(cols["design_id"], dtype="string"),
@@ -123,9 +124,9 @@ def exports_frame(cols: dict[str, list[Any]]) -> pd.DataFrame:
         "type": _category(cols["type"], _EXPORT_TYPES),
         "format": _category(cols["format"]),
         "status": _category(cols["status"], _EXPORT_STATUS),
-        "created": created, "started": started, "completed": completed,
+        "created": created, "started": started, "completed": completed, "ended": ended,
         "queue_wait_s": pd.array((started - created).dt.total_seconds(), dtype="Float64"),
-        "duration_s": pd.array((completed - started.fillna(created)).dt.total_seconds(), dtype="Float64"),
+        "duration_s": pd.array((ended - started.fillna(created)).dt.total_seconds(), dtype="Float64"),
         "file_size": pd.array(cols["file_size"], dtype="Int64"),
         "retry_count": pd.array(cols["retry_count"], dtype="Int64"),
         "error": pd.array(cols["error"], dtype="string"),
@@ -199,7 +200,8 @@ class Metrics:
         return catalog_frame(self._service.catalog_usage(self._scope(), self._ws.catalog.list()))
 
     def exports(self) -> pd.DataFrame:
-        """Per export: type, format, status, created/started/completed, queue_wait_s, duration_s, file_size."""
+        """Per export: type, format, status, created/started/completed/ended (completed or failed), queue_wait_s,
+        duration_s (of the last attempt), file_size, retry_count, error."""
         return exports_frame(self._service.exports(self._scope()))
 
     def _iter_events(self, batch: int) -> Any:

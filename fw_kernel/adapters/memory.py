@@ -237,6 +237,10 @@ class _Events:
         for e in events:
             self.s.events.append(Event(**{**e.__dict__, "id": len(self.s.events) + 1}))
 
+    def all(self) -> list[Event]:
+        """Every committed event, oldest first (tests read the log with it)."""
+        return list(self.s.events)
+
 
 class MemoryUnitOfWork:
     """Works on a copy of the store; ``commit`` publishes the copy. One transaction at a time."""

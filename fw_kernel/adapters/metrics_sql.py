@@ -187,12 +187,17 @@ class SqlMetricsReader:
         if ids is not None:
             query = query.where(exp.c.design_id.in_(ids))
         export_id = ev.c.properties["export_id"].as_string()
-        started = (select(export_id, func.max(ev.c.time)).where(ev.c.type == "export_started")
-                   .where(self._event_filter(scope)).group_by(export_id))
+        moves = (select(export_id, ev.c.type, func.max(ev.c.time))
+                 .where(ev.c.type.in_(("export_started", "export_completed", "export_failed")))
+                 .where(self._event_filter(scope)).group_by(export_id, ev.c.type))
         with self._engine.connect() as c:
             out = _columns(self.EXPORT_COLUMNS, c.execute(query.order_by(exp.c.created_at)).all())
-            begun = dict(c.execute(started).all())
-        out["started"] = [begun.get(i) for i in out["id"]]
+            begun: dict[str, Any] = {}
+            ended: dict[str, Any] = {}
+            for job_id, kind, at in c.execute(moves):
+                (begun if kind == "export_started" else ended)[job_id] = at
+        out["started"] = [begun.get(i) for i in out["id"]]  # the last attempt's start
+        out["ended"] = [ended.get(i) for i in out["id"]]    # completed or failed
         return out
 
     # -- retention -----------------------------------------------------------------------------------------
