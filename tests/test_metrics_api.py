@@ -29,7 +29,7 @@ def _look(ws, name: str = "Look", **fields):
 
 def test_designs_frame_counts_and_types(connect) -> None:
     ws = connect()
-    design, _, fabric = _look(ws)
+    design, _, _ = _look(ws)
     design.share(f"b_{uuid.uuid4().hex[:6]}", "viewer")
     design.fork()
     df = ws.metrics.designs().set_index("id")
@@ -48,7 +48,7 @@ def test_designs_frame_counts_and_types(connect) -> None:
 
 def test_events_frame_and_filters(connect) -> None:
     ws = connect()
-    design, dress, fabric = _look(ws)
+    design, _, _ = _look(ws)
     other = ws.designs.create("Other")
     ev = ws.metrics.events()
     mine = ev[ev["design_id"] == design.id]
