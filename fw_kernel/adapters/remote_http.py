@@ -525,5 +525,8 @@ def remote_services(service_url: str, token: str, fitter: Any = None) -> RemoteS
     services.exports = RemoteExportService(http)
     services.photo_avatars = RemotePhotoAvatarService(http)
     services.audit = RemoteAuditService(http)
+    from .remote_metrics import RemoteMetricsService
+
+    services.metrics = RemoteMetricsService(http)
     services.http = http
     return services
