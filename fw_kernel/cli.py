@@ -1,5 +1,5 @@
 """``fw`` command line: ``fw demo``, ``fw migrate``, ``fw autosave``, ``fw catalog check``, ``fw worker``,
-``fw exports cleanup``."""
+``fw exports cleanup``, ``fw metrics export|purge``."""
 
 from __future__ import annotations
 
@@ -157,6 +157,34 @@ def _service(args: argparse.Namespace) -> int:
     return start(args)
 
 
+def _metrics_export(args: argparse.Namespace) -> int:
+    import time
+
+    import fw_kernel as fw
+
+    started = time.perf_counter()
+    with fw.connect(autosave_thread=False) as ws:
+        written = ws.metrics.to_parquet(args.to, batch=args.batch)
+    shown = ", ".join(f"{k} {v}" for k, v in written.items())
+    print(f"wrote {shown} rows to {args.to} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _metrics_purge(args: argparse.Namespace) -> int:
+    from .settings import Settings
+
+    days = args.days or Settings.from_env().event_retention_days
+    if days is None:
+        print("no retention set: pass --days N or set FW_EVENT_RETENTION_DAYS", file=sys.stderr)
+        return 2
+    import fw_kernel as fw
+
+    with fw.connect(autosave_thread=False) as ws:
+        removed = ws.services.metrics.purge(days)
+    print(f"deleted {removed} events older than {days} days")
+    return 0
+
+
 def _hub(args: argparse.Namespace) -> int:
     from fw_server.hub import run  # the server extra; configurable-http-proxy from npm
 
@@ -201,6 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     exports_sub = exports.add_subparsers(dest="exports_command", required=True)
     cleanup = exports_sub.add_parser("cleanup", help="delete expired exports' files and mark their records")
     cleanup.set_defaults(func=_exports_cleanup)
+    metrics = sub.add_parser("metrics", help="design metrics for data teams (the metrics extra)")
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    mexport = metrics_sub.add_parser("export", help="write the metrics the acting user (FW_USER) may see as Parquet: "
+                                     "events partitioned by date, designs, exports, catalog usage, daily activity")
+    mexport.add_argument("--to", required=True, metavar="URL", help="a folder or any fsspec URL (s3://..., gs://...)")
+    mexport.add_argument("--batch", type=int, default=200_000, help="events per write")
+    mexport.set_defaults(func=_metrics_export)
+    purge = metrics_sub.add_parser("purge", help="delete events past the retention (cron it daily)")
+    purge.add_argument("--days", type=int, help="keep this many days (default FW_EVENT_RETENTION_DAYS)")
+    purge.set_defaults(func=_metrics_purge)
     avatars = sub.add_parser("avatars", help="avatar tools")
     avatars_sub = avatars.add_subparsers(dest="avatars_command", required=True)
     calib = avatars_sub.add_parser("calibrate-photos", help="render bodies as photos and refit the photo "
