@@ -133,6 +133,12 @@ def bootstrap(settings: Settings) -> Services:
 
     services.metrics = MetricsService(SqlMetricsReader(engine), services.catalog.find, uow, settings.analysts,
                                       settings.event_log)
+    try:  # Prometheus metrics of this process (the metrics extra)
+        from .adapters.prom import instrument
+    except ImportError:
+        pass
+    else:
+        instrument(services)
     return services
 
 
@@ -163,6 +169,7 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     designs = DesignService(uow, catalog, cache, overrides=overrides)
     designs.event_log = settings.event_log
     autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
+    autosaver.event_log = settings.event_log
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
     avatars = AvatarService(uow, fitter)

@@ -114,6 +114,10 @@ def _worker(args: argparse.Namespace) -> int:
         print(f"fw worker: {exc}", file=sys.stderr)
         return 2
     services()  # fail now on bad settings, and the first job does not pay for the start-up
+    if args.metrics_port:
+        from .adapters.prom import serve
+
+        serve(args.metrics_port, args.metrics_addr)  # Prometheus scrapes /metrics here
     print(f"fw worker: {settings.resolved_database_url.split('@')[-1]}, blobs {settings.resolved_storage_url}, "
           f"queues {', '.join(names)}", flush=True)
     run_worker(settings.redis_url, settings.queue_prefix, burst=args.burst, name=args.name,
@@ -224,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a job whose worker missed its heartbeat by this long is retried elsewhere")
     worker.add_argument("--maintenance", type=int, default=60, metavar="S",
                         help="how often an idle worker looks for jobs of dead workers")
+    worker.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus metrics on /metrics of this "
+                        "port (renders, exports, queue depth, memory)")
+    worker.add_argument("--metrics-addr", default="0.0.0.0", help="address of the metrics port")
     worker.set_defaults(func=_worker)
     exports = sub.add_parser("exports", help="export records and files")
     exports_sub = exports.add_subparsers(dest="exports_command", required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from datetime import UTC, datetime
@@ -24,14 +25,21 @@ class SqlExportStore:
     def __init__(self, engine: Engine, event_log: bool = True):
         self._engine = engine
         self.event_log = event_log
+        self.observers: list[Any] = []  # called with each event once its transaction committed (Prometheus)
 
-    def _event(self, c: Connection, kind: str, job_id: str, now: datetime | None = None, **props: Any) -> None:
+    def _notify(self, event: Event | None) -> None:
+        for observer in self.observers if event is not None else ():
+            with contextlib.suppress(Exception):  # metrics are best-effort
+                observer(event)
+
+    def _event(self, c: Connection, kind: str, job_id: str, now: datetime | None = None, **props: Any
+               ) -> Event | None:
         if not self.event_log:
-            return
+            return None
         row = c.execute(select(t.exports.c.design_id, t.exports.c.user_name, t.exports.c.type, t.exports.c.options,
                                t.exports.c.created_at).where(t.exports.c.id == job_id)).first()
         if row is None:
-            return
+            return None
         now = now or datetime.now(UTC)
         fmt = (row.options or {}).get("format")
         if kind == "export_started":
@@ -43,15 +51,18 @@ class SqlExportStore:
             begun = next((_aware(r.time) for r in started if (r.properties or {}).get("export_id") == job_id),
                          _aware(row.created_at))
             props["duration_s"] = round((now - begun).total_seconds(), 3)
-        c.execute(insert(t.events).values(event_row(Event(kind, row.user_name, now, row.design_id, {
-            "export_id": job_id, "export_type": row.type, "format": fmt, **props}))))
+        event = Event(kind, row.user_name, now, row.design_id, {"export_id": job_id, "export_type": row.type,
+                                                                "format": fmt, **props})
+        c.execute(insert(t.events).values(event_row(event)))
+        return event
 
     def add(self, job: ExportJob, request: dict[str, Any] | None = None) -> None:
         """Record a job with its request (what a worker in another process needs to run it)."""
         with self._engine.begin() as c:
             c.execute(insert(t.exports).values(
                 {**{_COLUMNS[k]: v for k, v in dataclasses.asdict(job).items()}, "request": request}))
-            self._event(c, "export_requested", job.id, job.created_at)
+            event = self._event(c, "export_requested", job.id, job.created_at)
+        self._notify(event)
 
     def request(self, job_id: str) -> dict[str, Any] | None:
         with self._engine.begin() as c:
@@ -63,10 +74,10 @@ class SqlExportStore:
             done = c.execute(update(t.exports).where(t.exports.c.id == job_id, t.exports.c.status != "completed")
                              .values({**{_COLUMNS[k]: v for k, v in changes.items()}, "status": "completed"})
                              ).rowcount == 1
-            if done:
-                self._event(c, "export_completed", job_id, changes.get("completed_at"),
-                            file_size=changes.get("file_size"))
-            return done
+            event = self._event(c, "export_completed", job_id, changes.get("completed_at"),
+                                file_size=changes.get("file_size")) if done else None
+        self._notify(event)
+        return done
 
     def expired(self, now: datetime) -> list[ExportJob]:
         """Completed jobs past ``expires_at`` whose file is still there (``file_url`` set)."""
@@ -85,11 +96,12 @@ class SqlExportStore:
         with self._engine.begin() as c:
             c.execute(update(t.exports).where(t.exports.c.id == job_id).values(
                 {_COLUMNS[k]: v for k, v in changes.items()}))
-            status = changes.get("status")
+            status, event = changes.get("status"), None
             if status == "processing":
-                self._event(c, "export_started", job_id, attempt=changes.get("retry_count", 0))
+                event = self._event(c, "export_started", job_id, attempt=changes.get("retry_count", 0))
             elif status == "failed":
-                self._event(c, "export_failed", job_id, error=str(changes.get("error") or "")[:200])
+                event = self._event(c, "export_failed", job_id, error=str(changes.get("error") or "")[:200])
+        self._notify(event)
 
     def list(self, design_id: str) -> list[ExportJob]:
         with self._engine.begin() as c:
