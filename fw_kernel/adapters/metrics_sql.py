@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, case, delete, distinct, func, literal, or_, select, text, true
 from sqlalchemy.sql import ColumnElement, Select
 
-from ..domain.events import EDIT_TYPES
+from ..domain.events import EDIT_TYPES, SYSTEM_ACTOR
 from ..domain.metrics import Scope
 from .sql import tables as t
 
@@ -157,7 +157,8 @@ class SqlMetricsReader:
         def count(*types: str) -> Any:
             return func.sum(case((ev.c.type.in_(types), 1), else_=0))
 
-        query = (select(period, func.count(distinct(ev.c.actor)), count(*EDIT_TYPES), count("design_created"),
+        people = case((ev.c.actor != SYSTEM_ACTOR, ev.c.actor))  # auto-save is not a designer
+        query = (select(period, func.count(distinct(people)), count(*EDIT_TYPES), count("design_created"),
                         count("version_checkpointed"), count("export_requested"), func.count())
                  .where(self._event_filter(scope)).group_by(period).order_by(period))
         with self._engine.connect() as c:

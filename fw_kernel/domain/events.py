@@ -27,6 +27,9 @@ _ACTIONS: dict[str, str] = {
     "share": "design_shared", "unshare": "design_unshared", "comment": "comment_added", "delete": "design_deleted",
 }
 
+#: the actor of events no person caused (auto-save)
+SYSTEM_ACTOR = "fw-autosave"
+
 #: the event types that count as edits in ``ws.metrics.activity()``
 EDIT_TYPES: tuple[str, ...] = ("layer_added", "layer_updated", "layer_removed", "layers_reordered",
                                "design_updated", "design_restored")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.diff import diff
-from ..domain.events import Event
+from ..domain.events import SYSTEM_ACTOR, Event
 from ..ports import DocumentStore, StateCache, UnitOfWorkFactory
 from .clock import utcnow
 
@@ -103,7 +103,7 @@ class Autosaver:
         self._docs.put_autosaves(docs)
         # one analytics event per design saved, with the batch's time per design (seconds)
         each = round((time.perf_counter() - started) / max(1, len(docs)), 6)
-        logged = [Event("autosave", "fw-autosave", at, d["designId"], {"version": d["designVersion"],
+        logged = [Event("autosave", SYSTEM_ACTOR, at, d["designId"], {"version": d["designVersion"],
                                                                        "duration_s": each}) for d in docs]
         with self._uow() as uow:
             uow.designs.mark_autosaved_many([(i, v) for i, v, _ in done])
