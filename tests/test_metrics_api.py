@@ -160,6 +160,7 @@ def test_the_event_is_written_in_the_transaction_of_the_change(connect, monkeypa
     def down(self, events) -> None:
         raise RuntimeError("event log unavailable")
 
+    monkeypatch.setattr(SqlEventRepository, "add", down)
     monkeypatch.setattr(SqlEventRepository, "add_many", down)
     with pytest.raises(RuntimeError):
         design.update_layer(layer.id, opacity=5)

@@ -69,6 +69,10 @@ class SqlMetricsReader:
     def designs(self, scope: Scope) -> Columns:
         """One row per design in scope; ``readable``: whether ``scope.user`` may read it (else its name is
         withheld by the service)."""
+        with self._engine.connect() as c:
+            return _columns(self.DESIGN_COLUMNS, c.execute(self.designs_query(scope)).all())
+
+    def designs_query(self, scope: Scope) -> Select[Any]:
         layers = self._per_design(lay, scope, "n")
         versions = self._per_design(ver, scope, "n")
         collaborators = self._per_design(col, scope, "n")
@@ -94,19 +98,21 @@ class SqlMetricsReader:
                  .order_by(d.c.created_at, d.c.id))
         if not scope.everything:
             query = query.where(self._readable(scope.user))
-        with self._engine.connect() as c:
-            return _columns(self.DESIGN_COLUMNS, c.execute(query).all())
+        return query
 
     def layers(self, scope: Scope) -> list[dict[str, Any]]:
         """The layers of the designs in scope (for the bill of materials): design_id, id, type, catalog_item_id,
         is_visible, order_index, customization."""
+        with self._engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(self.layers_query(scope))]
+
+    def layers_query(self, scope: Scope) -> Select[Any]:
         query = select(lay.c.design_id, lay.c.id, lay.c.type, lay.c.catalog_item_id, lay.c.is_visible,
                        lay.c.order_index, lay.c.customization)
         ids = self._design_ids(scope)
         if ids is not None:
             query = query.where(lay.c.design_id.in_(ids))
-        with self._engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(query)]
+        return query
 
     EVENT_COLUMNS = ("id", "time", "type", "actor", "design_id", "properties")
 
@@ -152,17 +158,19 @@ class SqlMetricsReader:
                         "events")
 
     def activity(self, scope: Scope, unit: str) -> Columns:
+        with self._engine.connect() as c:
+            return _columns(self.ACTIVITY_COLUMNS, c.execute(self.activity_query(scope, unit)).all())
+
+    def activity_query(self, scope: Scope, unit: str) -> Select[Any]:
         period = self._period(unit).label("period")
 
         def count(*types: str) -> Any:
             return func.sum(case((ev.c.type.in_(types), 1), else_=0))
 
         people = case((ev.c.actor != SYSTEM_ACTOR, ev.c.actor))  # auto-save is not a designer
-        query = (select(period, func.count(distinct(people)), count(*EDIT_TYPES), count("design_created"),
-                        count("version_checkpointed"), count("export_requested"), func.count())
-                 .where(self._event_filter(scope)).group_by(period).order_by(period))
-        with self._engine.connect() as c:
-            return _columns(self.ACTIVITY_COLUMNS, c.execute(query).all())
+        return (select(period, func.count(distinct(people)), count(*EDIT_TYPES), count("design_created"),
+                       count("version_checkpointed"), count("export_requested"), func.count())
+                .where(self._event_filter(scope)).group_by(period).order_by(period))
 
     def catalog_usage(self, scope: Scope) -> Columns:
         """Per catalog item in use: designs using it now, layers, and when it was first/last added (events)."""

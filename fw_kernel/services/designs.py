@@ -87,8 +87,10 @@ class DesignService:
                     props["catalog_item"], props["layer_type"] = layer.catalog_item_id, layer.type
                     break
         props["version"] = design.version
-        uow.events.add(Event(kind, user, now, design.id, props))
-        self._pending.append(Event(kind, user, now, design.id, props))
+        event = Event(kind, user, now, design.id, props)
+        uow.events.add(event)
+        if self.observers:
+            self._pending.append(event)
 
     @property
     def _pending(self) -> list[Event]:
@@ -100,7 +102,10 @@ class DesignService:
     def _observe(self) -> None:
         """Hand the events of the transaction just committed to the observers (after the commit: a metric never
         counts a change that was rolled back)."""
-        events, self._pending[:] = list(self._pending), []
+        pending = self._pending
+        if not pending:
+            return
+        events, pending[:] = list(pending), []
         for observer in self.observers:
             for event in events:
                 try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, or_, select, text, update
@@ -431,12 +432,32 @@ class SqlEventRepository:
     def __init__(self, conn: Connection):
         self.c = conn
 
+    _INSERT = insert(t.events)
+
     def add(self, event: Event) -> None:
-        self.add_many([event])
+        """One row through the driver's cursor, in the unit of work's transaction: every edit pays for this, and
+        SQLAlchemy's statement execution costs ~40 us more than the insert itself (benchmarks/metrics.py)."""
+        cursor = self.c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if self.c.dialect.name == "postgresql":
+                from psycopg.types.json import Jsonb
+
+                cursor.execute("INSERT INTO analytics.events (time, type, actor, design_id, properties) "
+                               "VALUES (%s, %s, %s, %s, %s)", (event.time, event.type, event.actor, event.design_id,
+                                                               Jsonb(event.properties)))
+            else:  # the text format of SQLAlchemy's SQLite DATETIME (naive UTC), so both read it back alike
+                when = event.time.astimezone(UTC) if event.time.tzinfo is not None else event.time
+                cursor.execute("INSERT INTO events (time, type, actor, design_id, properties) VALUES (?, ?, ?, ?, ?)",
+                               (when.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), event.type, event.actor,
+                                event.design_id, json.dumps(event.properties)))
+        finally:
+            cursor.close()
 
     def add_many(self, events: Sequence[Event]) -> None:
-        if events:
-            self.c.execute(insert(t.events), [event_row(e) for e in events])
+        if len(events) == 1:
+            self.add(events[0])
+        elif events:
+            self.c.execute(self._INSERT, [event_row(e) for e in events])
 
 
 def event_row(event: Event) -> dict[str, Any]:

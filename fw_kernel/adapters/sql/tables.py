@@ -267,4 +267,5 @@ events = Table(
     Column("design_id", String(32)),
     Column("properties", Json, nullable=False),
     schema="analytics",
+    implicit_returning=False,  # nobody needs the new id back: no RETURNING on each insert
 )
