@@ -117,7 +117,7 @@ def load(url: str, designs: int, events: int, users: int = 200) -> float:
                    'd' || lpad(d::text, 31, '0'),
                    jsonb_build_object('catalog_item', ({items})[e % {len(ITEMS)} + 1], 'version', e % 50)
             FROM generate_series(1, {events}) e,
-                 LATERAL (SELECT (e * 7919) % {designs} + 1 AS d, ({types})[(e * 31) % {len(TYPES)} + 1] AS t) x
+                 LATERAL (SELECT (e::bigint * 7919) % {designs} + 1 AS d, ({types})[(e * 31) % {len(TYPES)} + 1] AS t) x
             """))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.exec_driver_sql("VACUUM ANALYZE")
