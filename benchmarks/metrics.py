@@ -187,6 +187,14 @@ def million(events: int, designs: int, repeat: int) -> dict[str, Any]:
     return result
 
 
+def run(quick: bool = False) -> dict[str, Any]:
+    """``python -m benchmarks --suite metrics`` (``--quick``: 100 edits, 100,000 events, 1,000 designs)."""
+    out = HERE / "results-metrics.json"
+    argv = ["--out", str(out)] + (["--edits", "100", "--events", "100000", "--designs", "1000"] if quick else [])
+    main(argv)
+    return json.loads(out.read_text())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=400, help="timed edits per side and backend")
