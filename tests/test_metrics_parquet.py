@@ -3,6 +3,7 @@ read back with pyarrow; ``fw metrics export --to URL`` and ``fw metrics purge``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -38,7 +39,10 @@ def test_to_parquet_folder_and_memory_url(tmp_path: Path) -> None:
     assert str(table.schema.field("time").type) == "timestamp[us, tz=UTC]"
     frame = table.to_pandas().sort_values("id")
     assert list(frame["type"]) == list(events["type"].astype(str))
-    assert '"catalog_item":"sil-aline-dress"' in "".join(frame["properties"])
+    props = [json.loads(p) for p in frame["properties"]]  # JSON text, for any reader
+    assert [p.get("catalog_item") for p in props if "catalog_item" in p] == ["sil-aline-dress", "fab-denim-indigo"]
+    stored = [t.value // 1000 for t in events.sort_values("id")["time"]]  # ns -> us: the same instants
+    assert [t.value // 1000 for t in frame["time"]] == stored
     dirs = sorted(p.name for p in (tmp_path / "out" / "events").iterdir())
     assert dirs and all(d.startswith("date=") for d in dirs)
     designs = pq.read_table(tmp_path / "out" / "designs.parquet").to_pandas()
@@ -68,3 +72,16 @@ def test_cli_metrics_export_and_purge(tmp_path: Path) -> None:
     purge = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "metrics", "purge", "--days", "30"], env=env,
                            capture_output=True, text=True, timeout=180)
     assert purge.returncode == 0 and "deleted 0 events" in purge.stdout
+
+
+def test_parquet_rows_and_times_match_the_log_on_both_backends(connect, tmp_path: Path) -> None:
+    ws = connect()
+    _work(ws)
+    events = ws.metrics.events().sort_values("id")
+    written = ws.metrics.to_parquet(str(tmp_path / "lake"), batch=3)  # several batches through the cursor
+    table = ds.dataset(str(tmp_path / "lake" / "events"), format="parquet", partitioning="hive").to_table()
+    frame = table.to_pandas().sort_values("id")
+    assert written["events"] == len(events) == len(frame)
+    assert list(frame["id"]) == list(events["id"])
+    assert [t.value // 1000 for t in frame["time"]] == [t.value // 1000 for t in events["time"]]
+    assert [json.loads(p) for p in frame["properties"]] == list(events["properties"])

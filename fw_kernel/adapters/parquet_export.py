@@ -34,7 +34,15 @@ def _filesystem(url: str) -> tuple[Any, str, Any]:
 def events_table(cols: dict[str, list[Any]]) -> Any:
     """An Arrow table of event columns with its ``date`` partition column (UTC day)."""
     pa, pc, _, _ = _arrow()
-    times = pa.array(cols["time"], type=pa.timestamp("us", tz="UTC"))
+    if "time_us" in cols:  # the SQL reader's export columns: microseconds since the epoch
+        times = pa.array(cols["time_us"], type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    elif cols["time"] and isinstance(cols["time"][0], str):  # over the design service: ISO 8601 text
+        import pandas as pd
+
+        times = pa.array(pd.to_datetime(pd.Series(cols["time"]), utc=True, format="ISO8601"),
+                         type=pa.timestamp("us", tz="UTC"))
+    else:
+        times = pa.array(cols["time"], type=pa.timestamp("us", tz="UTC"))
     return pa.table({
         "id": pa.array(cols["id"], type=pa.int64()),
         "time": times,
