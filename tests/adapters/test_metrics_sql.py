@@ -4,6 +4,7 @@ PostgreSQL (old months dropped whole), a plain table on SQLite."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,3 +67,64 @@ def test_postgres_monthly_partitions_and_retention(postgres_url: str) -> None:
     assert removed >= 1 and _count(engine, actor) == 2
     with engine.connect() as c:
         assert c.exec_driver_sql(f"SELECT to_regclass('analytics.events_y{old:%Y}m{old:%m}')").scalar() is None
+
+
+def _fresh_url(kind: str, tmp_path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'r.sqlite3'}"
+        return
+    from tests.conftest import fresh_postgres_database
+
+    with fresh_postgres_database("fw_rollup") as url:
+        yield url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def test_rolled_up_days_give_the_same_activity_as_the_events(kind: str, tmp_path) -> None:
+    """Past days come from the roll-up, today from the events: the figures equal a count of the rows."""
+    import pandas as pd
+
+    import fw_kernel as fw
+    from fw_kernel.domain.events import EDIT_TYPES
+
+    for url in _fresh_url(kind, tmp_path):
+        ws = fw.connect(home=str(tmp_path / "fw"), database_url=url if kind == "postgres" else None, user="ann",
+                        analysts=("ann",), autosave_thread=False)
+        try:
+            design = ws.designs.create("Look")
+            design.add_layer("sil-tshirt")
+            engine = ws.services.engine
+            now = datetime.now(UTC)
+            with engine.begin() as c:  # a history: designers' edits on earlier days, and an auto-save
+                c.execute(sa.insert(t.events), [event_row(Event(kind_, actor, now - timedelta(days=days, minutes=m),
+                                                                design.id, {}))
+                                                for days, actor, kind_, m in (
+                                                    (40, "bo", "layer_added", 0), (9, "bo", "layer_updated", 1),
+                                                    (9, "cy", "design_created", 2), (9, "cy", "layer_updated", 3),
+                                                    (2, "bo", "export_requested", 4),
+                                                    (2, "fw-autosave", "autosave", 5))])
+            reader = ws.services.metrics._reader
+            ev = ws.metrics.events()
+            for freq, step in (("D", "D"), ("W", "W-MON"), ("M", "MS")):
+                got = ws.metrics.activity(freq)
+                people = ev[ev["actor"] != "fw-autosave"]
+                key = ev["time"].dt.tz_convert("UTC").dt.floor("D")
+                if step != "D":
+                    key = key.dt.tz_localize(None).dt.to_period(step[0]).dt.start_time.dt.tz_localize("UTC")
+                expected_edits = ev["type"].isin(EDIT_TYPES).groupby(key).sum()
+                expected_people = people.groupby(key[people.index])["actor"].nunique()
+                for period, edits in expected_edits.items():
+                    assert got.loc[period, "edits"] == edits, (freq, period)
+                    assert got.loc[period, "active_designers"] == expected_people.get(period, 0), (freq, period)
+                assert got["events"].sum() == len(ev)
+            assert reader.rollup() == now.replace(hour=0, minute=0, second=0, microsecond=0)
+            with engine.connect() as c:
+                rolled = c.execute(sa.select(sa.func.sum(t.activity_daily.c.events))).scalar()
+            assert rolled == 6  # the six past events; today's (created, added, the session) stay live
+            design.update_layer(design.layers[0].id, opacity=5)  # today: live, next to the roll-up
+            assert ws.metrics.activity("D").iloc[-1]["edits"] == 2
+            last = ws.metrics.designs().set_index("id").loc[design.id, "last_activity"]
+            assert last == ws.metrics.events(design=design)["time"].max()
+            assert pd.Timestamp(now) - last < pd.Timedelta(minutes=5)
+        finally:
+            ws.close()

@@ -269,3 +269,25 @@ events = Table(
     schema="analytics",
     implicit_returning=False,  # nobody needs the new id back: no RETURNING on each insert
 )
+
+# Roll-ups of the event log for days that are over (migration 0008): what ws.metrics reads instead of scanning a
+# million events; the current day is always aggregated live. Up to which day they hold: shared.meta
+# "metrics_rollup_until".
+activity_daily = Table(
+    "activity_daily", metadata,
+    Column("day", String(10), primary_key=True),   # 'YYYY-MM-DD' (UTC)
+    Column("actor", String(200), primary_key=True),
+    Column("edits", Integer, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("checkpoints", Integer, nullable=False),
+    Column("exports", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    schema="analytics",
+)
+
+design_activity = Table(
+    "design_activity", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("last_time", Ts, nullable=False),
+    schema="analytics",
+)

@@ -18,9 +18,29 @@ branch_labels = None
 depends_on = None
 
 
+def _rollups() -> None:
+    """Aggregates of the days that are over (``SqlMetricsReader`` fills them on demand)."""
+    op.create_table(
+        "activity_daily",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("actor", sa.String(200), primary_key=True),
+        *(sa.Column(name, sa.Integer, nullable=False) for name in ("edits", "created", "checkpoints", "exports",
+                                                                    "events")),
+        schema="analytics",
+    )
+    op.create_table(
+        "design_activity",
+        sa.Column("design_id", sa.String(32), primary_key=True),
+        sa.Column("last_time", UTCDateTime, nullable=False),
+        schema="analytics",
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE SCHEMA IF NOT EXISTS analytics")
+    _rollups()
+    if op.get_bind().dialect.name == "postgresql":
         # the partition key must be part of the primary key: (time, id)
         op.execute("""
             CREATE TABLE analytics.events (
@@ -52,4 +72,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("events", schema="analytics")
+    for name in ("events", "activity_daily", "design_activity"):
+        op.drop_table(name, schema="analytics")
