@@ -96,6 +96,7 @@ class SqlMetricsReader:
 
     # -- roll-ups of the days that are over -----------------------------------------------------------------
     _UNTIL_KEY = "metrics_rollup_until"
+    SETTLE = timedelta(minutes=15)
 
     def _day(self, column: Any) -> ColumnElement[Any]:
         """'YYYY-MM-DD' (UTC) of a time column."""
@@ -106,10 +107,13 @@ class SqlMetricsReader:
     def rollup(self, today: datetime | None = None) -> datetime:
         """Aggregate the events of the days before ``today`` (UTC) not rolled up yet into
         ``analytics.activity_daily`` (per day and actor) and ``analytics.design_activity`` (last event per design);
-        returns the start of today: events from then on are aggregated live. Once a day this scans the new
+        returns the start of the first day not rolled up (today's, or yesterday's in the first quarter of an
+        hour after midnight): events from then on are aggregated live. Once a day this scans the new
         events; afterwards it reads one meta row."""
         now = today or datetime.now(UTC)
-        until = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        # a day is rolled up a quarter of an hour after it ended: an event stamped just before midnight whose
+        # transaction commits just after it is still counted
+        until = (now.astimezone(UTC) - self.SETTLE).replace(hour=0, minute=0, second=0, microsecond=0)
         with self._engine.begin() as c:
             if self._postgres:  # one roll-up at a time across processes
                 c.execute(text("SELECT pg_advisory_xact_lock(7261530002)"))

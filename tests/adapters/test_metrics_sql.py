@@ -117,7 +117,7 @@ def test_rolled_up_days_give_the_same_activity_as_the_events(kind: str, tmp_path
                     assert got.loc[period, "edits"] == edits, (freq, period)
                     assert got.loc[period, "active_designers"] == expected_people.get(period, 0), (freq, period)
                 assert got["events"].sum() == len(ev)
-            assert reader.rollup() == now.replace(hour=0, minute=0, second=0, microsecond=0)
+            assert reader.rollup() == (now - reader.SETTLE).replace(hour=0, minute=0, second=0, microsecond=0)
             with engine.connect() as c:
                 rolled = c.execute(sa.select(sa.func.sum(t.activity_daily.c.events))).scalar()
             assert rolled == 6  # the six past events; today's (created, added, the session) stay live
