@@ -53,7 +53,7 @@ def test_rest_scopes_designers_and_analysts(sqlite_service: RunningService) -> N
     assert Client(sqlite_service.base, None).get("/metrics/designs").status_code == 401
 
 
-def test_the_remote_kernel_gets_the_same_dataframes(sqlite_service: RunningService) -> None:
+def test_the_remote_kernel_gets_the_same_dataframes(sqlite_service: RunningService, tmp_path: Path) -> None:
     alice = sqlite_service.client("alice")
     did = _private_look(alice)
     remote = fw.connect(service_url=f"http://127.0.0.1:{sqlite_service.port}/", token=TOKENS["alice"])
@@ -69,6 +69,16 @@ def test_the_remote_kernel_gets_the_same_dataframes(sqlite_service: RunningServi
             remote.metrics.events(types=["nope"])
         with pytest.raises(fw.ValidationError):
             remote.metrics.activity("fortnight")
+        # the Parquet export from a hub kernel: the same rows as the service's own
+        import pyarrow.dataset as ds
+
+        remote.metrics.to_parquet(str(tmp_path / "remote"))
+        local.metrics.to_parquet(str(tmp_path / "local"))
+        tables = [ds.dataset(str(tmp_path / side / "events"), format="parquet", partitioning="hive").to_table()
+                  .to_pandas().sort_values("id").reset_index(drop=True) for side in ("remote", "local")]
+        assert len(tables[0]) == len(tables[1]) > 0
+        assert list(tables[0]["time"]) == list(tables[1]["time"])
+        assert list(tables[0]["type"]) == list(tables[1]["type"])
     finally:
         remote.close()
 
