@@ -25,7 +25,8 @@ from benchmarks.profiling import profile  # noqa: E402
 #: ``--suite`` name -> (module in benchmarks/, key of its results in the JSON); "core" is run_backend's
 SUITES = {"geometry": ("geometry", "geometry"), "avatar": ("avatar_fit", "avatar_fit"),
           "exports": ("exports", "exports"), "photo": ("photo_avatars", "photo_avatars"),
-          "studio": ("studio", "studio"), "service": ("service_load", "service")}
+          "studio": ("studio", "studio"), "service": ("service_load", "service"),
+          "metrics": ("metrics", "metrics")}
 TARGET_SAVES_PER_S = 334
 TARGET_P99_MS = 50.0
 TOP_FUNCTIONS = 20

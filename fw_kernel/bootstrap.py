@@ -25,6 +25,7 @@ from .services.catalog import CatalogService
 from .services.clock import utcnow
 from .services.designs import DesignService
 from .services.exports import ExportService
+from .services.metrics import MetricsService
 from .services.photo_avatars import PhotoAvatarService
 from .settings import Environment, Settings
 from .usecases import UseCases
@@ -52,6 +53,7 @@ class Services:
     audit: AuditService | None = None       # owners read who audited their designs (relational store only)
     blobs: Callable[[], BlobStore] | None = None  # the process's blob store (one per URL), None without one
     scenes: SceneMaker = field(default_factory=lambda: SceneMaker(lambda: None, lambda _id: None))
+    metrics: MetricsService | None = None    # ws.metrics: design metrics as DataFrames (relational store only)
 
     @property
     def events(self) -> EventSubscriber:
@@ -134,6 +136,7 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     from .adapters.audit_sql import SqlAuditLog
     from .adapters.body_anny import AnnyBodyFitter
     from .adapters.exports_store import SqlExportStore
+    from .adapters.metrics_sql import SqlMetricsReader
 
     if fitter is None:
         fitter = AnnyBodyFitter()
@@ -153,7 +156,7 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
 
         return encode(*args)
 
-    store = SqlExportStore(engine)
+    store = SqlExportStore(engine, settings.event_log)
     blobs = _BlobStores(settings.resolved_storage_url)
 
     def exports(catalog: CatalogService, scenes: SceneMaker) -> ExportService:
@@ -162,10 +165,18 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
                              techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
                              image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
 
-    return wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
-                digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,
-                vault=lambda: _photo_vault(settings), photo_remote=remote_measurer, exports=exports,
-                audit_log=SqlAuditLog(engine), read_asset=asset_reader(settings.catalog_dir), blobs=blobs.get)
+    services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
+                    digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,
+                    vault=lambda: _photo_vault(settings), photo_remote=remote_measurer, exports=exports,
+                    audit_log=SqlAuditLog(engine), read_asset=asset_reader(settings.catalog_dir), blobs=blobs.get,
+                    metrics_reader=SqlMetricsReader(engine))
+    try:  # Prometheus metrics of this process (the metrics extra)
+        from .adapters.prom import instrument
+    except ImportError:
+        pass
+    else:
+        instrument(services)
+    return services
 
 
 class _BlobStores:
@@ -209,13 +220,15 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
          vault: Callable[[], Any] | None = None, photo_remote: Any = None,
          exports: Callable[[CatalogService, SceneMaker], ExportService] | None = None,
          audit_log: Any = None, read_asset: Callable[[str], bytes | None] | None = None,
-         blobs: Callable[[], BlobStore] | None = None) -> Services:
+         blobs: Callable[[], BlobStore] | None = None, metrics_reader: Any = None) -> Services:
     """Services over given adapters, built once (also used by tests with the in-memory adapters)."""
     catalog = CatalogService(uow, load_manifests, digest, read_asset)
     catalog.sync()
     overrides = TierLimits(settings.max_designs, settings.max_layers_per_design)
     designs = DesignService(uow, catalog, cache, overrides=overrides)
+    designs.event_log = settings.event_log
     autosaver = Autosaver(uow, documents, cache, settings.autosave_debounce_s, settings.state_ttl_s)
+    autosaver.event_log = settings.event_log
     if settings.autosave_thread:
         autosaver.start(settings.autosave_interval_s)
     avatars = AvatarService(uow, fitter)
@@ -224,8 +237,10 @@ def wire(settings: Settings, uow: UnitOfWorkFactory, documents: DocumentStore, c
     scenes = SceneMaker(lambda: avatars.fitter, catalog.find)
     export_service = exports(catalog, scenes) if exports is not None else None
     audit = AuditService(uow, audit_log, export_service) if audit_log is not None else None
+    metrics = (MetricsService(metrics_reader, catalog.find, uow, settings.analysts, settings.event_log)
+               if metrics_reader is not None else None)
     return Services(settings, uow, documents, cache, designs, avatars, catalog, autosaver, photo_avatars, engine,
-                    export_service, audit, blobs, scenes)
+                    export_service, audit, blobs, scenes, metrics)
 
 
 def _photo_vault(settings: Settings) -> Any:

@@ -1,5 +1,5 @@
 """``fw`` command line: ``fw demo``, ``fw migrate``, ``fw autosave``, ``fw catalog check``, ``fw worker``,
-``fw exports cleanup``."""
+``fw exports cleanup``, ``fw metrics export|purge``."""
 
 from __future__ import annotations
 
@@ -118,6 +118,10 @@ def _worker(args: argparse.Namespace) -> int:
         print(f"fw worker: {exc}", file=sys.stderr)
         return 2
     services()  # fail now on bad settings, and the first job does not pay for the start-up
+    if args.metrics_port:
+        from .adapters.prom import serve
+
+        serve(args.metrics_port, args.metrics_addr)  # Prometheus scrapes /metrics here
     print(f"fw worker: {settings.resolved_database_url.split('@')[-1]}, blobs {settings.resolved_storage_url}, "
           f"queues {', '.join(names)}", flush=True)
     run_worker(settings.redis_url, settings.queue_prefix, burst=args.burst, name=args.name,
@@ -161,6 +165,40 @@ def _service(args: argparse.Namespace) -> int:
     return start(args)
 
 
+def _metrics_export(args: argparse.Namespace) -> int:
+    import time
+
+    import fw_kernel as fw
+
+    started = time.perf_counter()
+    with fw.connect(autosave_thread=False) as ws:
+        written = ws.metrics.to_parquet(args.to, batch=args.batch)
+    shown = ", ".join(f"{k} {v}" for k, v in written.items())
+    print(f"wrote {shown} rows to {args.to} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _metrics_purge(args: argparse.Namespace) -> int:
+    from .settings import Settings
+
+    days = args.days or Settings.from_env().event_retention_days
+    if days is None:
+        print("no retention set: pass --days N or set FW_EVENT_RETENTION_DAYS", file=sys.stderr)
+        return 2
+    from .bootstrap import local_services
+
+    services = local_services(Settings.from_env(autosave_thread=False))
+    try:
+        if services.metrics is None:
+            print("this store keeps no metrics", file=sys.stderr)
+            return 2
+        removed = services.metrics.purge(days)
+    finally:
+        services.close()
+    print(f"deleted {removed} events older than {days} days")
+    return 0
+
+
 def _hub(args: argparse.Namespace) -> int:
     from fw_server.hub import run  # the server extra; configurable-http-proxy from npm
 
@@ -200,11 +238,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="a job whose worker missed its heartbeat by this long is retried elsewhere")
     worker.add_argument("--maintenance", type=int, default=60, metavar="S",
                         help="how often an idle worker looks for jobs of dead workers")
+    worker.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus metrics on /metrics of this "
+                        "port (renders, exports, queue depth, memory)")
+    worker.add_argument("--metrics-addr", default="0.0.0.0", help="address of the metrics port")
     worker.set_defaults(func=_worker)
     exports = sub.add_parser("exports", help="export records and files")
     exports_sub = exports.add_subparsers(dest="exports_command", required=True)
     cleanup = exports_sub.add_parser("cleanup", help="delete expired exports' files and mark their records")
     cleanup.set_defaults(func=_exports_cleanup)
+    metrics = sub.add_parser("metrics", help="design metrics for data teams (the metrics extra)")
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    mexport = metrics_sub.add_parser("export", help="write the metrics the acting user (FW_USER) may see as Parquet: "
+                                     "events partitioned by date, designs, exports, catalog usage, daily activity")
+    mexport.add_argument("--to", required=True, metavar="URL", help="a folder or any fsspec URL (s3://..., gs://...)")
+    mexport.add_argument("--batch", type=int, default=200_000, help="events per write")
+    mexport.set_defaults(func=_metrics_export)
+    purge = metrics_sub.add_parser("purge", help="delete events past the retention (cron it daily)")
+    purge.add_argument("--days", type=int, help="keep this many days (default FW_EVENT_RETENTION_DAYS)")
+    purge.set_defaults(func=_metrics_purge)
     avatars = sub.add_parser("avatars", help="avatar tools")
     avatars_sub = avatars.add_subparsers(dest="avatars_command", required=True)
     calib = avatars_sub.add_parser("calibrate-photos", help="render bodies as photos and refit the photo "

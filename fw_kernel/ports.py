@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from .domain.avatar import Avatar
 from .domain.catalog import CatalogItem
 from .domain.design import Design
+from .domain.events import Event as AnalyticsEvent
 from .domain.records import Collaborator, Comment, HistoryEntry, User, Version
 from .domain.search import CatalogQuery
 
@@ -96,6 +97,13 @@ class UserRepository(Protocol):
     def ensure(self, name: str, now: datetime) -> User: ...
 
 
+class EventRepository(Protocol):
+    """The append-only analytics event log (``analytics.events``): rows are added, never changed."""
+
+    def add(self, event: AnalyticsEvent) -> None: ...
+    def add_many(self, events: Sequence[AnalyticsEvent]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the relational store: ``with uow: ...; uow.commit()`` (rolls back otherwise)."""
 
@@ -107,6 +115,7 @@ class UnitOfWork(Protocol):
     avatars: AvatarRepository
     catalog: CatalogRepository
     users: UserRepository
+    events: EventRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

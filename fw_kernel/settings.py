@@ -54,6 +54,11 @@ class Environment(BaseSettings):
     photo_key: str | None = _f(None, "key of kept body photos (32 bytes, URL-safe base64)",
                                "a key file `FW_HOME/photo.key`", secret=True)
     egl_device: str | None = _f(None, "the GPU (EGL device index) offscreen renders use", "the first device")
+    event_log: str | None = _f(None, "write the analytics event log with each change (`0`: off)", "`1`")
+    event_retention_days: int | None = _f(None, "`fw metrics purge` deletes events older than this (days)",
+                                          "keep all")
+    analysts: str | None = _f(None, "users who see every design's metrics rows, comma-separated (besides the hub "
+                              "group `fw-analysts`)", "none")
     service_url: str | None = _f(None, "the design service a kernel talks to over HTTP (no database settings)",
                                  "on a hub: `/services/<FW_SERVICE_NAME>/`; else none (local stores)")
     service_token: str | None = _f(None, "the token a kernel calls the design service with",
@@ -138,6 +143,9 @@ class Settings(BaseModel):
     queue: Literal["local", "rq"] | None = None   # export jobs; None: rq when redis_url is set, else local
     queue_prefix: str = "fw-exports"             # RQ queues <prefix>-high, -default, -low
     export_retry_backoff_s: tuple[int, ...] = (10, 60)   # one retry per entry, after that many seconds
+    event_log: bool = True                       # analytics events with each change (FW_EVENT_LOG=0: off)
+    event_retention_days: int | None = Field(None, ge=1)  # `fw metrics purge` deletes older events
+    analysts: tuple[str, ...] = ()               # FW_ANALYSTS: users who see every design's metrics rows
     service_url: str | None = None               # a design service: bootstrap() builds its HTTP client
     service_token: str | None = Field(None, repr=False)
 
@@ -146,7 +154,9 @@ class Settings(BaseModel):
         e = Environment()
         env = {"database_url": e.database_url, "mongo_url": e.mongo_url, "redis_url": e.redis_url,
                "storage_url": e.storage_url, "autosave_debounce_s": e.autosave_debounce_s, "queue": e.queue,
-               "queue_prefix": e.queue_prefix, "export_retry_backoff_s": e.export_retry_backoff}
+               "queue_prefix": e.queue_prefix, "export_retry_backoff_s": e.export_retry_backoff,
+               "event_log": e.event_log, "event_retention_days": e.event_retention_days or None,
+               "analysts": e.analysts}
         values: dict[str, object] = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -157,6 +167,14 @@ class Settings(BaseModel):
         """``FW_EXPORT_RETRY_BACKOFF="10,60"``: two retries, 10 s and 60 s after a failure ("" for none)."""
         if isinstance(value, str):
             return tuple(int(v) for v in value.replace(" ", "").split(",") if v)
+        return value
+
+    @field_validator("analysts", mode="before")
+    @classmethod
+    def _analyst_list(cls, value: object) -> object:
+        """``FW_ANALYSTS="ann,bo"``."""
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
 
     @property

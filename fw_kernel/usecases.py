@@ -7,7 +7,7 @@ either. A call added to the notebook API is added here first; mypy then names ev
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from .domain.audit import AuditRecord
@@ -16,6 +16,7 @@ from .domain.catalog import CatalogItem
 from .domain.commands import Command
 from .domain.design import Design
 from .domain.exports import ExportJob
+from .domain.metrics import Columns, Scope
 from .domain.records import Collaborator, Comment, HistoryEntry, Version
 from .ports import BodyFitter, EventSubscriber
 from .settings import Settings
@@ -98,6 +99,20 @@ class AuditUseCases(Protocol):
     def of_design(self, user: str, design_id: str, limit: int = 100) -> list[AuditRecord]: ...
 
 
+class MetricsUseCases(Protocol):
+    """Design metrics as columns (``{name: [values]}``) for ``ws.metrics``'s DataFrames; ``scope`` decides the
+    rows a user may see (the design service decides it for its clients)."""
+
+    def scope(self, user: str, analyst: bool = False) -> Scope: ...
+    def designs(self, scope: Scope) -> Columns: ...
+    def events(self, scope: Scope, since: Any = None, until: Any = None, types: Any = None, design: Any = None,
+               limit: Any = None) -> Columns: ...
+    def iter_events(self, scope: Scope, batch: int = 100_000) -> Iterator[Columns]: ...
+    def activity(self, scope: Scope, freq: Any = "D") -> Columns: ...
+    def catalog_usage(self, scope: Scope, items: Sequence[CatalogItem]) -> Columns: ...
+    def exports(self, scope: Scope) -> Columns: ...
+
+
 class Autosave(Protocol):
     def run_once(self, force: bool = False) -> Any: ...
     def stop(self, flush: bool = True) -> None: ...
@@ -120,6 +135,8 @@ class UseCases(Protocol):
     def photo_avatars(self) -> PhotoAvatarUseCases: ...
     @property
     def audit(self) -> AuditUseCases | None: ...
+    @property
+    def metrics(self) -> MetricsUseCases | None: ...
     @property
     def events(self) -> EventSubscriber: ...
     @property

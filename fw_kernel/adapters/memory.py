@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.avatar import Avatar
 from ..domain.catalog import CatalogItem
 from ..domain.design import Design, snapshot
+from ..domain.events import Event
 from ..domain.records import Collaborator, Comment, HistoryEntry, User, Version
 from ..domain.search import CatalogQuery
 from ..ports import StaleVersion
@@ -31,11 +32,12 @@ class MemoryStore:
     catalog_hash: str | None = None
     users: dict[str, User] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    events: list[Event] = field(default_factory=list)
 
     def copy(self) -> MemoryStore:
         return MemoryStore(dict(self.designs), dict(self.edited), dict(self.versions), list(self.history),
                            dict(self.collaborators), list(self.comments), dict(self.avatars), dict(self.catalog),
-                           self.catalog_hash, dict(self.users), self.lock)
+                           self.catalog_hash, dict(self.users), self.lock, list(self.events))
 
 
 class _Designs:
@@ -225,6 +227,22 @@ class _Users:
         return self.s.users.setdefault(name, User(name, "free", now))
 
 
+class _Events:
+    def __init__(self, s: MemoryStore):
+        self.s = s
+
+    def add(self, event: Event) -> None:
+        self.add_many([event])
+
+    def add_many(self, events: Sequence[Event]) -> None:
+        for e in events:
+            self.s.events.append(Event(**{**e.__dict__, "id": len(self.s.events) + 1}))
+
+    def all(self) -> list[Event]:
+        """Every committed event, oldest first (tests read the log with it)."""
+        return list(self.s.events)
+
+
 class MemoryUnitOfWork:
     """Works on a copy of the store; ``commit`` publishes the copy. One transaction at a time."""
 
@@ -238,7 +256,7 @@ class MemoryUnitOfWork:
         w = self._work
         self.designs, self.versions, self.history = _Designs(w), _Versions(w), _History(w)
         self.collaborators, self.comments, self.avatars = _Collaborators(w), _Comments(w), _Avatars(w)
-        self.catalog, self.users = _Catalog(w), _Users(w)
+        self.catalog, self.users, self.events = _Catalog(w), _Users(w), _Events(w)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -248,7 +266,7 @@ class MemoryUnitOfWork:
     def commit(self) -> None:
         assert self._work is not None
         for name in ("designs", "edited", "versions", "history", "collaborators", "comments", "avatars",
-                     "catalog", "catalog_hash", "users"):
+                     "catalog", "catalog_hash", "users", "events"):
             setattr(self._store, name, getattr(self._work, name))
         self._work = self._store.copy()
         self.__enter_views()
@@ -258,7 +276,7 @@ class MemoryUnitOfWork:
         assert w is not None
         self.designs, self.versions, self.history = _Designs(w), _Versions(w), _History(w)
         self.collaborators, self.comments, self.avatars = _Collaborators(w), _Comments(w), _Avatars(w)
-        self.catalog, self.users = _Catalog(w), _Users(w)
+        self.catalog, self.users, self.events = _Catalog(w), _Users(w), _Events(w)
 
     def rollback(self) -> None:
         self._work = self._store.copy()

@@ -40,6 +40,7 @@ from ..ports import BodyFitter
 from ..scene.maker import SceneMaker
 from ..settings import Settings
 from .remote_events import RemoteEvents
+from .remote_metrics import RemoteMetricsService
 
 API = wire.API_PATH
 SESSION_HEADER = wire.SESSION_HEADER
@@ -441,6 +442,7 @@ class RemoteServices:
     audit: RemoteAuditService
     events: RemoteEvents
     scenes: SceneMaker  # meshes are rebuilt here from the body parameters the service sends
+    metrics: RemoteMetricsService  # ws.metrics: the service's DataFrames (rows as the service scopes them)
     autosaver: _NoAutosave = dataclasses.field(default_factory=lambda: _NoAutosave())
 
     @property
@@ -477,4 +479,5 @@ def remote_services(service_url: str, token: str, fitter: BodyFitter | None = No
                           designs=RemoteDesignService(http, avatars), avatars=avatars, catalog=catalog,
                           exports=RemoteExportService(http), photo_avatars=RemotePhotoAvatarService(http),
                           audit=RemoteAuditService(http), events=RemoteEvents(http.api, token, me["user"]),
-                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find))
+                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find),
+                          metrics=RemoteMetricsService(http))

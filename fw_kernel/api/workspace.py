@@ -14,6 +14,7 @@ from ..usecases import ExportUseCases, UseCases
 from .avatars import Avatars
 from .catalog import Catalog
 from .designs import Designs
+from .metrics import Metrics
 
 
 def connect(*, home: str | None = None, database_url: str | None = None, mongo_url: str | None = None,
@@ -35,7 +36,9 @@ def connect(*, home: str | None = None, database_url: str | None = None, mongo_u
                                  storage_url=storage_url, user=user, **options)
     if endpoint is not None:
         settings = settings.model_copy(update={"service_url": endpoint[0], "service_token": endpoint[1]})
-    return Workspace(bootstrap(settings))
+    ws = Workspace(bootstrap(settings))
+    ws.metrics._session("session_opened")  # the event log's record of this kernel session (local stores only)
+    return ws
 
 
 class Workspace:
@@ -48,6 +51,7 @@ class Workspace:
         self.designs = Designs(self)
         self.avatars = Avatars(self)
         self.catalog = Catalog(services)
+        self.metrics = Metrics(self)  # design metrics as pandas DataFrames
 
     @property
     def services(self) -> UseCases:
@@ -73,6 +77,7 @@ class Workspace:
         self._services.autosaver.run_once(force=True)
 
     def close(self) -> None:
+        self.metrics._session("session_closed")
         self._services.close()
 
     def __enter__(self) -> Workspace:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.diff import diff
+from ..domain.events import SYSTEM_ACTOR, Event
 from ..ports import DocumentStore, StateCache, UnitOfWorkFactory
 from .clock import utcnow
 
@@ -52,6 +53,8 @@ class Autosaver:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.event_log = True  # an ``autosave`` analytics event per design saved (FW_EVENT_LOG=0: off)
+        self.observers: list[Callable[[Event], None]] = []  # after the commit (Prometheus)
 
     # -- one pass --------------------------------------------------------------------------------------------
     def run_once(self, force: bool = False) -> AutosaveReport:
@@ -81,6 +84,7 @@ class Autosaver:
             return report
 
     def _save_chunk(self, design_ids: list[str], report: AutosaveReport) -> int:
+        started = time.perf_counter()
         with self._uow() as uow:
             states = uow.designs.snapshots_many(design_ids)
         at = self._clock()
@@ -97,9 +101,21 @@ class Autosaver:
                              "state": state, "patch": diff(previous[1], state), "savedAt": at})
             done.append((design_id, version, state))
         self._docs.put_autosaves(docs)
+        # one analytics event per design saved, with the batch's time per design (seconds)
+        each = round((time.perf_counter() - started) / max(1, len(docs)), 6)
+        logged = [Event("autosave", SYSTEM_ACTOR, at, d["designId"], {"version": d["designVersion"],
+                                                                       "duration_s": each}) for d in docs]
         with self._uow() as uow:
             uow.designs.mark_autosaved_many([(i, v) for i, v, _ in done])
+            if self.event_log and logged:
+                uow.events.add_many(logged)
             uow.commit()
+        for event in logged if self.event_log else ():
+            for observer in self.observers:
+                try:
+                    observer(event)
+                except Exception as exc:  # metrics are best-effort
+                    log.warning("metrics observer failed: %s", exc)
         for design_id, version, state in done:
             self._last[design_id] = (version, state)
             self._last.move_to_end(design_id)

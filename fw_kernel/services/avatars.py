@@ -8,6 +8,7 @@ from typing import Any
 
 from ..domain.avatar import BODY_HINTS, Avatar, validate_measurements
 from ..domain.errors import NotFound, ValidationError, check_text, plausible_id, show_value
+from ..domain.events import Event
 from ..ports import BodyFitter, UnitOfWorkFactory
 from .clock import new_id, utcnow
 
@@ -30,6 +31,8 @@ class AvatarService:
         with self._uow() as uow:
             uow.users.ensure(user, self._clock())
             uow.avatars.add(avatar)
+            uow.events.add(Event("avatar_created", user, avatar.created_at or self._clock(), None,
+                                 {"avatar_id": avatar.id, "source": avatar.source, "body_hint": body_hint}))
             uow.commit()
         return avatar
 

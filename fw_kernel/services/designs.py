@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from ..domain.describe import describe_change
 from ..domain.design import Design, snapshot
 from ..domain.diff import diff
 from ..domain.errors import Conflict, LimitExceeded, NotFound, ValidationError, check_text, plausible_id, show_value
+from ..domain.events import Event, event_of_action
 from ..domain.limits import DEFAULT_TIERS, TierLimits
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..domain.validation import validate
@@ -42,6 +44,10 @@ class DesignService:
         self._clock = clock
         self._ids = ids
         self._tier_of: dict[str, str] = {}
+        self._local = threading.local()
+        self.event_log = True  # analytics events in the transaction of each change (FW_EVENT_LOG=0: off)
+        #: called after each commit with the event it wrote (Prometheus counters); never fails a call
+        self.observers: list[Callable[[Event], None]] = []
 
     # -- helpers -----------------------------------------------------------------------------------------
     def limits_for(self, uow: UnitOfWork, user: str) -> TierLimits:
@@ -66,10 +72,67 @@ class DesignService:
         permissions.check(design, user, role, operation)
         return design, role  # type: ignore[return-value]
 
-    def _record(self, uow: UnitOfWork, design: Design, user: str, action: str, data: dict[str, Any]) -> None:
-        uow.history.add(HistoryEntry(design.id, design.version, user, action, data, self._clock()))
+    def _record(self, uow: UnitOfWork, design: Design, user: str, action: str, data: dict[str, Any],
+                before: Design | None = None) -> None:
+        now = self._clock()
+        uow.history.add(HistoryEntry(design.id, design.version, user, action, data, now))
+        if not self.event_log:
+            return
+        found = event_of_action(action, data)
+        if found is None:
+            return
+        kind, props = found
+        layer_id = props.get("layer_id")
+        if layer_id and "catalog_item" not in props:  # updates and removals: the item of the layer they touched
+            for layer in (*(before.layers if before is not None else ()), *design.layers):
+                if layer.id == layer_id:
+                    props["catalog_item"], props["layer_type"] = layer.catalog_item_id, layer.type
+                    break
+        props["version"] = design.version
+        event = Event(kind, user, now, design.id, props)
+        uow.events.add(event)
+        if self.observers:
+            self._pending.append(event)
+
+    @property
+    def _pending(self) -> list[Event]:
+        """Events written in this thread's open transaction, for the observers once it commits."""
+        if not hasattr(self._local, "events"):
+            self._local.events = []
+        return self._local.events
+
+    def _observe(self) -> None:
+        """Hand the events of the transaction just committed to the observers (after the commit: a metric never
+        counts a change that was rolled back)."""
+        pending = self._pending
+        if not pending:
+            return
+        events, pending[:] = list(pending), []
+        for observer in self.observers:
+            for event in events:
+                try:
+                    observer(event)
+                except Exception as exc:  # metrics are best-effort
+                    log.warning("metrics observer failed: %s", exc)
+
+    def _conflict(self, user: str, design_id: str, exc: Conflict) -> None:
+        """Log a refused edit (its own transaction: the refused call itself changes nothing)."""
+        self._pending[:] = []
+        if not self.event_log:
+            return
+        event = Event("conflict", user, self._clock(), design_id, {"field": exc.field})
+        try:
+            with self._uow() as uow:
+                uow.events.add(event)
+                uow.commit()
+        except Exception as err:  # the conflict is what the caller must hear about
+            log.warning("conflict event not written: %s", err)
+            return
+        self._pending.append(event)
+        self._observe()
 
     def _publish(self, design: Design, user: str, action: str, data: dict[str, Any]) -> None:
+        self._observe()
         if self._events is None:
             return
         event = {"type": action, "design_id": design.id, "version": design.version, "user": user, "data": data,
@@ -118,6 +181,17 @@ class DesignService:
     # -- edits ---------------------------------------------------------------------------------------------
     def execute(self, user: str, known: Design, command: Command, action: str | None = None,
                 extra: dict[str, Any] | None = None, base_version: int | None = None) -> tuple[Design, Command]:
+        try:
+            return self._execute(user, known, command, action, extra, base_version)
+        except Conflict as exc:
+            self._conflict(user, known.id, exc)
+            raise
+        except Exception:
+            self._pending[:] = []
+            raise
+
+    def _execute(self, user: str, known: Design, command: Command, action: str | None = None,
+                 extra: dict[str, Any] | None = None, base_version: int | None = None) -> tuple[Design, Command]:
         """Apply ``command`` to the design and save it; return the saved design and the inverse command.
 
         ``known`` is the caller's copy. The first attempt is optimistic (no read: a conditional update on the
@@ -157,7 +231,7 @@ class DesignService:
                     continue  # rolled back on leaving the block; retry with the row locked
                 data = {**command.to_data(), **(extra or {}), "touched": sorted(command.footprint()),
                         "summary": _summary(action, design, new, command)}
-                self._record(uow, saved, user, action, data)
+                self._record(uow, saved, user, action, data, before=design)
                 uow.commit()
             self._publish(saved, user, action, data)
             return saved, inverse

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..domain.avatar import BODY_HINTS, MEASUREMENT_RANGES_CM, Avatar, validate_measurements
 from ..domain.errors import FWError, NotFound, ValidationError, check_text, plausible_id, show_value
+from ..domain.events import Event
 from ..geometry.photo import measure as pm
 from ..ports import StateCache, UnitOfWorkFactory
 from .avatars import AvatarService
@@ -290,6 +291,9 @@ class PhotoAvatarService:
                 with self._uow() as uow:
                     uow.users.ensure(user, self._clock())
                     uow.avatars.add(avatar)
+                    uow.events.add(Event("avatar_created", user, avatar.created_at or self._clock(), None,
+                                         {"avatar_id": avatar.id, "source": "photo", "body_hint": hint,
+                                          "kept_photos": bool(keep_photos)}))
                     uow.commit()
             except BaseException:
                 if keep_photos:  # nothing half-made: no photos without their avatar

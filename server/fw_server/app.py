@@ -142,6 +142,12 @@ class ApiHandler(JsonErrors):
             return
         self._chunks.append(chunk)
 
+    def on_finish(self) -> None:
+        from .prometheus import observe_request
+
+        observe_request(getattr(self, "_fw_route", "unmatched"), self.request.method or "GET", self.get_status(),
+                        self.request.request_time())
+
     async def get(self, path: str) -> None:
         await self._dispatch(path)
 
@@ -169,6 +175,7 @@ class ApiHandler(JsonErrors):
             raw = self.request.path[len(service.prefix):] or "/"
             try:
                 route, path_params = service.match(self.request.method or "GET", raw)
+                self._fw_route = route.path  # the template, not the path: bounded label values
             except UnicodeDecodeError:
                 raise ApiError(400, "the path is not valid UTF-8 after percent-decoding") from None
             admin = False
@@ -303,7 +310,10 @@ def make_app(services: Services, config: ServiceConfig | None = None, authentica
     config = config or ServiceConfig.from_env()
     service = Service(services, config, authenticator)
     prefix = re.escape(service.prefix)
+    from .prometheus import MetricsHandler, metrics_path
+
     handlers: list[Any] = [
+        (re.escape(metrics_path(service.prefix)), MetricsHandler),
         (rf"{prefix}/openapi\.json", OpenApiHandler, {"service": service}),
         (rf"{prefix}/events", EventsHandler, {"service": service}),
         (rf"{prefix}(/.*)", ApiHandler, {"service": service}),

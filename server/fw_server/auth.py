@@ -108,6 +108,7 @@ class HubTokens:
         scopes = config.hub_scopes if config.hub_scopes is not None else tuple(self.hub_auth.access_scopes)
         self.scopes = set(scopes)
         self.admins = set(config.admins)
+        self.groups_of: dict[str, frozenset[str]] = {}  # the Hub's last word on each caller's groups (metrics)
 
     async def user_of(self, handler: Any, websocket: bool = False) -> str:
         return (await self._model(handler, websocket))["name"]
@@ -140,6 +141,7 @@ class HubTokens:
         if self.scopes and not self.scopes & set(model.get("scopes", ())):
             raise ApiError(403, f"this token may not use the design service: it needs one of the scopes "
                            f"{sorted(self.scopes)}", "Authorization", " or ".join(sorted(self.scopes)))
+        self.groups_of[str(model["name"])] = frozenset(model.get("groups") or ())
         return {**model, "name": str(model["name"])}
 
 

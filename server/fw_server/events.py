@@ -152,6 +152,13 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         self.service = service
         self.user = ""
         self.keys: set[Key] = set()
+        self._counted = False  # in fw_websocket_connections
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        from .prometheus import websocket_opened
+
+        self._counted = True
+        websocket_opened(1)
 
     async def prepare(self) -> None:
         self.user = await self.service.authenticator.user_of(self, websocket=True)
@@ -194,11 +201,17 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         if action not in ("subscribe", "unsubscribe"):
             raise ApiError(422, f"unknown action {str(action)[:40]!r}", "action", ", ".join(wire.ACTIONS))
         key = await self._key(namespace, request)
+        from .prometheus import design_sessions
+
         if action == "subscribe":
+            if key[0] == "/design" and key not in self.keys:
+                design_sessions(1)
             self.keys.add(key)
             self.service.events.add(key, self)
             self._send({"type": "subscribed", "namespace": key[0], "design_id": key[1] or None})
         else:
+            if key[0] == "/design" and key in self.keys:
+                design_sessions(-1)
             self.keys.discard(key)
             self.service.events.remove(key, self)
             self._send({"type": "unsubscribed", "namespace": key[0], "design_id": key[1] or None})
@@ -222,6 +235,10 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
     def deliver(self, key: Key, message: dict[str, Any]) -> None:
         if message.get("event") == "collaborator_left" and message.get("data", {}).get("user") == self.user:
             self._send(message)
+            if key in self.keys:
+                from .prometheus import design_sessions
+
+                design_sessions(-1)
             self.keys.discard(key)  # no longer shared with this user: no more of its events
             self.service.events.remove(key, self)
             return
@@ -234,8 +251,14 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
             self.on_close()
 
     def on_close(self) -> None:
+        from .prometheus import design_sessions, websocket_opened
+
+        design_sessions(-sum(1 for key in self.keys if key[0] == "/design"))
         for key in list(self.keys):
             self.service.events.remove(key, self)
         self.keys.clear()
+        if self._counted:
+            self._counted = False
+            websocket_opened(-1)
 
 

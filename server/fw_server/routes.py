@@ -626,3 +626,6 @@ ROUTES: tuple[Route, ...] = (
       for kind in ("silhouette", "fabric", "pattern", "element", "accessory")),
 )
 
+from .metrics_routes import METRICS_ROUTES  # noqa: E402  (they use Route and Context from here)
+
+ROUTES = (*ROUTES, *METRICS_ROUTES)

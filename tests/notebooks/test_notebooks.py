@@ -132,3 +132,20 @@ def test_design_viewer_app(fw_env, monkeypatch):
         (view,) = widget_views(nb)
         assert view.startswith("HTML(")
         assert expected in widget_state(nb, "HTML(")["value"]
+
+
+def test_05_design_metrics(fw_env):
+    nb = run(NOTEBOOKS / "05_design_metrics.ipynb")
+    assert not [o for o in outputs(nb) if o.get("output_type") == "error"]
+    text = text_of(nb)
+    assert "team work done" in text and "image/png" in text  # the plots were drawn
+    ws = fw.connect(home=str(fw_env), user="cy", autosave_thread=False, analysts=("cy",))
+    try:
+        designs = ws.metrics.designs()
+        assert len(designs) == 8 and set(designs["owner"]) == {"ada", "bo", "cy"}
+        usage = ws.metrics.catalog_usage().set_index("catalog_item")
+        assert usage.loc["fab-denim-indigo", "designs"] == 3  # the most used fabric, as the notebook shows
+        assert (designs["exports"] == 1).sum() == 5 and (ws.metrics.exports()["status"] == "completed").all()
+    finally:
+        ws.close()
+    assert (fw_env / "metrics_lake" / "designs.parquet").exists()

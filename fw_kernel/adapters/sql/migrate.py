@@ -34,6 +34,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
     if is_postgres(engine):
         ensure_history_partitions(engine)
+        ensure_monthly_partitions(engine, "analytics", "events")
 
 
 def ensure_history_partitions(engine: Engine, now: datetime | None = None, months_ahead: int = 2) -> None:
@@ -41,17 +42,27 @@ def ensure_history_partitions(engine: Engine, now: datetime | None = None, month
 
     Rows outside every monthly partition land in ``history_default``, so an insert never fails.
     """
+    ensure_monthly_partitions(engine, "design", "history", now, months_ahead)
+
+
+def ensure_monthly_partitions(engine: Engine, schema: str, table: str, now: datetime | None = None,
+                              months_ahead: int = 2, months_back: int = 0) -> list[str]:
+    """Create the monthly partitions ``{table}_yYYYYmMM`` of a table partitioned by range of time, from
+    ``months_back`` months ago to ``months_ahead`` months ahead; returns the names created."""
     now = now or datetime.now(UTC)
-    for offset in range(0, months_ahead + 1):
+    created = []
+    for offset in range(-months_back, months_ahead + 1):
         start, end = month_start(now, offset), month_start(now, offset + 1)
-        name = f"history_y{start:%Y}m{start:%m}"
+        name = f"{table}_y{start:%Y}m{start:%m}"
         with engine.begin() as connection:
-            exists = connection.execute(text("SELECT to_regclass(:n)"), {"n": f"design.{name}"}).scalar()
+            exists = connection.execute(text("SELECT to_regclass(:n)"), {"n": f"{schema}.{name}"}).scalar()
             if exists:
                 continue
             try:
                 connection.execute(text(
-                    f"CREATE TABLE IF NOT EXISTS design.{name} PARTITION OF design.history "
+                    f"CREATE TABLE IF NOT EXISTS {schema}.{name} PARTITION OF {schema}.{table} "
                     f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"))
+                created.append(name)
             except Exception as exc:  # rows of that month already sit in the default partition: keep them there
-                log.warning("history partition %s not created: %s", name, exc)
+                log.warning("%s partition %s not created: %s", table, name, exc)
+    return created

@@ -1,7 +1,7 @@
 """Table definitions used by the repositories (the schema itself is created by the Alembic migrations).
 
-Schemas ``design``, ``avatar``, ``catalog`` and ``shared`` on PostgreSQL; on SQLite they are translated away
-(table names are unique across schemas).
+Schemas ``design``, ``avatar``, ``catalog``, ``shared`` and ``analytics`` on PostgreSQL; on SQLite they are
+translated away (table names are unique across schemas).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-SCHEMAS = ("design", "avatar", "catalog", "shared")
+SCHEMAS = ("design", "avatar", "catalog", "shared", "analytics")
 SQLITE_SCHEMA_MAP = {name: None for name in SCHEMAS}
 
 
@@ -255,4 +255,39 @@ audit_log = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", Ts, nullable=False),
     schema="design",
+)
+
+# The analytics event log (migration 0008): append-only, monthly partitions on PostgreSQL.
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("time", Ts, nullable=False, primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("design_id", String(32)),
+    Column("properties", Json, nullable=False),
+    schema="analytics",
+    implicit_returning=False,  # nobody needs the new id back: no RETURNING on each insert
+)
+
+# Roll-ups of the event log for days that are over (migration 0008): what ws.metrics reads instead of scanning a
+# million events; the current day is always aggregated live. Up to which day they hold: shared.meta
+# "metrics_rollup_until".
+activity_daily = Table(
+    "activity_daily", metadata,
+    Column("day", String(10), primary_key=True),   # 'YYYY-MM-DD' (UTC)
+    Column("actor", String(200), primary_key=True),
+    Column("edits", Integer, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("checkpoints", Integer, nullable=False),
+    Column("exports", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    schema="analytics",
+)
+
+design_activity = Table(
+    "design_activity", metadata,
+    Column("design_id", String(32), primary_key=True),
+    Column("last_time", Ts, nullable=False),
+    schema="analytics",
 )

@@ -96,4 +96,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: {{ .Values.worker.queuePrefix | quote }}
 - name: FW_HOME
   value: /var/lib/fw
+{{- with .Values.metrics.analysts }}
+- name: FW_ANALYSTS
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.metrics.eventRetentionDays }}
+- name: FW_EVENT_RETENTION_DAYS
+  value: {{ .Values.metrics.eventRetentionDays | int | quote }}
+{{- end }}
 {{- end }}

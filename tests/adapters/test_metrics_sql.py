@@ -1,0 +1,130 @@
+"""The event log's table (migration 0008) and its retention: ``analytics.events`` partitioned by month on
+PostgreSQL (old months dropped whole), a plain table on SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from fw_kernel.adapters.metrics_sql import SqlMetricsReader
+from fw_kernel.adapters.sql import tables as t
+from fw_kernel.adapters.sql.engine import make_engine, month_start
+from fw_kernel.adapters.sql.migrate import ensure_monthly_partitions, upgrade
+from fw_kernel.adapters.sql.repositories import event_row
+from fw_kernel.domain.events import Event
+from fw_kernel.domain.metrics import Scope
+
+
+def _add(engine: sa.Engine, actor: str, *times: datetime) -> None:
+    with engine.begin() as c:
+        c.execute(sa.insert(t.events), [event_row(Event("session_opened", actor, at)) for at in times])
+
+
+def _count(engine: sa.Engine, actor: str) -> int:
+    with engine.connect() as c:
+        return c.execute(sa.select(sa.func.count()).select_from(t.events).where(t.events.c.actor == actor)).scalar()
+
+
+def test_sqlite_events_table_and_purge(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    upgrade(engine)
+    assert "events" in sa.inspect(engine).get_table_names()
+    now = datetime.now(UTC)
+    _add(engine, "ann", now - timedelta(days=40), now - timedelta(days=10), now)
+    assert SqlMetricsReader(engine).purge(now - timedelta(days=30)) == 1
+    assert _count(engine, "ann") == 2
+    times = SqlMetricsReader(engine).events(Scope("ann"))["time"]
+    assert all(x.tzinfo is not None for x in times)
+
+
+@pytest.mark.service
+def test_postgres_monthly_partitions_and_retention(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with engine.connect() as c:
+        kind = c.exec_driver_sql("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = 'analytics' AND c.relname = 'events'").scalar()
+        assert kind == "p"
+    ensure_monthly_partitions(engine, "analytics", "events", now, months_back=4)
+    with engine.connect() as c:
+        parts = set(c.exec_driver_sql(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'events'").scalars())
+    old = month_start(now, -3)
+    assert {f"events_y{now:%Y}m{now:%m}", f"events_y{old:%Y}m{old:%m}", "events_default"} <= parts
+    actor = f"r_{uuid.uuid4().hex[:6]}"
+    _add(engine, actor, old + timedelta(days=2), month_start(now, -1) + timedelta(days=20), now)
+    with engine.connect() as c:  # each row sits in its month's partition
+        where = c.exec_driver_sql(f"SELECT tableoid::regclass::text FROM analytics.events WHERE actor = '{actor}' "
+                                  "ORDER BY time").scalars().all()
+    assert where[0] == f"analytics.events_y{old:%Y}m{old:%m}" and where[-1].endswith(f"events_y{now:%Y}m{now:%m}")
+    removed = SqlMetricsReader(engine).purge(month_start(now, -1))
+    assert removed >= 1 and _count(engine, actor) == 2
+    with engine.connect() as c:
+        assert c.exec_driver_sql(f"SELECT to_regclass('analytics.events_y{old:%Y}m{old:%m}')").scalar() is None
+
+
+def _fresh_url(kind: str, tmp_path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'r.sqlite3'}"
+        return
+    from tests.conftest import fresh_postgres_database
+
+    with fresh_postgres_database("fw_rollup") as url:
+        yield url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def test_rolled_up_days_give_the_same_activity_as_the_events(kind: str, tmp_path) -> None:
+    """Past days come from the roll-up, today from the events: the figures equal a count of the rows."""
+    import pandas as pd
+
+    import fw_kernel as fw
+    from fw_kernel.domain.events import EDIT_TYPES
+
+    for url in _fresh_url(kind, tmp_path):
+        ws = fw.connect(home=str(tmp_path / "fw"), database_url=url if kind == "postgres" else None, user="ann",
+                        analysts=("ann",), autosave_thread=False)
+        try:
+            design = ws.designs.create("Look")
+            design.add_layer("sil-tshirt")
+            engine = ws.services.engine
+            now = datetime.now(UTC)
+            with engine.begin() as c:  # a history: designers' edits on earlier days, and an auto-save
+                c.execute(sa.insert(t.events), [event_row(Event(kind_, actor, now - timedelta(days=days, minutes=m),
+                                                                design.id, {}))
+                                                for days, actor, kind_, m in (
+                                                    (40, "bo", "layer_added", 0), (9, "bo", "layer_updated", 1),
+                                                    (9, "cy", "design_created", 2), (9, "cy", "layer_updated", 3),
+                                                    (2, "bo", "export_requested", 4),
+                                                    (2, "fw-autosave", "autosave", 5))])
+            reader = ws.services.metrics._reader
+            ev = ws.metrics.events()
+            for freq, step in (("D", "D"), ("W", "W-MON"), ("M", "MS")):
+                got = ws.metrics.activity(freq)
+                people = ev[ev["actor"] != "fw-autosave"]
+                key = ev["time"].dt.tz_convert("UTC").dt.floor("D")
+                if step != "D":
+                    key = key.dt.tz_localize(None).dt.to_period(step[0]).dt.start_time.dt.tz_localize("UTC")
+                expected_edits = ev["type"].isin(EDIT_TYPES).groupby(key).sum()
+                expected_people = people.groupby(key[people.index])["actor"].nunique()
+                for period, edits in expected_edits.items():
+                    assert got.loc[period, "edits"] == edits, (freq, period)
+                    assert got.loc[period, "active_designers"] == expected_people.get(period, 0), (freq, period)
+                assert got["events"].sum() == len(ev)
+            assert reader.rollup() == (now - reader.SETTLE).replace(hour=0, minute=0, second=0, microsecond=0)
+            with engine.connect() as c:
+                rolled = c.execute(sa.select(sa.func.sum(t.activity_daily.c.events))).scalar()
+            assert rolled == 6  # the six past events; today's (created, added, the session) stay live
+            design.update_layer(design.layers[0].id, opacity=5)  # today: live, next to the roll-up
+            assert ws.metrics.activity("D").iloc[-1]["edits"] == 2
+            last = ws.metrics.designs().set_index("id").loc[design.id, "last_activity"]
+            assert last == ws.metrics.events(design=design)["time"].max()
+            assert pd.Timestamp(now) - last < pd.Timedelta(minutes=5)
+        finally:
+            ws.close()
