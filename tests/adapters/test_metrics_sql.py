@@ -73,7 +73,7 @@ def _fresh_url(kind: str, tmp_path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'r.sqlite3'}"
         return
-    from tests.conftest import fresh_postgres_database
+    from tests.support.servers import fresh_postgres_database
 
     with fresh_postgres_database("fw_rollup") as url:
         yield url

@@ -12,8 +12,8 @@ import pytest
 
 import fw_kernel as fw
 from fw_kernel.api import Workspace
-from tests.server.conftest import TOKENS, Client, RunningService, kernel_services, service_config
 from tests.server.test_auth import SCOPE, FakeHub
+from tests.support.service import TOKENS, Client, RunningService, kernel_services, service_config
 
 
 def _private_look(alice: Client) -> str:

@@ -17,8 +17,9 @@ import requests
 from prometheus_client import REGISTRY
 
 from fw_kernel.adapters import prom
-from tests.conftest import ROOT, free_port, wait_port
-from tests.server.conftest import RunningService
+from tests.support import ROOT
+from tests.support.net import free_port, wait_port
+from tests.support.service import RunningService
 
 NAMES = ("fw_designs_created_total", "fw_design_active_sessions", "fw_autosave_duration_seconds",
          "fw_layer_operations_total", "fw_render_frame_seconds", "fw_render_queue_depth",
