@@ -27,3 +27,11 @@ def grade(silhouette: str, values: dict, sizes: tuple[str, ...] = ("XS", "S", "M
           sex: str = "female") -> dict[str, Pattern]:
     """The pattern in every size of the size chart (graded by redrafting from each size's body)."""
     return {s: draft(silhouette, values, standard_size(s, sex), size=s) for s in sizes}
+
+
+def spec_values(silhouette: str, values: dict) -> dict:
+    """The values the fitting surfaces take (``length`` of straight trousers is rise + inseam)."""
+    out = dict(values)
+    if "inseam" in out and "rise" in out:
+        out["length"] = float(out["inseam"]) + float(out["rise"])
+    return out

@@ -110,7 +110,7 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     delta = (1.0 if m.sex == "female" else 0.5) * (1 if front else -1)  # front a little wider than the back
     q_b = (m.bust + b.ease_bust) / 4   # finished quarter girths; delta moves width from back to front
     wb = q_b + delta
-    ua_y = max(m.underarm_y - 1.0 - 0.12 * b.ease_bust - b.armhole_drop, m.bust_y + 1.5)
+    ua_y = max(m.underarm_y - 2.0 - 0.12 * b.ease_bust - b.armhole_drop, m.bust_y + 1.5)
     top = m.hps_y
     targets: dict[str, tuple[float, float, float]] = {"bust": (m.bust_y, m.bust, b.ease_bust)}
     darts: list[Dart] = []

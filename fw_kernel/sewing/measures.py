@@ -16,7 +16,7 @@ from ..geometry.sizes import size_measurements
 
 # Heights of the body's levels as fractions of the stature (anthropometric proportions, used when only tape
 # measurements are known).
-_LEVELS = {"hps_y": 0.835, "shoulder_y": 0.815, "underarm_y": 0.745, "bust_y": 0.72, "waist_y": 0.625,
+_LEVELS = {"hps_y": 0.835, "shoulder_y": 0.815, "underarm_y": 0.735, "bust_y": 0.72, "waist_y": 0.625,
            "hip_y": 0.52, "knee_y": 0.285, "ankle_y": 0.045}
 
 

@@ -215,7 +215,7 @@ def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str,
         for side in ("left", "right"):  # sleeveless: a facing finishes each armhole
             fa, ba = _ref(names, "front", side, "armhole"), _ref(names, "back", side, "armhole")
             la = d.panel(fa[0]).edge(fa[1]).length + d.panel(ba[0]).edge(ba[1]).length
-            p = band(f"armhole binding {side}", la, 2.5, Placement("body", (0, 0), lift=0.15), "self")
+            p = band(f"armhole binding {side}", la, 2.5, Placement("inside", (0, 0)), "self")
             d.add(p)
             d.join((p.name, "seam"), [fa, ba], 0.0, "binding")
         return
@@ -255,7 +255,8 @@ def _neck_length(d: Draft, names: dict[str, Any]) -> float:
 def _neckband(d: Draft, names: dict[str, Any], height: float = 2.0, stretch: float = 0.9,
               name: str = "neckband", fabric: str = "rib") -> None:
     nl = _neck_length(d, names)
-    p = band(name, nl * stretch, height, Placement("neck", (180.0, 540.0), lift=0.2), fabric)
+    inside = "facing" in name or "binding" in name
+    p = band(name, nl * stretch, height, Placement("inside" if inside else "neck", (0.0, 360.0), lift=0.2), fabric)
     d.add(p)
     d.join((p.name, "seam"), _neck_refs(names), (stretch - 1.0) * nl, "elastic" if stretch < 1 else "plain")
 
@@ -263,7 +264,7 @@ def _neckband(d: Draft, names: dict[str, Any], height: float = 2.0, stretch: flo
 def _collar(d: Draft, names: dict[str, Any], stand: float, fall: float, shape: str = "point") -> None:
     """A shirt collar: stand + fall (or one flat collar), its neck edge as long as the neckline."""
     nl = _neck_length(d, names)
-    st = band("collar stand", nl, stand, Placement("neck", (180.0, 540.0), lift=0.25), curve=1.2)
+    st = band("collar stand", nl, stand, Placement("neck", (0.0, 360.0), lift=0.25), curve=1.2)
     d.add(st)
     d.join(("collar stand", "seam"), _neck_refs(names), 0.0)
     if fall > 0:
@@ -276,7 +277,7 @@ def _collar(d: Draft, names: dict[str, Any], stand: float, fall: float, shape: s
                      line((-w / 2 - tip, top[0, 1] + fall), top[0], 4))
         edges = [Edge("seam", bottom), Edge("outer", outer)]
         col = Panel("collar", edges, np.array([[0, top[0, 1] + 1], [0, top[0, 1] + fall - 1]]),
-                    Placement("neck", (180.0, 540.0), lift=0.5, fit_top=1e9))
+                    Placement("neck", (0.0, 360.0), lift=0.5, fit_top=1e9))
         col.marks.append(("fold line", bottom.copy()))
         d.add(col)
         d.sew(("collar", "seam"), ("collar stand", "top"), 0.0, same=False)
@@ -315,7 +316,7 @@ def _buttons(d: Draft, panel: str, x: float, y_top: float, y_bottom: float, n: i
 
 def _hem_band(d: Draft, names: dict[str, Any], height: float, stretch: float = 0.9) -> None:
     hl = sum(d.panel(p).edge("hem").length for p in names["front"] + names["back"])
-    p = band("hem band", hl * stretch, height, Placement("body", (0, 0), lift=0.2), "rib")
+    p = band("hem band", hl * stretch, height, Placement("hem", (0, 0), lift=0.2), "rib")
     d.add(p)
     d.join(("hem band", "seam"), [(n, "hem") for n in names["front"] + names["back"]], (stretch - 1.0) * hl,
            "elastic")
@@ -441,7 +442,7 @@ def blouse(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
         d.panels = [p for p in d.panels if p.name != "collar stand"]
         d.seams = [s for s in d.seams if s.a[0] != "collar stand"]
         nl = _neck_length(d, names)
-        c = band("collar", nl, 6.0, Placement("neck", (180.0, 540.0), lift=0.4), curve=5.0)
+        c = band("collar", nl, 6.0, Placement("neck", (0.0, 360.0), lift=0.4), curve=5.0)
         d.add(c)
         d.join(("collar", "seam"), _neck_refs(names), 0.0)
     else:
@@ -780,7 +781,7 @@ def pencil(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
             _centre_vent(d.panel(p), 20.0)
     if high:  # a shaped facing finishes the raised waist instead of a band
         wl = sum(d.pattern().net_length((p, "waist")) for p in names["front"] + names["back"])
-        f = band("waist facing", wl, 6.0, Placement("waist", (0, 0), lift=0.1), "self", curve=1.5)
+        f = band("waist facing", wl, 6.0, Placement("inside", (0, 0)), "self", curve=1.5)
         d.add(f)
         d.join(("waist facing", "seam"), [(p, "waist") for p in names["front"] + names["back"]], 0.0)
     else:
@@ -1033,7 +1034,7 @@ def blazer(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     _side_and_shoulder(d, names)
     if lapel != "shawl":
         nl = sum(d.panel(p).edge("neck").length for p in names["front"] + names["back"])
-        c = band("collar", nl, 7.5, Placement("neck", (180.0, 540.0), lift=0.4), curve=3.0)
+        c = band("collar", nl, 7.5, Placement("neck", (0.0, 360.0), lift=0.4), curve=3.0)
         c.marks.append(("roll line", c.edge("seam").points + np.array([0, 3.0])))
         d.add(c)
         d.join(("collar", "seam"), _neck_refs(names), 0.0)

@@ -1,0 +1,380 @@
+"""3D garments from sewing patterns: triangulated panels wrapped on the collision-free fitting surfaces.
+
+Each panel is triangulated in the plane (``triangle``, conforming Delaunay, edge length from the quality
+setting, no extra points on the outline so seam partners keep matching vertices), then every vertex is placed
+on the fitting surface of the region the panel is worn on (:mod:`fw_kernel.geometry.garments`: radial
+envelopes that contain the body and the garments beneath): the panel's height gives the position along the
+body, its position across (between the seams at that height) the angle around it. Seam partners are then
+welded to one position. The render mesh keeps each panel's own vertices (UVs in fabric centimetres along the
+grain); :func:`sim_input` gives the welded topology a cloth solver takes (panel 2D coordinates, seam vertex
+pairs, initial 3D placement).
+
+Units: panels in cm, 3D in metres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..geometry.garments import (BodyGeometry, Garment, GarmentSpec, Piece, _hip_y, _s_at_height, make_garment)
+from ..geometry.tubes import TWO_PI, frame_from_polyline, radial_envelope, sample_radius, tube_coordinates
+from .model import Panel, Pattern
+
+QUALITY_EDGE_CM = {"draft": 4.5, "standard": 3.0, "high": 2.0}
+INSIDE = ("inside",)    # facings and bindings: in the pattern, not seen from outside
+
+
+@dataclass
+class PanelMesh:
+    """One panel triangulated and placed: ``uv`` (V, 2) cm in the panel's plane, ``vertices`` (V, 3) m,
+    ``faces`` (F, 3) int, ``edge_vertices``: edge name -> vertex indices along the edge (its direction)."""
+
+    panel: Panel
+    uv: np.ndarray
+    vertices: np.ndarray
+    faces: np.ndarray
+    edge_vertices: dict[str, np.ndarray]
+    piece: str
+
+
+@dataclass
+class PatternGarment(Garment):
+    """A garment made from a pattern. ``pieces`` are the fitting surfaces (for layering and trims); the mesh is
+    the panels'."""
+
+    pattern: Pattern | None = None
+    meshes: list[PanelMesh] = field(default_factory=list)
+    seam_pairs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
+
+    @property
+    def vertices(self) -> np.ndarray:
+        return np.concatenate([m.vertices for m in self.meshes]).astype(np.float32)
+
+    @property
+    def faces(self) -> np.ndarray:
+        offsets = np.cumsum([0] + [len(m.vertices) for m in self.meshes[:-1]])
+        return np.concatenate([m.faces + o for m, o in zip(self.meshes, offsets)]).astype(np.int32)
+
+    @property
+    def uv(self) -> np.ndarray:
+        """(V, 2) metres of fabric (the scene divides by the texture tile in metres)."""
+        return (np.concatenate([m.uv for m in self.meshes]) / 100.0).astype(np.float32)
+
+    def panel_vertices(self, name: str) -> np.ndarray:
+        return next(m.vertices for m in self.meshes if m.panel.name == name)
+
+
+# -- triangulation ------------------------------------------------------------------------------------------------
+def _resample(points: np.ndarray, n: int) -> np.ndarray:
+    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    t = np.linspace(0.0, cum[-1], n)
+    return np.stack([np.interp(t, cum, points[:, 0]), np.interp(t, cum, points[:, 1])], axis=1)
+
+
+def edge_counts(pattern: Pattern, edge_cm: float) -> dict[tuple[str, str], int]:
+    """Points per edge; the two edges of a seam get the same count so their vertices pair up."""
+    counts = {(p.name, e.name): max(2, int(np.ceil(e.length / edge_cm)) + 1) for p in pattern.panels for e in p.edges}
+    for s in pattern.seams:
+        if not s.a_more and not s.b_more:
+            n = max(counts[s.a], counts[s.b])
+            counts[s.a] = counts[s.b] = n
+    return counts
+
+
+def triangulate(panel: Panel, counts: dict[tuple[str, str], int], edge_cm: float
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Triangles filling the panel: (V, 2) cm points, (F, 3) faces counter-clockwise, edge -> vertex indices."""
+    import triangle
+
+    pts, edge_idx = [], {}
+    k = 0
+    n_total = sum(counts[(panel.name, e.name)] - 1 for e in panel.edges)
+    for e in panel.edges:
+        n = counts[(panel.name, e.name)]
+        q = _resample(e.points, n)[:-1]
+        pts.append(q)
+        edge_idx[e.name] = (np.arange(k, k + n) % n_total)
+        k += n - 1
+    boundary = np.concatenate(pts)
+    # drop repeated points (degenerate edges) so triangle gets a clean polygon
+    seg = np.stack([np.arange(len(boundary)), (np.arange(len(boundary)) + 1) % len(boundary)], axis=1)
+    out = triangle.triangulate({"vertices": boundary, "segments": seg}, f"pq28Ya{edge_cm ** 2 * 0.45:.3f}")
+    verts, faces = out["vertices"], out["triangles"]
+    a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
+    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    faces = np.where((cross < 0)[:, None], faces[:, [0, 2, 1]], faces)
+    return verts, faces.astype(np.int64), edge_idx
+
+
+# -- placing on the body --------------------------------------------------------------------------------------------
+def _direction(azimuth_deg: np.ndarray) -> np.ndarray:
+    a = np.radians(azimuth_deg)
+    return np.stack([np.sin(a), np.zeros_like(a), np.cos(a)], axis=-1)
+
+
+def _on_piece(piece: Piece, s: np.ndarray, direction: np.ndarray, lift_m: np.ndarray) -> np.ndarray:
+    """Points on a piece's surface at arc lengths s along its axis, towards world directions (projected)."""
+    point, normal, binormal = piece.frame.at(s)
+    phi = np.mod(np.arctan2((direction * binormal).sum(-1), (direction * normal).sum(-1)), TWO_PI)
+    r = sample_radius(piece.envelope, piece.s_grid, s, phi) + lift_m
+    return point + (normal * np.cos(phi)[:, None] + binormal * np.sin(phi)[:, None]) * r[:, None]
+
+
+def _s_of_heights(piece: Piece, y_m: np.ndarray) -> np.ndarray:
+    ys = piece.frame.points[:, 1]
+    if ys[0] > ys[-1]:
+        return np.interp(-y_m, -ys, piece.frame.s)
+    return np.interp(y_m, ys, piece.frame.s)
+
+
+def _across(panel: Panel, uv: np.ndarray) -> np.ndarray:
+    """Azimuth (degrees) of each panel point: its place between the panel's extents at its height, mapped onto
+    the placement's azimuth range; above ``fit_top`` the scale is frozen (shoulders and caps keep proportions)."""
+    plc = panel.placement
+    a0, a1 = plc.azimuth
+    lo, hi = panel.polygon().bounds[1], panel.polygon().bounds[3]
+    grid = np.linspace(lo, hi, max(8, int((hi - lo) / 1.0) + 2))
+    ext = np.array([panel.extent_at(y) or (0.0, 1.0) for y in grid])
+    top = min(plc.fit_top, hi)
+    t_ext = np.array(panel.extent_at(top) or (ext[:, 0].min(), ext[:, 1].max()))
+    y = np.clip(uv[:, 1], lo, hi)
+    xl, xr = np.interp(y, grid, ext[:, 0]), np.interp(y, grid, ext[:, 1])
+    frozen = y > top
+    scale = (a1 - a0) / np.maximum(xr - xl, 1e-6)
+    az = a0 + (uv[:, 0] - xl) * scale
+    k = (a1 - a0) / max(t_ext[1] - t_ext[0], 1e-6)
+    az_f = a0 + (uv[:, 0] - t_ext[0]) * k
+    return np.where(frozen, az_f, az)
+
+
+def _fold(panel: Panel, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reflect the part of the panel right of the fold line back over it (lapels, turn-ups); returns the points
+    and whether each was folded."""
+    if panel.placement.fold is None:
+        return uv, np.zeros(len(uv), bool)
+    p, q = (np.asarray(v, float) for v in panel.placement.fold)
+    d = (q - p) / np.linalg.norm(q - p)
+    rel = uv - p
+    side = rel[:, 0] * d[1] - rel[:, 1] * d[0]   # > 0: right of p -> q
+    folded = side > 1e-9
+    along = rel @ d
+    mirrored = p + np.outer(along, d) - (rel - np.outer(along, d))
+    out = np.where(folded[:, None], mirrored, uv)
+    return out, folded
+
+
+def _aux_piece(name: str, body: BodyGeometry, points: np.ndarray, y0: float, y1: float, gap: float) -> Piece:
+    """A vertical radial surface around ``points`` between heights y0..y1 (collars, hoods)."""
+    pts = points[(points[:, 1] >= y0 - 0.02) & (points[:, 1] <= y1 + 0.02)]
+    cx, cz = (np.median(pts[:, 0]), np.median(pts[:, 2])) if len(pts) else (0.0, 0.0)
+    axis = np.array([[cx, y0 - 0.03, cz], [cx, y1 + 0.03, cz]])
+    frame = frame_from_polyline(axis, np.array([0.0, 0.0, 1.0]))
+    coords = tube_coordinates(frame, pts) if len(pts) else np.zeros((0, 3))
+    s_grid = np.arange(0.0, frame.length + 1e-9, 0.01)
+    env = radial_envelope(coords, s_grid, 48, floor=0.06) + gap
+    del body
+    return Piece(name, "torso", frame, s_grid, env, np.zeros(48), np.full(48, frame.length))
+
+
+def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 3.0,
+          counts: dict[tuple[str, str], int] | None = None) -> list[PanelMesh]:
+    """Triangulate every visible panel and put it on the body (the fitting surfaces of ``base``)."""
+    pieces = {p.name: p for p in base.pieces}
+    torso = pieces["body"]
+    counts = counts or edge_counts(pattern, edge_cm)
+    body_panels = [p for p in pattern.panels if p.placement.surface in ("body", "legs_l", "legs_r")
+                   and p.placement.azimuth != (0.0, 0.0) and p.placement.azimuth != (0, 0)]
+    top_y = max((p.polygon().bounds[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
+    low_y = min((p.polygon().bounds[1] for p in body_panels), default=0.0)
+    neck_y = float(body.joints["neck_base"][1])
+    head_pts = body.vertices[body.parts["head"] | body.parts["torso"]]
+    garment_pts = base.vertices.astype(np.float64) if len(base.pieces) else np.zeros((0, 3))
+    aux: dict[str, Piece] = {}
+    hip_y = _hip_y(body)
+    front_half = _front_half_width(pattern)
+    meshes: list[PanelMesh] = []
+    for panel in pattern.panels:
+        plc = panel.placement
+        if plc.surface in INSIDE:
+            continue
+        uv, faces, edge_idx = triangulate(panel, counts, edge_cm)
+        flat, folded = _fold(panel, uv)
+        lift = np.full(len(uv), plc.lift / 100.0) + folded * 0.004
+        surface = plc.surface
+        if surface in ("body", "legs_l", "legs_r") and plc.azimuth in ((0.0, 0.0), (0, 0)):
+            # pockets and patches drawn in the front's coordinates: x across the front, y the height
+            half = np.interp(flat[:, 1], front_half[:, 0], front_half[:, 1])
+            az = 90.0 * flat[:, 0] / np.maximum(half, 1.0)
+            v3 = _on_piece(torso, _s_of_heights(torso, flat[:, 1] / 100.0), _direction(az), lift)
+            piece = "body"
+        elif surface == "body":
+            az = _across(panel, flat)
+            h = flat[:, 1]
+            if plc.flare_deg and np.isfinite(plc.hang_y):
+                u = np.abs(np.sin(np.radians(az)))
+                below = h < plc.hang_y
+                h = np.where(below, plc.hang_y - (plc.hang_y - h) / np.cos(np.radians(plc.flare_deg * u)), h)
+            v3 = _on_piece(torso, _s_of_heights(torso, h / 100.0), _direction(az), lift)
+            piece = "body"
+        elif surface in ("legs_l", "legs_r"):
+            sign = 1.0 if surface == "legs_l" else -1.0
+            leg = pieces.get(f"leg_{surface[-1]}", torso)
+            az_t = _across(panel, flat)      # on the torso: side seam at +-90, centre at 0 / 180
+            a0, a1 = plc.azimuth
+            # on the leg: from the side seam round the front (or back) to the inseam
+            inner = -90.0 * sign if abs(a1) < 90 else 270.0 * sign
+            frac = (az_t - a0) / (a1 - a0 if a1 != a0 else 1.0)
+            az_l = a0 + frac * (inner - a0)
+            h = flat[:, 1] / 100.0
+            on_torso = h >= hip_y
+            v_t = _on_piece(torso, _s_of_heights(torso, h), _direction(az_t), lift)
+            v_l = _on_piece(leg, _s_of_heights(leg, h), _direction(az_l), lift)
+            v3 = np.where(on_torso[:, None], v_t, v_l)
+            piece = f"leg_{surface[-1]}" if leg is not torso else "body"
+        elif surface.startswith("sleeve_"):
+            sl = pieces.get(surface)
+            if sl is None:
+                continue
+            side = 1.0 if surface.endswith("l") else -1.0
+            plc_az = _across(panel, flat)     # -180..180 around the arm, 0 at the cap top
+            s = 0.04 + (-flat[:, 1]) / 100.0
+            point, normal, binormal = sl.frame.at(s)
+            out = np.array([side, 0.15, 0.0])
+            out = out / np.linalg.norm(out)
+            phi_top = np.arctan2(binormal @ out, normal @ out)
+            fwd = np.arctan2(binormal @ np.array([0, 0, 1.0]), normal @ np.array([0, 0, 1.0]))
+            turn = np.sign(np.sin(fwd - phi_top)) * (1.0 if side > 0 else -1.0)
+            phi = np.mod(phi_top + turn * np.radians(plc_az), TWO_PI)
+            r = sample_radius(sl.envelope, sl.s_grid, s, phi) + lift
+            v3 = point + (normal * np.cos(phi)[:, None] + binormal * np.sin(phi)[:, None]) * r[:, None]
+            piece = surface
+        elif surface.startswith("wrist_"):
+            sl = pieces.get(f"sleeve_{surface[-1]}")
+            if sl is None:
+                continue
+            s_end = float(sl.s_high.max())
+            az = 360.0 * (flat[:, 0] - flat[:, 0].min()) / max(np.ptp(flat[:, 0]), 1e-6)
+            s = s_end - flat[:, 1] / 100.0
+            v3 = _on_piece(sl, s, _direction(az), lift + 0.002)
+            piece = f"sleeve_{surface[-1]}"
+        elif surface in ("neck", "hood"):
+            if surface not in aux:
+                if surface == "neck":
+                    aux[surface] = _aux_piece("neck", body, np.vstack([head_pts, garment_pts]), neck_y - 0.04,
+                                              neck_y + 0.12, 0.006)
+                else:
+                    aux[surface] = _aux_piece("hood", body, np.vstack([head_pts, garment_pts]), neck_y - 0.04,
+                                              float(body.vertices[:, 1].max()) + 0.02, 0.02)
+            ap = aux[surface]
+            ext = np.ptp(flat[:, 0]) or 1.0
+            if surface == "neck":
+                az = plc.azimuth[0] + (flat[:, 0] - flat[:, 0].min()) / ext * (plc.azimuth[1] - plc.azimuth[0])
+                h = neck_y - 0.015 + flat[:, 1] / 100.0
+            else:
+                a0, a1 = plc.azimuth
+                lo_x = flat[:, 0].min()
+                az = np.sign(a1) * 30.0 + (flat[:, 0] - lo_x) / ext * (a1 - np.sign(a1) * 30.0)
+                head_top = float(body.vertices[:, 1].max())
+                h = neck_y - 0.01 + flat[:, 1] / max(flat[:, 1].max(), 1.0) * (head_top + 0.03 - neck_y)
+            v3 = _on_piece(ap, _s_of_heights(ap, h), _direction(az), lift)
+            piece = "body"
+        elif surface in ("waist", "hem"):
+            ext = np.ptp(flat[:, 0]) or 1.0
+            az = 360.0 * (flat[:, 0] - flat[:, 0].min()) / ext + (plc.azimuth[0] if surface == "waist" else 0.0)
+            base_y = top_y if surface == "waist" else low_y
+            h = (base_y + (flat[:, 1] - flat[:, 1].min()) * (1.0 if surface == "waist" else -1.0)) / 100.0
+            if panel.name.startswith("tie"):  # ties hang from the waist at their side
+                az = plc.azimuth[0] + (flat[:, 1] - flat[:, 1].min()) * 2.0
+                h = (top_y - 4.0 - (flat[:, 0] - flat[:, 0].min()) * 0.5) / 100.0
+            v3 = _on_piece(torso, _s_of_heights(torso, h), _direction(az), lift + 0.002)
+            piece = "body"
+        else:
+            continue
+        meshes.append(PanelMesh(panel, uv, v3, faces, edge_idx, piece))
+    return meshes
+
+
+def _front_half_width(pattern: Pattern) -> np.ndarray:
+    """(K, 2): height (cm) -> half the front's width there, for patches placed in front coordinates."""
+    fronts = [p for p in pattern.panels if p.placement.surface == "body" and p.name.startswith(
+        ("front", "bodice front", "skirt front"))]
+    ys = np.linspace(0, 200, 101)
+    w = np.zeros_like(ys)
+    for p in fronts:
+        w += np.array([p.width_at(y) for y in ys])
+    w = w / 2 if w.max() > 0 else np.full_like(ys, 25.0)
+    return np.stack([ys, np.maximum(w, 5.0)], axis=1)
+
+
+def weld(pattern: Pattern, meshes: list[PanelMesh], base: Garment) -> np.ndarray:
+    """Move the vertices of each seam's two edges to one position; returns the (P, 2) global index pairs.
+
+    The position kept is the one of the pair that lies outside the other side's fitting surface, so welding
+    never pulls a seam into the body.
+    """
+    by_name = {m.panel.name: (i, m) for i, m in enumerate(meshes)}
+    offsets = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
+    pieces = {p.name: p for p in base.pieces}
+    pairs = []
+    for s in pattern.seams:
+        if s.a_more or s.b_more or s.a[0] not in by_name or s.b[0] not in by_name:
+            continue
+        ia, ma = by_name[s.a[0]]
+        ib, mb = by_name[s.b[0]]
+        if abs(ma.panel.placement.lift - mb.panel.placement.lift) > 0.05:
+            continue
+        va, vb = ma.edge_vertices[s.a[1]], mb.edge_vertices[s.b[1]]
+        if len(va) != len(vb):
+            continue
+        if not s.same_direction:
+            vb = vb[::-1]
+        pa, pb = ma.vertices[va], mb.vertices[vb]
+        out_b = _outside(pieces.get(ma.piece), pb)
+        out_a = _outside(pieces.get(mb.piece), pa)
+        target = np.where(out_b[:, None], pb, np.where(out_a[:, None], pa, (pa + pb) / 2))
+        ma.vertices[va] = target
+        mb.vertices[vb] = target
+        pairs.append(np.stack([va + offsets[ia], vb + offsets[ib]], axis=1))
+    return np.concatenate(pairs) if pairs else np.empty((0, 2), np.int64)
+
+
+def _outside(piece: Piece | None, points: np.ndarray) -> np.ndarray:
+    if piece is None:
+        return np.ones(len(points), bool)
+    in_span, out_by = piece.contains(points)
+    return ~in_span | (out_by >= -1e-4)
+
+
+def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pattern: Pattern,
+                         under: Sequence[Garment] = (), quality: str = "standard") -> PatternGarment:
+    """The 3D garment of ``pattern`` on ``body`` over ``under`` (bottom first)."""
+    edge_cm = QUALITY_EDGE_CM[quality]
+    base = make_garment(body, item_id, spec, under)
+    meshes = place(pattern, body, base, edge_cm)
+    pairs = weld(pattern, meshes, base)
+    g = PatternGarment(item_id, spec, base.pieces, pattern=pattern, meshes=meshes, seam_pairs=pairs)
+    for piece in g.pieces:  # what later layers must contain: this garment's own vertices on each region
+        own = [m.vertices for m in meshes if m.piece == piece.name]
+        piece.vertices = np.concatenate(own).astype(np.float32) if own else piece.vertices
+    return g
+
+
+def sim_input(garment: PatternGarment) -> dict[str, Any]:
+    """What a cloth solver needs, from one call: per panel its 2D coordinates (cm) and triangles, the initial
+    3D placement (m), and the seams as pairs of global vertex indices to stitch.
+
+    Returns
+    -------
+    dict with ``panels`` (list of {name, uv_cm (V, 2), faces (F, 3), vertex_offset}), ``vertices`` (N, 3) m,
+    ``faces`` (M, 3) global, ``seam_pairs`` (P, 2) global indices, ``uv_cm`` (N, 2).
+    """
+    offsets = np.cumsum([0] + [len(m.vertices) for m in garment.meshes[:-1]])
+    return {"panels": [{"name": m.panel.name, "uv_cm": m.uv, "faces": m.faces, "vertex_offset": int(o),
+                        "placement": m.panel.placement.surface} for m, o in zip(garment.meshes, offsets)],
+            "vertices": garment.vertices.astype(np.float64), "faces": garment.faces,
+            "uv_cm": np.concatenate([m.uv for m in garment.meshes]), "seam_pairs": garment.seam_pairs}
