@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry.garments import (BodyGeometry, Garment, GarmentSpec, Piece, _hip_y, _s_at_height, make_garment)
+from ..geometry.garments import BodyGeometry, Garment, GarmentSpec, Piece, _hip_y, make_garment
 from ..geometry.tubes import TWO_PI, frame_from_polyline, radial_envelope, sample_radius, tube_coordinates
 from .model import Panel, Pattern
 
@@ -198,7 +198,8 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
     hip_y = _hip_y(body)
     front_half = _front_half_width(pattern)
     meshes: list[PanelMesh] = []
-    for panel in pattern.panels:
+    order = sorted(pattern.panels, key=lambda p: p.placement.surface in ("neck", "hood"))  # necklines first
+    for panel in order:
         plc = panel.placement
         if plc.surface in INSIDE:
             continue
@@ -262,6 +263,15 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             s = s_end - flat[:, 1] / 100.0
             v3 = _on_piece(sl, s, _direction(az), lift + 0.002)
             piece = f"sleeve_{surface[-1]}"
+        elif surface == "neck":
+            ring = _neckline_ring(meshes, neck_y)
+            if "neck" not in aux:
+                aux["neck"] = _aux_piece("neck", body, head_pts, neck_y - 0.06, neck_y + 0.12, 0.004)
+            ext = np.ptp(flat[:, 0]) or 1.0
+            az = plc.azimuth[0] + (flat[:, 0] - flat[:, 0].min()) / ext * (plc.azimuth[1] - plc.azimuth[0])
+            up = (flat[:, 1] - flat[:, 1].min()) / 100.0
+            v3 = _band_on_ring(ring, aux["neck"], az, up, lift)
+            piece = "body"
         elif surface in ("neck", "hood"):
             if surface not in aux:
                 if surface == "neck":
@@ -297,6 +307,39 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             continue
         meshes.append(PanelMesh(panel, uv, v3, faces, edge_idx, piece))
     return meshes
+
+
+def _neckline_ring(meshes: list[PanelMesh], neck_y: float) -> np.ndarray:
+    """(K, 4): azimuth (deg, 0..360 around the neck) and the 3D point of the garment's neckline there."""
+    pts = [m.vertices[m.edge_vertices["neck"]] for m in meshes if "neck" in m.edge_vertices
+           and m.panel.placement.surface == "body"]
+    if not pts:
+        return np.empty((0, 4))
+    p = np.concatenate(pts)
+    centre = np.array([np.median(p[:, 0]), 0.0, np.median(p[:, 2])])
+    az = np.degrees(np.arctan2(p[:, 0] - centre[0], p[:, 2] - centre[2])) % 360.0
+    order = np.argsort(az)
+    del neck_y
+    return np.column_stack([az[order], p[order]])
+
+
+def _band_on_ring(ring: np.ndarray, neck: Piece, az: np.ndarray, up_m: np.ndarray, lift: np.ndarray) -> np.ndarray:
+    """Points of a band standing on the neckline: at each azimuth the neckline point raised by ``up_m`` and
+    leaning in towards the neck, never closer to it than the neck's own surface."""
+    if len(ring) < 3:
+        return _on_piece(neck, _s_of_heights(neck, np.full(len(az), float(neck.frame.points[0, 1]) + 0.05) + up_m),
+                         _direction(az), lift)
+    a = np.concatenate([ring[:, 0] - 360.0, ring[:, 0], ring[:, 0] + 360.0])
+    base = np.stack([np.interp(az % 360.0, a, np.tile(ring[:, k], 3)) for k in (1, 2, 3)], axis=1)
+    y = base[:, 1] + up_m
+    on_neck = _on_piece(neck, _s_of_heights(neck, y), _direction(az), lift + 0.003)
+    axis_pt, _, _ = neck.frame.at(_s_of_heights(neck, y))
+    r_neck = np.linalg.norm((on_neck - axis_pt)[:, [0, 2]], axis=1)
+    r_base = np.linalg.norm((base - axis_pt)[:, [0, 2]], axis=1) + lift
+    t = np.clip(up_m / 0.04, 0.0, 1.0)  # a stand closes in on the neck over its first 4 cm
+    r = np.maximum(r_base * (1 - t) + r_neck * t, r_neck)
+    d = _direction(az)
+    return np.column_stack([axis_pt[:, 0] + d[:, 0] * r, y, axis_pt[:, 2] + d[:, 2] * r])
 
 
 def _front_half_width(pattern: Pattern) -> np.ndarray:
