@@ -26,6 +26,7 @@ from .model import Panel, Pattern
 
 QUALITY_EDGE_CM = {"draft": 4.5, "standard": 3.0, "high": 2.0}
 INSIDE = ("inside",)    # facings and bindings: in the pattern, not seen from outside
+FLOOR_CM = 0.8          # a hem longer than the body rests on the floor
 
 
 @dataclass
@@ -220,7 +221,7 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
                 u = np.abs(np.sin(np.radians(az)))
                 below = h < plc.hang_y
                 h = np.where(below, plc.hang_y - (plc.hang_y - h) / np.cos(np.radians(plc.flare_deg * u)), h)
-            v3 = _on_piece(torso, _s_of_heights(torso, h / 100.0), _direction(az), lift)
+            v3 = _on_piece(torso, _s_of_heights(torso, np.maximum(h, FLOOR_CM) / 100.0), _direction(az), lift)
             piece = "body"
         elif surface in ("legs_l", "legs_r"):
             sign = 1.0 if surface == "legs_l" else -1.0
@@ -231,7 +232,7 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             inner = -90.0 * sign if abs(a1) < 90 else 270.0 * sign
             frac = (az_t - a0) / (a1 - a0 if a1 != a0 else 1.0)
             az_l = a0 + frac * (inner - a0)
-            h = flat[:, 1] / 100.0
+            h = np.maximum(flat[:, 1], FLOOR_CM) / 100.0   # what reaches the floor rests on it
             on_torso = h >= hip_y
             v_t = _on_piece(torso, _s_of_heights(torso, h), _direction(az_t), lift)
             v_l = _on_piece(leg, _s_of_heights(leg, h), _direction(az_l), lift)

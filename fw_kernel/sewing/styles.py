@@ -713,7 +713,7 @@ def wrap_dress(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
 def maxi(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     d = Draft("dress")
     e = _ease(v, 10)
-    hem_y = max(m.hps_y - v["length"] * 100, 1.0)
+    hem_y = m.hps_y - v["length"] * 100
     neck = v.get("neckline", "v")
     flare = _flare_deg(v, 55.0)
     wl = v.get("waistline", "natural")
@@ -865,7 +865,8 @@ def _trouser_leg(m: BodyMeasures, top_y: float, hem_y: float, ease_hip: float, e
     chain = [Edge("side", side), Edge("waist", waist, 1.0), Edge("crotch", centre, 1.0), Edge("inseam", inseam),
              Edge("hem", hem, HEM_SA if turn_up == 0 else 1.0)]
     edges = [Edge(e.name, e.points[::-1], e.seam_allowance) for e in reversed(chain)]
-    targets = {"hips": (m.hip_y, m.hips, 4 * q_h - m.hips), "waist": (top_y, body_top, ease_waist)}
+    level = "waist" if abs(top_y - m.waist_y) < 0.05 else "waistline"  # where the rise puts the garment's waist
+    targets = {"hips": (m.hip_y, m.hips, 4 * q_h - m.hips), level: (top_y, body_top, ease_waist)}
     return edges, darts, targets
 
 
@@ -916,7 +917,7 @@ def straight_trousers(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     e = _ease(v, 6)
     wb = v.get("waistband", "standard")
     top = m.crotch_y + float(v.get("rise", 0.25)) * 100 + (4.0 if wb == "high_waisted" else 0.0)
-    hem_y = max(m.crotch_y - float(v.get("inseam", 0.78)) * 100, 0.5)
+    hem_y = m.crotch_y - float(v.get("inseam", 0.78)) * 100  # longer than the leg: it breaks on the shoe
     hw = float(v.get("hem_width", 21))
     names = _trousers(d, m, v, top, hem_y, e + 4, hw, hw + 1.0,
                       waist_ease=1.0 if wb != "elastic" else (m.hips + e) - m.girth_at(min(top, m.waist_y)))
@@ -930,7 +931,7 @@ def wide_leg(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     d = Draft("trousers")
     e = _ease(v, 10)
     top = m.crotch_y + float(v.get("rise", 0.29)) * 100
-    hem_y = max(top - v["length"] * 100, 0.5)
+    hem_y = top - v["length"] * 100
     hw = 24 + 22 * float(v.get("flare", 0.6))
     names = _trousers(d, m, v, top, hem_y, e + 4, hw, 22 + 10 * float(v.get("flare", 0.6)),
                       pleat=3.0 if v.get("front_pleats", True) else 0.0)
