@@ -48,6 +48,26 @@ class Services:
             geometry, key = fitter.geometry(body), fitter.key(body)
         return self.scene_builder().build(design, geometry, key, self.catalog.find)
 
+    def patterns_of(self, design: Any, body: dict[str, Any] | None, size: str = "avatar",
+                    sex: str = "female") -> list[Any]:
+        """The sewing patterns of a design state's visible garments: made to measure for its avatar's fitted body
+        (``size="avatar"``), or in a standard size of the women's or men's chart."""
+        from .sewing import STYLES, draft, from_body, standard_size
+
+        measures, label = None, size
+        if size != "avatar":
+            measures = standard_size(size, sex)
+        elif body and self.avatars.fitter is not None:
+            measures, label = from_body(self.avatars.fitter.geometry(body)), "made-to-measure"
+        else:
+            measures, label = standard_size("M", sex), "M"
+        out = []
+        for layer in design.layers:
+            item = self.catalog.find(layer.catalog_item_id)
+            if layer.type == "silhouette" and layer.is_visible and item is not None and item.id in STYLES:
+                out.append(draft(item.id, item.resolve(layer.customization), measures, label))
+        return out
+
     def close(self) -> None:
         if self.exports is not None:
             self.exports._queue.close()
@@ -122,7 +142,9 @@ def bootstrap(settings: Settings) -> Services:
                                      lambda: FsspecBlobStore(settings.resolved_storage_url), documents,
                                      services.scene_of, renderer, encode_video, item_of=services.catalog.find,
                                      techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
-                                     image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
+                                     image_codec=_LazyModule("fw_kernel.adapters.image_codec"),
+                                     patterns_of=services.patterns_of,
+                                     pattern_writer=_LazyModule("fw_kernel.adapters.pattern_files"))
     from .adapters.audit_sql import SqlAuditLog
     from .services.audit import AuditService
 

@@ -131,3 +131,18 @@ def pattern_png(pattern: Any, width_px: int = 1600, title: str | None = None) ->
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def patterns_svg(patterns: list[Any], width_cm: float = 150.0) -> str:
+    """Several patterns in one true-scale SVG, one below the other (each a nested ``<svg>`` in mm)."""
+    parts, y, w = [], 0.0, 1.0
+    for p in patterns:
+        _, pw, ph = layout(p, width_cm)
+        inner = pattern_svg(p, width_cm).split("\n", 1)[1].rsplit("</svg>", 1)[0]
+        parts.append(f'<svg x="0" y="{y * 10:.1f}" width="{pw * 10:.1f}" height="{ph * 10:.1f}" '
+                     f'viewBox="0 0 {pw * 10:.1f} {ph * 10:.1f}">{inner}</svg>')
+        y += ph + GAP
+        w = max(w, pw)
+    h = max(y - GAP, 1.0)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w * 10:.0f}mm" height="{h * 10:.0f}mm" '
+            f'viewBox="0 0 {w * 10:.1f} {h * 10:.1f}">' + "".join(parts) + "</svg>")

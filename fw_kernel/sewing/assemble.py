@@ -356,14 +356,14 @@ def _front_half_width(pattern: Pattern) -> np.ndarray:
 
 
 def weld(pattern: Pattern, meshes: list[PanelMesh], base: Garment) -> np.ndarray:
-    """Move the vertices of each seam's two edges to one position; returns the (P, 2) global index pairs.
+    """Join each seam: its two edges' vertices pair up one to one (same counts by construction), and every group
+    of vertices joined by seams (corners belong to two seams) moves to one position, their mean. Returns the
+    (P, 2) global index pairs."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    The position kept is the one of the pair that lies outside the other side's fitting surface, so welding
-    never pulls a seam into the body.
-    """
     by_name = {m.panel.name: (i, m) for i, m in enumerate(meshes)}
     offsets = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
-    pieces = {p.name: p for p in base.pieces}
     pairs = []
     for s in pattern.seams:
         if s.a_more or s.b_more or s.a[0] not in by_name or s.b[0] not in by_name:
@@ -377,21 +377,24 @@ def weld(pattern: Pattern, meshes: list[PanelMesh], base: Garment) -> np.ndarray
             continue
         if not s.same_direction:
             vb = vb[::-1]
-        pa, pb = ma.vertices[va], mb.vertices[vb]
-        out_b = _outside(pieces.get(ma.piece), pb)
-        out_a = _outside(pieces.get(mb.piece), pa)
-        target = np.where(out_b[:, None], pb, np.where(out_a[:, None], pa, (pa + pb) / 2))
-        ma.vertices[va] = target
-        mb.vertices[vb] = target
         pairs.append(np.stack([va + offsets[ia], vb + offsets[ib]], axis=1))
-    return np.concatenate(pairs) if pairs else np.empty((0, 2), np.int64)
-
-
-def _outside(piece: Piece | None, points: np.ndarray) -> np.ndarray:
-    if piece is None:
-        return np.ones(len(points), bool)
-    in_span, out_by = piece.contains(points)
-    return ~in_span | (out_by >= -1e-4)
+    if not pairs:
+        return np.empty((0, 2), np.int64)
+    pairs_ = np.concatenate(pairs)
+    del base
+    n = int(offsets[-1] + len(meshes[-1].vertices))
+    graph = coo_matrix((np.ones(len(pairs_)), (pairs_[:, 0], pairs_[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    everything = np.concatenate([m.vertices for m in meshes]).astype(np.float64)
+    joined = np.unique(pairs_)
+    sums = np.zeros((label.max() + 1, 3))
+    counts = np.zeros(label.max() + 1)
+    np.add.at(sums, label[joined], everything[joined])
+    np.add.at(counts, label[joined], 1)
+    everything[joined] = sums[label[joined]] / counts[label[joined], None]
+    for m, o in zip(meshes, offsets):
+        m.vertices = everything[o:o + len(m.vertices)]
+    return pairs_
 
 
 def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pattern: Pattern,
@@ -401,11 +404,50 @@ def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pa
     base = make_garment(body, item_id, spec, under)
     meshes = place(pattern, body, base, edge_cm)
     pairs = weld(pattern, meshes, base)
+    skin = _skin(body)
+    for m in meshes:  # where the wrap dips under the skin (armpits, crotch): out to the skin offset
+        m.vertices = push_out(m.vertices.astype(np.float64), skin)
     g = PatternGarment(item_id, spec, base.pieces, pattern=pattern, meshes=meshes, seam_pairs=pairs)
     for piece in g.pieces:  # what later layers must contain: this garment's own vertices on each region
         own = [m.vertices for m in meshes if m.piece == piece.name]
         piece.vertices = np.concatenate(own).astype(np.float32) if own else piece.vertices
     return g
+
+
+SKIN_OFFSET = 0.003  # m: CLO's default distance between skin and cloth
+_SKINS: dict[int, Any] = {}
+
+
+def _skin(body: BodyGeometry) -> tuple[Any, np.ndarray]:
+    """KD-tree of the body's vertices and their normals (cached per body)."""
+    key = id(body)
+    if key not in _SKINS:
+        import trimesh
+        from scipy.spatial import cKDTree
+
+        mesh = trimesh.Trimesh(body.vertices, body.faces, process=False)
+        if len(_SKINS) > 8:
+            _SKINS.clear()
+        _SKINS[key] = (cKDTree(mesh.vertices), np.asarray(mesh.vertex_normals), body)
+    return _SKINS[key][:2]
+
+
+def push_out(points: np.ndarray, skin: tuple[Any, np.ndarray], offset: float = SKIN_OFFSET,
+             rounds: int = 3) -> np.ndarray:
+    """Move points that lie under (or within ``offset`` of) the skin out along the nearest vertex normal.
+
+    points : (N, 3) m; skin : (KD-tree of body vertices, (V, 3) vertex normals). Returns a new (N, 3) array.
+    """
+    tree, normals = skin
+    out = points.copy()
+    for _ in range(rounds):
+        _, nearest = tree.query(out)
+        depth = ((out - tree.data[nearest]) * normals[nearest]).sum(1)
+        low = depth < offset
+        if not low.any():
+            break
+        out[low] += normals[nearest[low]] * (offset - depth[low])[:, None]
+    return out
 
 
 def sim_input(garment: PatternGarment) -> dict[str, Any]:
