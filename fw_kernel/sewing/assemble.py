@@ -144,6 +144,11 @@ def _across(panel: Panel, uv: np.ndarray) -> np.ndarray:
     top = min(plc.fit_top, hi)
     t_ext = np.array(panel.extent_at(top) or (ext[:, 0].min(), ext[:, 1].max()))
     y = np.clip(uv[:, 1], lo, hi)
+    bottom = lo
+    if plc.flare_deg > 0:  # a flared hem curves up to the side seams: below its corners keep the corners' scale
+        out = panel.outline
+        bottom = max(out[np.argmin(out[:, 0]), 1], out[np.argmax(out[:, 0]), 1])
+        y = np.maximum(y, bottom)
     xl, xr = np.interp(y, grid, ext[:, 0]), np.interp(y, grid, ext[:, 1])
     frozen = y > top
     scale = (a1 - a0) / np.maximum(xr - xl, 1e-6)
@@ -337,8 +342,7 @@ def _band_on_ring(ring: np.ndarray, neck: Piece, az: np.ndarray, up_m: np.ndarra
     axis_pt, _, _ = neck.frame.at(_s_of_heights(neck, y))
     r_neck = np.linalg.norm((on_neck - axis_pt)[:, [0, 2]], axis=1)
     r_base = np.linalg.norm((base - axis_pt)[:, [0, 2]], axis=1) + lift
-    t = np.clip(up_m / 0.04, 0.0, 1.0)  # a stand closes in on the neck over its first 4 cm
-    r = np.maximum(r_base * (1 - t) + r_neck * t, r_neck)
+    r = np.maximum(r_base - 0.6 * up_m, r_neck)  # a stand leans in towards the neck, never into it
     d = _direction(az)
     return np.column_stack([axis_pt[:, 0] + d[:, 0] * r, y, axis_pt[:, 2] + d[:, 2] * r])
 
