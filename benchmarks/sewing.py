@@ -45,7 +45,7 @@ def run() -> dict:
         t_3d, garment = _median_ms(lambda: garment_from_pattern(body, item.id, spec, pattern))
         rows[item.id] = {"draft_ms": round(t_draft, 1), "today_ms": round(t_today, 1), "pattern_3d_ms": round(t_3d, 1),
                          "pattern_only_3d_ms": round(t_3d - t_today, 1), "panels": len(pattern.panels),
-                         "triangles": int(len(garment.faces))}
+                         "triangles": len(garment.faces)}
     return rows
 
 
