@@ -40,9 +40,11 @@ def run() -> dict:
     for item in (i for i in load_manifests()[0] if i.type == "silhouette"):
         values = item.defaults()
         spec = spec_from(item.id, item.compatibility.get("categories", []), item.tags, spec_values(values))
-        t_draft, pattern = _median_ms(lambda: draft(item.id, values, measures))
-        t_today, _ = _median_ms(lambda: make_garment(body, item.id, spec))
-        t_3d, garment = _median_ms(lambda: garment_from_pattern(body, item.id, spec, pattern))
+        iid = item.id
+        t_draft, pattern = _median_ms(lambda iid=iid, values=values: draft(iid, values, measures))
+        t_today, _ = _median_ms(lambda iid=iid, spec=spec: make_garment(body, iid, spec))
+        t_3d, garment = _median_ms(lambda iid=iid, spec=spec, pattern=pattern: garment_from_pattern(
+            body, iid, spec, pattern))
         rows[item.id] = {"draft_ms": round(t_draft, 1), "today_ms": round(t_today, 1), "pattern_3d_ms": round(t_3d, 1),
                          "pattern_only_3d_ms": round(t_3d - t_today, 1), "panels": len(pattern.panels),
                          "triangles": len(garment.faces)}

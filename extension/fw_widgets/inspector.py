@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as w
 
 from .context import StudioContext, disable
+from .pattern_view import PatternView
 
 #: transform part -> (min, max, step, unit) of its sliders
 _TRANSFORM = {"position": (-0.5, 0.5, 0.005, "m"), "rotation": (-180.0, 180.0, 1.0, "deg"),
@@ -62,7 +63,8 @@ class Inspector:
         self.params: dict[str, Any] = {}
         self.params_box = w.VBox([])
         self._shown: str | None = None
-        self.widget = w.VBox([self.title, self.transform_box, self.params_box])
+        self.pattern = PatternView(ctx)  # the silhouette's flat pattern, redrawn when a parameter changes
+        self.widget = w.VBox([self.title, self.transform_box, self.params_box, self.pattern.widget])
         self.widget.add_class("fw-inspector")
         ctx.on_select(lambda _: self.refresh())
 
@@ -101,6 +103,7 @@ class Inspector:
             self.transform_box.layout.display = "" if visible else "none"
             self.params_box.layout.display = "" if visible else "none"
             if layer is None:
+                self.pattern.refresh(None)
                 self.title.value = "<i>Select a layer in the layer panel.</i>"
                 self._shown = None
                 return
@@ -116,6 +119,7 @@ class Inspector:
             for name, control in self.params.items():
                 if name in values and hasattr(control, "value") and not isinstance(control, w.HTML):
                     control.value = values[name]
+            self.pattern.refresh(layer)
             block = self.ctx.layer_block(layer)
             for control in (*self.transform.values(), *self.params.values()):
                 if hasattr(control, "disabled"):
