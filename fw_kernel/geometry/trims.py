@@ -207,26 +207,14 @@ def accessory_mesh(kind: str, body: BodyGeometry, params: dict[str, Any], over: 
             if kind == "watch" and side == "l":
                 break
         return trimesh.util.concatenate(meshes)
-    if kind == "shoes":
-        meshes = []
-        for side in ("l", "r"):
-            foot = body.vertices[body.parts[f"leg_{side}"]]
-            sign = 1.0 if side == "l" else -1.0  # the body's left is +X
-            foot = foot[(foot[:, 1] < float(j[f"ankle_{side}"][1]) + 0.02) & (foot[:, 0] * sign > 0)]
-            if len(foot) < 4:
-                continue
-            hull = trimesh.convex.convex_hull(foot)
-            hull.apply_translation(-hull.centroid)
-            hull.apply_scale(1.08)
-            hull.apply_translation(foot.mean(0) + np.array([0, 0.004, 0]))
-            meshes.append(hull)
-        return trimesh.util.concatenate(meshes)
-    if kind == "bag":
-        w = float(params.get("width", 38)) / 100.0
-        h = float(params.get("height", 36)) / 100.0
-        box = trimesh.creation.box([0.1, h, w])
-        box.apply_translation(j["wrist_r"] + np.array([-0.08, -h / 2 - 0.05, 0.0]))
-        return box
+    if kind == "shoes":  # sole, heel counter and toe box around each foot, open at the ankle
+        from .accessory_shapes import shoes
+
+        return shoes(body, params)
+    if kind == "bag":  # carried on the right shoulder by its straps, hanging clear of the body
+        from .accessory_shapes import shoulder_bag
+
+        return shoulder_bag(body, params, over)
     if kind == "sunglasses":
         head = body.vertices[body.parts["head"]]
         front = float(head[:, 2].max())
