@@ -276,7 +276,7 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             ext = np.ptp(flat[:, 0]) or 1.0
             az = plc.azimuth[0] + (flat[:, 0] - flat[:, 0].min()) / ext * (plc.azimuth[1] - plc.azimuth[0])
             up = (flat[:, 1] - flat[:, 1].min()) / 100.0
-            v3 = _band_on_ring(ring, aux["neck"], az, up, lift)
+            v3 = _band_on_ring(ring, aux["neck"], az, up, lift, lie=plc.lie)
             piece = "body"
         elif surface in ("neck", "hood"):
             if surface not in aux:
@@ -329,7 +329,8 @@ def _neckline_ring(meshes: list[PanelMesh], neck_y: float) -> np.ndarray:
     return np.column_stack([az[order], p[order]])
 
 
-def _band_on_ring(ring: np.ndarray, neck: Piece, az: np.ndarray, up_m: np.ndarray, lift: np.ndarray) -> np.ndarray:
+def _band_on_ring(ring: np.ndarray, neck: Piece, az: np.ndarray, up_m: np.ndarray, lift: np.ndarray,
+                  lie: bool = False) -> np.ndarray:
     """Points of a band standing on the neckline: at each azimuth the neckline point raised by ``up_m`` and
     leaning in towards the neck, never closer to it than the neck's own surface."""
     if len(ring) < 3:
@@ -337,6 +338,14 @@ def _band_on_ring(ring: np.ndarray, neck: Piece, az: np.ndarray, up_m: np.ndarra
                          _direction(az), lift)
     a = np.concatenate([ring[:, 0] - 360.0, ring[:, 0], ring[:, 0] + 360.0])
     base = np.stack([np.interp(az % 360.0, a, np.tile(ring[:, k], 3)) for k in (1, 2, 3)], axis=1)
+    if lie:  # a collar turned down: from a short stand it falls outward and down over the shoulders
+        stand = np.minimum(up_m, 0.025)
+        fall = up_m - stand
+        axis_pt, _, _ = neck.frame.at(_s_of_heights(neck, base[:, 1]))
+        r = np.linalg.norm((base - axis_pt)[:, [0, 2]], axis=1) + lift + 0.004 + 0.8 * fall
+        d = _direction(az)
+        return np.column_stack([axis_pt[:, 0] + d[:, 0] * r, base[:, 1] + stand - 0.6 * fall,
+                                axis_pt[:, 2] + d[:, 2] * r])
     y = base[:, 1] + up_m
     on_neck = _on_piece(neck, _s_of_heights(neck, y), _direction(az), lift + 0.003)
     axis_pt, _, _ = neck.frame.at(_s_of_heights(neck, y))
@@ -411,11 +420,22 @@ def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pa
     skin = _skin(body)
     for m in meshes:  # where the wrap dips under the skin (armpits, crotch): out to the skin offset
         m.vertices = push_out(m.vertices.astype(np.float64), skin)
+        _face_outwards(m, skin)
     g = PatternGarment(item_id, spec, base.pieces, pattern=pattern, meshes=meshes, seam_pairs=pairs)
     for piece in g.pieces:  # what later layers must contain: this garment's own vertices on each region
         own = [m.vertices for m in meshes if m.piece == piece.name]
         piece.vertices = np.concatenate(own).astype(np.float32) if own else piece.vertices
     return g
+
+
+def _face_outwards(mesh: PanelMesh, skin: tuple[Any, np.ndarray]) -> None:
+    """Wind the panel's triangles so their normals point away from the body (mirrored panels come reversed)."""
+    tree, normals = skin
+    v = mesh.vertices[mesh.faces]
+    n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
+    _, nearest = tree.query(v.mean(1))
+    if np.median((n * normals[nearest]).sum(1)) < 0:
+        mesh.faces = mesh.faces[:, ::-1].copy()
 
 
 SKIN_OFFSET = 0.003  # m: CLO's default distance between skin and cloth

@@ -108,6 +108,7 @@ class Placement:
     flare_deg: float = 0.0
     hang_y: float = -1e9
     fold: tuple[tuple[float, float], tuple[float, float]] | None = None
+    lie: bool = False   # a collar that lies down over the garment from the neckline instead of standing up
 
 
 @dataclass

@@ -277,7 +277,7 @@ def _collar(d: Draft, names: dict[str, Any], stand: float, fall: float, shape: s
                      line((-w / 2 - tip, top[0, 1] + fall), top[0], 4))
         edges = [Edge("seam", bottom), Edge("outer", outer)]
         col = Panel("collar", edges, np.array([[0, top[0, 1] + 1], [0, top[0, 1] + fall - 1]]),
-                    Placement("neck", (0.0, 360.0), lift=0.5, fit_top=1e9))
+                    Placement("neck", (0.0, 360.0), lift=0.5, fit_top=1e9, lie=True))
         col.marks.append(("fold line", bottom.copy()))
         d.add(col)
         d.sew(("collar", "seam"), ("collar stand", "top"), 0.0, same=False)
@@ -442,7 +442,7 @@ def blouse(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
         d.panels = [p for p in d.panels if p.name != "collar stand"]
         d.seams = [s for s in d.seams if s.a[0] != "collar stand"]
         nl = _neck_length(d, names)
-        c = band("collar", nl, 6.0, Placement("neck", (0.0, 360.0), lift=0.4), curve=5.0)
+        c = band("collar", nl, 6.0, Placement("neck", (0.0, 360.0), lift=0.4, lie=True), curve=5.0)
         d.add(c)
         d.join(("collar", "seam"), _neck_refs(names), 0.0)
     else:
@@ -1035,7 +1035,7 @@ def blazer(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     _side_and_shoulder(d, names)
     if lapel != "shawl":
         nl = sum(d.panel(p).edge("neck").length for p in names["front"] + names["back"])
-        c = band("collar", nl, 7.5, Placement("neck", (0.0, 360.0), lift=0.4), curve=3.0)
+        c = band("collar", nl, 7.5, Placement("neck", (0.0, 360.0), lift=0.4, lie=True), curve=3.0)
         c.marks.append(("roll line", c.edge("seam").points + np.array([0, 3.0])))
         d.add(c)
         d.join(("collar", "seam"), _neck_refs(names), 0.0)
