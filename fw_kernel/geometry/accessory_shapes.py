@@ -6,6 +6,7 @@ Units: metres, studio frame (+Y up, facing +Z, feet on y = 0).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,7 +72,7 @@ def shoes(body: BodyGeometry, params: dict[str, Any]) -> trimesh.Trimesh:
 
 def _strap(points: np.ndarray, radius: float = 0.007) -> trimesh.Trimesh:
     parts = []
-    for a, b in zip(points[:-1], points[1:]):
+    for a, b in itertools.pairwise(points):
         if np.linalg.norm(b - a) > 1e-6:
             parts.append(trimesh.creation.cylinder(radius=radius, segment=np.array([a, b]), sections=10))
             parts.append(trimesh.creation.icosphere(subdivisions=1, radius=radius).apply_translation(b))

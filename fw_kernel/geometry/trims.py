@@ -80,7 +80,13 @@ def element_mesh(kind: str, garment: Garment, params: dict[str, Any]) -> trimesh
     lo, hi = float(body.s_low.min()), float(body.s_high.min())
     span = hi - lo
     meshes: list[trimesh.Trimesh] = []
-    if kind == "button":
+    anchors = getattr(garment, "button_anchors", lambda: [])()
+    if kind == "button" and anchors:  # a garment sewn from a pattern: the buttons go where the pattern marks them
+        diameter = float(params.get("diameter", 12)) / 1000.0
+        for at, facing in anchors[: int(params.get("count", len(anchors)))]:
+            meshes.append(_oriented(trimesh.creation.cylinder(radius=diameter / 2, height=0.003, sections=16),
+                                    at + facing * (LIFT + 0.002), facing))
+    elif kind == "button":
         count = int(params.get("count", 6))
         diameter = float(params.get("diameter", 12)) / 1000.0
         for s in np.linspace(lo + 0.12 * span, hi - 0.06, count):

@@ -68,6 +68,33 @@ class PatternGarment(Garment):
     def panel_vertices(self, name: str) -> np.ndarray:
         return next(m.vertices for m in self.meshes if m.panel.name == name)
 
+    def point_3d(self, panel: str, uv_cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a point of a panel (cm) is worn: 3D position (m) and the outward normal there, from the
+        triangle that holds it (barycentric), for elements the pattern places (buttons)."""
+        m = next(x for x in self.meshes if x.panel.name == panel)
+        tri = m.uv[m.faces]
+        a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+        v0, v1, v2 = b - a, c - a, np.asarray(uv_cm, float) - a
+        den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+        den = np.where(np.abs(den) < 1e-12, 1e-12, den)
+        wb = (v2[:, 0] * v1[:, 1] - v1[:, 0] * v2[:, 1]) / den
+        wc = (v0[:, 0] * v2[:, 1] - v2[:, 0] * v0[:, 1]) / den
+        wa = 1 - wb - wc
+        score = np.minimum(np.minimum(wa, wb), wc)
+        k = int(np.argmax(score))
+        w = np.clip(np.array([wa[k], wb[k], wc[k]]), 0, 1)
+        w = w / w.sum()
+        p3 = m.vertices[m.faces[k]]
+        n = np.cross(p3[1] - p3[0], p3[2] - p3[0])
+        return w @ p3, n / max(np.linalg.norm(n), 1e-12)
+
+    def button_anchors(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(position, outward normal) of every button the pattern marks, for button elements."""
+        if self.pattern is None:
+            return []
+        names = {m.panel.name for m in self.meshes}
+        return [self.point_3d(p, uv) for p, uv in self.pattern.buttons if p in names]
+
 
 # -- triangulation ------------------------------------------------------------------------------------------------
 def _resample(points: np.ndarray, n: int) -> np.ndarray:

@@ -115,3 +115,18 @@ def test_the_solver_gets_panels_seams_and_placement(bodies: dict) -> None:
     for p in sim["panels"]:
         assert p["uv_cm"].shape[1] == 2 and p["faces"].max() < len(p["uv_cm"])
     assert sim["seam_pairs"].shape[1] == 2 and len(sim["seam_pairs"]) > 40
+
+
+def test_buttons_sit_where_the_pattern_marks_them(bodies: dict) -> None:
+    from fw_kernel.geometry.trims import element_mesh
+
+    body = bodies["female_M"]
+    blazer = next(i for i in SILHOUETTES if i.id == "sil-blazer")
+    g = _make(body, blazer, {"closure": "double_breasted"})
+    anchors = g.button_anchors()
+    assert len(anchors) == len(g.pattern.buttons) == 4
+    xs = sorted(round(float(a[0][0]), 2) for a, _ in anchors)
+    assert xs[-1] - xs[0] > 0.08                                    # two rows, either side of the centre front
+    mesh = element_mesh("button", g, {"count": 4, "diameter": 20})
+    for at, _ in anchors:                                            # a button disc at each marked point
+        assert np.linalg.norm(mesh.vertices - at, axis=1).min() < 0.012
