@@ -222,7 +222,8 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
     counts = counts or edge_counts(pattern, edge_cm)
     body_panels = [p for p in pattern.panels if p.placement.surface in ("body", "legs_l", "legs_r")
                    and p.placement.azimuth != (0.0, 0.0) and p.placement.azimuth != (0, 0)]
-    top_y = max((p.polygon().bounds[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
+    # a waistband starts where the front's waist is (the back rises a little higher at the centre back)
+    top_y = min((p.polygon().bounds[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
     low_y = min((p.polygon().bounds[1] for p in body_panels), default=0.0)
     neck_y = float(body.joints["neck_base"][1])
     head_pts = body.vertices[body.parts["head"] | body.parts["torso"]]
