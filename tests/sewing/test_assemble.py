@@ -125,7 +125,7 @@ def test_buttons_sit_where_the_pattern_marks_them(bodies: dict) -> None:
     g = _make(body, blazer, {"closure": "double_breasted"})
     anchors = g.button_anchors()
     assert len(anchors) == len(g.pattern.buttons) == 4
-    xs = sorted(round(float(a[0][0]), 2) for a, _ in anchors)
+    xs = sorted(round(float(at[0]), 2) for at, _ in anchors)
     assert xs[-1] - xs[0] > 0.08                                    # two rows, either side of the centre front
     mesh = element_mesh("button", g, {"count": 4, "diameter": 20})
     for at, _ in anchors:                                            # a button disc at each marked point
