@@ -110,11 +110,15 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     delta = (1.0 if m.sex == "female" else 0.5) * (1 if front else -1)  # front a little wider than the back
     q_b = (m.bust + b.ease_bust) / 4   # finished quarter girths; delta moves width from back to front
     wb = q_b + delta
-    ua_y = max(m.underarm_y - 2.0 - 0.12 * b.ease_bust - b.armhole_drop, m.bust_y + 1.5)
+    ua_y = m.underarm_y - 2.0 - 0.12 * b.ease_bust - b.armhole_drop
+    # the chest is measured across the garment 2 cm under the armhole where the armhole reaches below the bust
+    y_b = min(m.bust_y, ua_y - 2.0)
+    body_b = m.girth_at(y_b)
+    ease_b = b.ease_bust + (m.bust - body_b)   # the same finished girth, over a body a little narrower there
     top = m.hps_y
-    targets: dict[str, tuple[float, float, float]] = {"bust": (m.bust_y, m.bust, b.ease_bust)}
+    targets: dict[str, tuple[float, float, float]] = {"bust": (y_b, body_b, ease_b)}
     darts: list[Dart] = []
-    levels = [(ua_y, wb), (m.bust_y, wb)]
+    levels = [(ua_y, wb), (y_b, wb)]
     low_y = m.waist_y if b.waist_seam else b.hem_y
     q_w = q_b
     side_waist = wb
@@ -126,7 +130,7 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
         side_waist = wb - side_take
         if intake - side_take > 0.05:
             bottom = m.waist_y if b.waist_seam else max(min(m.hip_y + 4, m.waist_y - 4), low_y + 1)
-            darts.append(Dart(x=wb * 0.45, y_top=m.bust_y - 2.5, y_wide=m.waist_y, y_bottom=bottom,
+            darts.append(Dart(x=wb * 0.45, y_top=min(m.bust_y - 2.5, y_b - 0.5), y_wide=m.waist_y, y_bottom=bottom,
                               intake=intake - side_take))
         levels.append((m.waist_y, side_waist))
         targets["waist"] = (m.waist_y, m.waist, 4 * q_w - m.waist)
@@ -244,8 +248,13 @@ def half_panel(name: str, half: BodiceHalf, placement: Placement, overlap: float
 # -- sleeves ----------------------------------------------------------------------------------------------------
 def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm: float, cap_ease: float,
            ease_arm: float, wrist_width: float, style: str = "set_in", name: str = "sleeve left",
-           placement: Placement | None = None, hem_shape: str = "straight") -> Panel:
-    """A one-piece sleeve; the cap height is solved so that cap = armhole + ``cap_ease`` (each half)."""
+           placement: Placement | None = None, hem_shape: str = "straight", cap_ratio: float = 0.3) -> Panel:
+    """A one-piece sleeve whose cap is as long as the armhole plus ``cap_ease`` (each half).
+
+    As in block drafting, the cap height comes first (``cap_ratio`` of the armhole's length: about 0.3 for a
+    woven set-in sleeve, less for knits and dropped shoulders) and the width follows from the armhole; where that
+    width would be tighter than the arm plus its ease, the width wins and the cap is lowered.
+    """
     bw = m.upper_arm + ease_arm
     length_cm = max(length_cm, 8.0)
     target_f, target_b = armhole_front + cap_ease / 2, armhole_back + cap_ease / 2
@@ -255,18 +264,28 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
         front = bezier((0.0, 0.0), (w * 0.2, 0.0), (w * 0.3, -h * 0.7), (w / 2, -h), 28)
         return back, front
 
-    # width and cap height: bisect the height so the cap is as long as both armholes plus the ease, then scale
-    # each half across so that it matches its own armhole
-    w = max(bw, 2 * max(target_f, target_b) * 0.72)
-    lo, hi = 0.5, max(target_f, target_b)
+    total = target_f + target_b
+    h = cap_ratio * total
+    lo, hi = 1.0, total  # the width that makes a cap of height h as long as the armhole
     for _ in range(50):
-        h = (lo + hi) / 2
+        w = (lo + hi) / 2
         back, front = cap_halves(h, w)
-        if (length(back) + length(front)) < target_f + target_b:
-            lo = h
+        if (length(back) + length(front)) < total:
+            lo = w
         else:
-            hi = h
-    h = (lo + hi) / 2
+            hi = w
+    w = (lo + hi) / 2
+    if w < bw:  # too tight for the arm: keep the width, lower the cap until the lengths match
+        w = bw
+        lo, hi = 0.5, h
+        for _ in range(50):
+            h = (lo + hi) / 2
+            back, front = cap_halves(h, w)
+            if (length(back) + length(front)) < total:
+                lo = h
+            else:
+                hi = h
+        h = (lo + hi) / 2
     back, front = cap_halves(h, w)
     back, front = _fit_half(back, target_b), _fit_half(front, target_f)
     bottom = -length_cm

@@ -209,7 +209,8 @@ def _fit_targets(d: Draft, names: dict[str, Any], levels: tuple[str, ...] = ("bu
 
 
 def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str, Any], cap_ease: float,
-             ease_arm: float, style_: str = "set_in", cuff: float = 0.0, wrist_ease: float = 6.0) -> None:
+             ease_arm: float, style_: str = "set_in", cuff: float = 0.0, wrist_ease: float = 6.0,
+             cap_ratio: float = 0.3) -> None:
     length_cm = float(values.get("sleeve_length", 0.0)) * 100 - cuff
     if length_cm < 2.0:
         for side in ("left", "right"):  # sleeveless: a facing finishes each armhole
@@ -223,7 +224,8 @@ def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str,
         fa, ba = _ref(names, "front", side, "armhole"), _ref(names, "back", side, "armhole")
         lf, lb = d.panel(fa[0]).edge(fa[1]).length, d.panel(ba[0]).edge(ba[1]).length
         s = sleeve(m, lf, lb, length_cm, cap_ease, ease_arm, m.wrist + wrist_ease, style_, f"sleeve {side}",
-                   Placement(f"sleeve_{side[0]}", (-180.0, 180.0)), hem_shape="straight")
+                   Placement(f"sleeve_{side[0]}", (-180.0, 180.0)), hem_shape="straight",
+                   cap_ratio=cap_ratio * (1.15 if style_ == "puff" else 1.0))
         s.placement.fit_top = float(s.edge("underarm front").points[:, 1].max())
         if side == "right":
             s = mirror_panel(s, s.name, s.placement)
@@ -374,7 +376,7 @@ def tshirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
                       armhole_drop=FIT_ARMHOLE[v.get("fit", "regular")])
     names = _torso(d, m, spec)
     _side_and_shoulder(d, names)
-    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=4 + e * 0.4)
+    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=2 + e * 0.3, cap_ratio=0.22)  # a knit: a shallow cap
     _neckband(d, names, 2.0, 0.88 if v.get("neckline") != "v" else 0.95)
     _fit_targets(d, names)
     return d.finish()
@@ -462,7 +464,7 @@ def hoodie(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     zip_ = v.get("front", "pullover") == "full_zip"
     names = _torso(d, m, spec, front="zip" if zip_ else "fold")
     _side_and_shoulder(d, names)
-    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=8 + e * 0.3, cuff=7.0, wrist_ease=2.0)
+    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=8 + e * 0.3, cuff=7.0, wrist_ease=2.0, cap_ratio=0.12)
     if hood:
         _hood(d, m, names)
     else:

