@@ -110,7 +110,7 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     delta = (1.0 if m.sex == "female" else 0.5) * (1 if front else -1)  # front a little wider than the back
     q_b = (m.bust + b.ease_bust) / 4   # finished quarter girths; delta moves width from back to front
     wb = q_b + delta
-    ua_y = m.underarm_y - 2.0 - 0.12 * b.ease_bust - b.armhole_drop
+    ua_y = max(m.underarm_y - 2.0 - 0.12 * b.ease_bust - b.armhole_drop, m.bust_y - 3.0)
     # the chest is measured across the garment 2 cm under the armhole where the armhole reaches below the bust
     y_b = min(m.bust_y, ua_y - 2.0)
     body_b = m.girth_at(y_b)

@@ -124,6 +124,6 @@ def from_body(body: object) -> BodyMeasures:
         arm_length=float((np.linalg.norm(el - sh) + np.linalg.norm(wr - el)) * 100 + 4.0),
         upper_arm=upper_arm, wrist=max(13.0, 0.055 * bust + 11.0), thigh=thigh, knee=knee, ankle=ankle,
         inseam=crotch * 100, hps_y=neck_y * 100 + 1.0, shoulder_y=float(sh[1]) * 100 + 2.0,
-        underarm_y=float(sh[1]) * 100 - 13.0, bust_y=lv["bust"] * 100, waist_y=lv["waist"] * 100,
+        underarm_y=float(sh[1]) * 100 - 11.5, bust_y=lv["bust"] * 100, waist_y=lv["waist"] * 100,
         hip_y=lv["hips"] * 100, crotch_y=crotch * 100, knee_y=knee_y * 100, ankle_y=ankle_y * 100,
         sex="female" if bust - waist > 14 and hips > bust - 2 else "male")

@@ -47,7 +47,7 @@ def test_patterns_are_made_to_measure_and_follow_edits(dressed) -> None:
     [blazer, trousers] = design.patterns()
     assert blazer.size == "made-to-measure" and trousers.silhouette == "sil-straight-trousers"
     target = next(t for t in blazer.fit if t.level == "bust")
-    assert abs(target.body - bust) < 6.0             # measured on the avatar's fitted body (under the armhole)
+    assert abs(target.body - bust) < 8.0             # the avatar's fitted body (its chest, under the armhole)
     assert abs(blazer.girth_at(target) - target.body - target.ease) < 1.0
     before = blazer.panel("front left").overlap
     design.update_layer(jacket.id, customization={"closure": "single_breasted"})
