@@ -299,8 +299,10 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             piece = f"sleeve_{surface[-1]}"
         elif surface == "neck":
             ring = _neckline_ring(meshes, neck_y)
-            if "neck" not in aux:
-                aux["neck"] = _aux_piece("neck", body, head_pts, neck_y - 0.06, neck_y + 0.12, 0.004)
+            if "neck" not in aux:  # the neck itself: body points close to the neck's axis (not the shoulders)
+                nb = body.joints["neck_base"]
+                near = np.hypot(head_pts[:, 0] - nb[0], head_pts[:, 2] - nb[2]) < 0.085
+                aux["neck"] = _aux_piece("neck", body, head_pts[near], neck_y - 0.06, neck_y + 0.12, 0.004)
             ext = np.ptp(flat[:, 0]) or 1.0
             az = plc.azimuth[0] + (flat[:, 0] - flat[:, 0].min()) / ext * (plc.azimuth[1] - plc.azimuth[0])
             up = (flat[:, 1] - flat[:, 1].min()) / 100.0
