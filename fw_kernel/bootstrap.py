@@ -71,6 +71,11 @@ class Services:
     def describe(self) -> str:
         return f"database={self.settings.resolved_database_url!r}"
 
+    def patterns_of(self, design: Any, body: Mapping[str, Any] | None, size: str = "avatar",
+                    sex: str = "female") -> list[Any]:
+        """The sewing patterns of a design state's visible garments (see :meth:`SceneMaker.patterns_of`)."""
+        return self.scenes.patterns_of(design, body, size, sex)
+
     def close(self) -> None:
         if self.exports is not None:
             self.exports._queue.close()
@@ -163,7 +168,9 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
         return ExportService(uow, store, _job_queue(settings, store, uow), blobs.get, documents,
                              scenes.scene_of, renderer, encode_video, item_of=catalog.find,
                              techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
-                             image_codec=_LazyModule("fw_kernel.adapters.image_codec"))
+                             image_codec=_LazyModule("fw_kernel.adapters.image_codec"),
+                             patterns_of=scenes.patterns_of,
+                             pattern_writer=_LazyModule("fw_kernel.adapters.pattern_files"))
 
     services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
                     digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,

@@ -148,6 +148,10 @@ class UseCases(Protocol):
     def scene_of(self, design: Design, body: Mapping[str, Any] | None) -> Any:
         """The ``trimesh.Scene`` of a design state on the body with these parameters (None: no avatar)."""
         ...
+    def patterns_of(self, design: Design, body: Mapping[str, Any] | None, size: str = "avatar",
+                    sex: str = "female") -> list[Any]:
+        """The sewing patterns (``fw_kernel.sewing.Pattern``) of a design state's visible garments."""
+        ...
     def describe(self) -> str:
         """Where the data lives, for ``repr(workspace)`` (a database URL or the service's URL)."""
         ...

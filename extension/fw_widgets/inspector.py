@@ -11,6 +11,7 @@ import ipywidgets as w
 import traitlets
 
 from .context import StudioContext, disable
+from .pattern_view import PatternView
 
 #: transform part -> (min, max, step, unit) of its sliders
 _TRANSFORM = {"position": (-0.5, 0.5, 0.005, "m"), "rotation": (-180.0, 180.0, 1.0, "deg"),
@@ -119,8 +120,9 @@ class Inspector:
         self.params: dict[str, Any] = {}
         self.params_box = w.VBox([], layout=w.Layout(width="100%", flex="0 0 auto"))
         self._shown: str | None = None
+        self.pattern = PatternView(ctx)  # the silhouette's flat pattern, redrawn when a parameter changes
         # scrolls inside itself (like the catalog) so that the viewport beside it stays in view
-        self.widget = w.VBox([self.title, self.transform_box, self.params_box],
+        self.widget = w.VBox([self.title, self.transform_box, self.params_box, self.pattern.widget],
                              layout=w.Layout(max_height="560px", overflow="auto"))
         self.widget.add_class("fw-inspector")
         ctx.on_select(lambda _: self.refresh())
@@ -160,6 +162,7 @@ class Inspector:
             self.transform_box.layout.display = "" if visible else "none"
             self.params_box.layout.display = "" if visible else "none"
             if layer is None:
+                self.pattern.refresh(None)
                 self.title.value = "<i>Select a layer in the layer panel.</i>"
                 self._shown = None
                 return
@@ -175,6 +178,7 @@ class Inspector:
             for name, control in self.params.items():
                 if name in values and hasattr(control, "value") and not isinstance(control, w.HTML):
                     control.value = values[name]
+            self.pattern.refresh(layer)
             block = self.ctx.layer_block(layer)
             for control in (*self.transform.values(), *self.params.values()):
                 if hasattr(control, "disabled"):

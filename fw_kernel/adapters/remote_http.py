@@ -453,6 +453,11 @@ class RemoteServices:
     def scene_builder(self) -> Any:
         return self.scenes.builder()
 
+    def patterns_of(self, design: Design, body: Mapping[str, Any] | None, size: str = "avatar",
+                    sex: str = "female") -> list[Any]:
+        """Drafted here, from the body parameters the service sends (like the meshes)."""
+        return self.scenes.patterns_of(design, body, size, sex)
+
     def scene_of(self, design: Design, body: Mapping[str, Any] | None) -> Any:
         return self.scenes.scene_of(design, body)
 

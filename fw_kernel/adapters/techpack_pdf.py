@@ -40,7 +40,8 @@ def line_view(rgba: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def render_pdf(pack: TechPack, images: dict[str, bytes]) -> bytes:
+def render_pdf(pack: TechPack, images: dict[str, bytes],
+               patterns: list[tuple[str, bytes, dict[str, float]]] | None = None) -> bytes:
     """Lay ``pack`` out on A4 landscape pages.
 
     Parameters
@@ -82,6 +83,13 @@ def render_pdf(pack: TechPack, images: dict[str, bytes]) -> bytes:
         data = images.get(name)
         if data is None:
             return Paragraph(f"({name}: no render)", small)
+        from PIL import Image as PILImage
+
+        w, h = PILImage.open(io.BytesIO(data)).size
+        scale = min(max_w / w, max_h / h)
+        return Image(io.BytesIO(data), width=w * scale, height=h * scale)
+
+    def picture_bytes(data: bytes, max_w: float, max_h: float) -> Any:
         from PIL import Image as PILImage
 
         w, h = PILImage.open(io.BytesIO(data)).size
@@ -171,6 +179,10 @@ def render_pdf(pack: TechPack, images: dict[str, bytes]) -> bytes:
                     Paragraph(esc(r.notes) or "-", body)] for r in pack.layers]
     story += [KeepTogether(pom), Spacer(1, 6 * mm), Paragraph("Layers (bottom to top)", h2),
               grid(layer_rows, [8 * mm, 45 * mm, 22 * mm, 45 * mm, 85 * mm, width - 205 * mm])]
+    for title, png, pom_cm in patterns or []:  # the sewing pattern's pieces and points of measure
+        story += [PageBreak(), Paragraph(f"Pattern - {esc(title)}", h2), picture_bytes(png, width, 120 * mm),
+                  grid([["Pattern point of measure", "cm"]] + [[k, f"{v:.1f}"] for k, v in pom_cm.items()],
+                       [90 * mm, 25 * mm])]
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=margin, rightMargin=margin, topMargin=margin,
                             bottomMargin=16 * mm, title=f"{pack.style_number} {pack.style_name} tech pack",

@@ -364,7 +364,10 @@ class Design:
           default 360), ``view`` (where it starts), ``quality`` (draft default), ``background`` ('#rrggbb').
         - ``model``: ``format`` glb (binary glTF, PBR materials and textures) or obj (zip of OBJ + MTL + PNGs).
         - ``techpack``: a PDF (cover with hero render, views, line views, bill of materials, measurements with
-          tolerances, layers with notes, the version it was made from); ``quality`` of its renders.
+          tolerances, layers with notes, the version it was made from, the sewing patterns); ``quality``.
+        - ``pattern``: the sewing patterns of the visible garments; ``format`` dxf (DXF-AAMA), svg (true scale) or
+          pdf (1:1 tiled, ``paper`` a4 | letter, 10 cm test square); ``size`` avatar (made to measure, default) or
+          XS..4XL with ``sex`` female | male.
         """
         job = self._ws._exports().request(self._ws.user, self.id, type, options)
         return ExportHandle(self._ws, job)
@@ -372,6 +375,16 @@ class Design:
     @property
     def exports(self) -> list[ExportJob]:
         return self._ws._exports().list(self.id)
+
+    def patterns(self, size: str = "avatar", sex: str = "female") -> list[Any]:
+        """The sewing patterns (:class:`fw_kernel.sewing.Pattern`) of the visible garments, made to measure for
+        the avatar (``size="avatar"``) or graded to a standard size XS..4XL."""
+        from .domain.exports import validate_export
+
+        o = validate_export("pattern", {"size": size, "sex": sex})
+        record = self._ws._services.avatars.of_design(self._state.meta.avatar_id)
+        return self._ws._services.patterns_of(self._state, record.body if record is not None else None, o["size"],
+                                              o["sex"])
 
     def show(self, **options: Any) -> Any:
         """The design studio widget (``fw_widgets.DesignStudio``): a live pythreejs viewport and panels for layers,

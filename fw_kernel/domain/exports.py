@@ -8,10 +8,13 @@ from typing import Any
 
 from .errors import FWError, ValidationError
 
-EXPORT_TYPES = ("image", "video", "model", "techpack")
+EXPORT_TYPES = ("image", "video", "model", "techpack", "pattern")
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 VIDEO_FORMATS = ("mp4", "webm", "gif")
 MODEL_FORMATS = ("glb", "obj")
+PATTERN_FORMATS = ("dxf", "svg", "pdf")
+PAPERS = ("a4", "letter")
+PATTERN_SIZES = ("avatar", "XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL")
 VIEWS = {"front": 0.0, "three_quarter": 35.0, "left": 90.0, "back": 180.0, "right": -90.0}
 QUALITIES = ("draft", "standard", "high")
 STATUSES = ("queued", "processing", "completed", "failed")
@@ -61,6 +64,12 @@ def validate_export(kind: Any, options: dict[str, Any]) -> dict[str, Any]:
         _check_options(options, {"format", "quality"})
         return {"format": _choice("format", options.get("format", "pdf"), ("pdf",)),
                 "quality": _choice("quality", options.get("quality", "standard"), QUALITIES)}
+    if kind == "pattern":  # the sewing patterns of the design's garments
+        _check_options(options, {"format", "paper", "size", "sex"})
+        return {"format": _choice("format", options.get("format", "pdf"), PATTERN_FORMATS),
+                "paper": _choice("paper", options.get("paper", "a4"), PAPERS),
+                "size": _choice("size", options.get("size", "avatar"), PATTERN_SIZES),
+                "sex": _choice("sex", options.get("sex", "female"), ("female", "male"))}
     if kind == "model":
         _check_options(options, {"format"})
         return {"format": _choice("format", options.get("format", "glb"), MODEL_FORMATS)}

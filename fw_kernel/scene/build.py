@@ -22,11 +22,12 @@ from PIL import Image
 from ..domain.catalog import CatalogItem
 from ..domain.design import Design
 from ..domain.layer import Layer
-from ..geometry.garment.garments import BodyGeometry, Garment, make_garment, spec_from
+from ..geometry.garment.garments import BodyGeometry, Garment, spec_from
 from ..geometry.garment.trims import ACCESSORY_KINDS, ELEMENT_KINDS, accessory_mesh, element_mesh, trim_kind
 from ..geometry.texture.blend import composite
 from ..geometry.texture.color import hex_to_rgb, srgb_to_linear
 from ..geometry.texture.textures import fabric_maps, pattern_image
+from ..sewing import from_body, garment_for, spec_values
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
@@ -96,11 +97,14 @@ class SceneBuilder:
                 continue
             values = item.resolve(layer.customization)
             if layer.type == "silhouette":
-                spec = spec_from(item.id, item.compatibility.get("categories", []), item.tags, values)
+                spec = spec_from(item.id, item.compatibility.get("categories", []), item.tags, spec_values(values))
                 under_keys = [k for _, _, k in garments]
-                key = _key("garment", body_key, item.id, spec.__dict__, under_keys)
-                garment = self._cached(key, lambda spec=spec, item=item: make_garment(  # type: ignore[misc]
-                    body, item.id, spec, [g for _, g, _ in garments]))
+                key = _key("garment", body_key, item.id, values, under_keys)
+                measures = self._cached(_key("measures", body_key), lambda: from_body(body))
+                # the garment is sewn from its pattern (every parameter of the silhouette), worn on the fitting
+                # surfaces over the garments beneath
+                garment = self._cached(key, lambda spec=spec, item=item, values=values, measures=measures: garment_for(  # type: ignore[misc]
+                    body, measures, item.id, spec, values, [g for _, g, _ in garments]))
                 garments.append((layer, garment, key))
                 looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
             elif layer.type in ("fabric", "pattern"):

@@ -36,3 +36,23 @@ class SceneMaker:
         if body and fitter is not None:
             geometry, key = fitter.geometry(dict(body)), fitter.key(dict(body))
         return self.builder().build(design, geometry, key, self._find_item)
+
+    def patterns_of(self, design: Any, body: Mapping[str, Any] | None, size: str = "avatar",
+                    sex: str = "female") -> list[Any]:
+        """The sewing patterns of a design state's visible garments: made to measure for its avatar's fitted body
+        (``size="avatar"``), or in a standard size (XS..4XL) of the women's or men's chart."""
+        from ..sewing import STYLES, draft, from_body, standard_size
+
+        fitter = self._fitter()
+        if size != "avatar":
+            measures, label = standard_size(size, sex), size
+        elif body and fitter is not None:
+            measures, label = from_body(fitter.geometry(dict(body))), "made-to-measure"
+        else:
+            measures, label = standard_size("M", sex), "M"
+        out = []
+        for layer in design.layers:
+            item = self._find_item(layer.catalog_item_id)
+            if layer.type == "silhouette" and layer.is_visible and item is not None and item.id in STYLES:
+                out.append(draft(item.id, item.resolve(layer.customization), measures, label))
+        return out

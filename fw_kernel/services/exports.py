@@ -27,7 +27,8 @@ class ExportService:
                  documents: Any, scene_of: Callable[[dict[str, Any], dict[str, Any] | None], Any],
                  renderer_factory: Callable[[], Any], encode_video: Callable[..., bytes] | None = None,
                  clock: Callable[[], datetime] = utcnow, item_of: Callable[[str], Any] | None = None,
-                 techpack_writer: Any = None, image_codec: Any = None):
+                 techpack_writer: Any = None, image_codec: Any = None,
+                 patterns_of: Callable[..., list[Any]] | None = None, pattern_writer: Any = None):
         self._uow = uow
         self._store = store
         self._queue = queue
@@ -39,6 +40,8 @@ class ExportService:
         self._item_of = item_of
         self._techpack_writer = techpack_writer  # .line_view(rgba) -> PNG, .render_pdf(pack, images) -> PDF
         self._image_codec = image_codec  # .encode(rgba, format) -> file, .opaque_png(rgba, background) -> PNG
+        self._patterns_of = patterns_of   # (design, body, size, sex) -> [Pattern] of its visible garments
+        self._pattern_writer = pattern_writer  # .write(patterns, format, paper) -> (bytes, name), .techpack_pages
         self._renderer: Any = None
         self._blobs: Any = None
         self._clock = clock
@@ -101,7 +104,7 @@ class ExportService:
         self._store.update(job_id, status="processing", progress=5, retry_count=attempt)
         try:
             make = {"image": self._image, "video": self._video, "model": self._model,
-                    "techpack": self._techpack}[job.type]
+                    "techpack": self._techpack, "pattern": self._pattern}[job.type]
             data, name = make(job, payload)
             if self._blobs is None:
                 self._blobs = self._blobs_factory()
@@ -134,6 +137,24 @@ class ExportService:
         if job.options["format"] == "glb":
             return to_glb(scene), "design.glb"
         return to_obj_zip(scene), "design_obj.zip"
+
+    def _design_patterns(self, job: ExportJob, payload: dict[str, Any], size: str = "avatar",
+                         sex: str = "female") -> list[Any]:
+        if self._patterns_of is None:
+            return []
+        shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))
+        return self._patterns_of(from_snapshot(shell, payload["state"]), payload["body"], size, sex)
+
+    def _pattern(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """The sewing patterns of the design's visible garments as DXF-AAMA, true-scale SVG or a tiled PDF."""
+        if self._pattern_writer is None or self._patterns_of is None:
+            raise RuntimeError("no pattern writer configured (install the pattern extra: ezdxf)")
+        o = job.options
+        patterns = self._design_patterns(job, payload, o["size"], o["sex"])
+        if not patterns:
+            raise NothingToExport("nothing to export: the design has no visible garment with a sewing pattern")
+        self._store.update(job.id, progress=50)
+        return self._pattern_writer.write(patterns, o["format"], o["paper"])
 
     def _techpack(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
         """Renders of five views and two line views, the BOM, measurements and layers, laid out as a PDF."""
@@ -168,6 +189,10 @@ class ExportService:
                               checkpoint=info["checkpoint"], checkpoint_message=info["checkpoint_message"],
                               avatar=info["avatar"], garment_area_m2=areas)
         safe = "".join(c if c.isalnum() else "_" for c in pack.style_name)[:40] or "design"
+        patterns = self._design_patterns(job, payload) if self._pattern_writer is not None else []
+        if patterns:  # pattern pages: the pieces (scaled, annotated) and the pattern's points of measure
+            pages = self._pattern_writer.techpack_pages(patterns)
+            return writer.render_pdf(pack, images, patterns=pages), f"techpack_{safe}.pdf"
         return writer.render_pdf(pack, images), f"techpack_{safe}.pdf"
 
     def _video(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:

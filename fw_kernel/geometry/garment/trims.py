@@ -80,7 +80,13 @@ def element_mesh(kind: str, garment: Garment, params: dict[str, Any]) -> trimesh
     lo, hi = float(body.s_low.min()), float(body.s_high.min())
     span = hi - lo
     meshes: list[trimesh.Trimesh] = []
-    if kind == "button":
+    anchors = getattr(garment, "button_anchors", lambda: [])()
+    if kind == "button" and anchors:  # a garment sewn from a pattern: the buttons go where the pattern marks them
+        diameter = float(params.get("diameter", 12)) / 1000.0
+        for at, facing in anchors[: int(params.get("count", len(anchors)))]:
+            meshes.append(_oriented(trimesh.creation.cylinder(radius=diameter / 2, height=0.003, sections=16),
+                                    at + facing * (LIFT + 0.002), facing))
+    elif kind == "button":
         count = int(params.get("count", 6))
         diameter = float(params.get("diameter", 12)) / 1000.0
         for s in np.linspace(lo + 0.12 * span, hi - 0.06, count):
@@ -207,26 +213,14 @@ def accessory_mesh(kind: str, body: BodyGeometry, params: dict[str, Any], over: 
             if kind == "watch" and side == "l":
                 break
         return trimesh.util.concatenate(meshes)
-    if kind == "shoes":
-        meshes = []
-        for side in ("l", "r"):
-            foot = body.vertices[body.parts[f"leg_{side}"]]
-            sign = 1.0 if side == "l" else -1.0  # the body's left is +X
-            foot = foot[(foot[:, 1] < float(j[f"ankle_{side}"][1]) + 0.02) & (foot[:, 0] * sign > 0)]
-            if len(foot) < 4:
-                continue
-            hull = trimesh.convex.convex_hull(foot)
-            hull.apply_translation(-hull.centroid)
-            hull.apply_scale(1.08)
-            hull.apply_translation(foot.mean(0) + np.array([0, 0.004, 0]))
-            meshes.append(hull)
-        return trimesh.util.concatenate(meshes)
-    if kind == "bag":
-        w = float(params.get("width", 38)) / 100.0
-        h = float(params.get("height", 36)) / 100.0
-        box = trimesh.creation.box([0.1, h, w])
-        box.apply_translation(j["wrist_r"] + np.array([-0.08, -h / 2 - 0.05, 0.0]))
-        return box
+    if kind == "shoes":  # sole, heel counter and toe box around each foot, open at the ankle
+        from .accessory_shapes import shoes
+
+        return shoes(body, params)
+    if kind == "bag":  # carried on the right shoulder by its straps, hanging clear of the body
+        from .accessory_shapes import shoulder_bag
+
+        return shoulder_bag(body, params, over)
     if kind == "sunglasses":
         head = body.vertices[body.parts["head"]]
         front = float(head[:, 2].max())
