@@ -27,19 +27,14 @@ class PatternView:
             self.shown_key = None
             return
         design = self.ctx.design
-        visible = [x for x in design.layers if x.type == "silhouette" and x.is_visible]
         key = (layer.id, repr(sorted(layer.customization.items())), layer.is_visible)
         if key == self.shown_key:
             return
         self.shown_key = key
-        patterns = design.patterns() if layer in visible else []
-        pattern = next((p for x, p in zip(visible, patterns) if x.id == layer.id), None)
-        if pattern is None:
+        svg, pattern = design.pattern_sheet(layer.id, width_cm=170.0)
+        if svg is None:
             self.widget.layout.display = "none"
             return
-        from fw_kernel.adapters.pattern_svg import pattern_svg
-
-        svg = pattern_svg(pattern, width_cm=170.0)
         svg = re.sub(r'width="[\d.]+mm" height="[\d.]+mm"', 'width="100%"', svg, count=1)  # fit the panel
         self.caption.value = (f"<b>Pattern</b>: {len(pattern.panels)} pieces, size {html.escape(pattern.size)} "
                               f"&middot; export with <code>design.export('pattern', format='dxf')</code>")

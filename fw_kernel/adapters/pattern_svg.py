@@ -101,7 +101,7 @@ def pattern_png(pattern: Any, width_px: int = 1600, title: str | None = None) ->
 
     placed, w, h = layout(pattern, 170.0)
     fig = plt.figure(figsize=(width_px / 100, max(width_px / 100 * h / w, 3.0) + 0.5), dpi=100)
-    ax = fig.add_axes([0.01, 0.01, 0.98, 0.93])
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.93))
     for pl in placed:
         p, off = pl.panel, pl.offset
         cut = np.asarray(p.cut_polygon().exterior.coords) + off

@@ -379,12 +379,27 @@ class Design:
     def patterns(self, size: str = "avatar", sex: str = "female") -> list[Any]:
         """The sewing patterns (:class:`fw_kernel.sewing.Pattern`) of the visible garments, made to measure for
         the avatar (``size="avatar"``) or graded to a standard size XS..4XL."""
-        from .domain.exports import validate_export
+        from ..domain.exports import validate_export
 
         o = validate_export("pattern", {"size": size, "sex": sex})
         record = self._ws._services.avatars.of_design(self._state.meta.avatar_id)
         return self._ws._services.patterns_of(self._state, record.body if record is not None else None, o["size"],
                                               o["sex"])
+
+    def pattern_sheet(self, layer_id: str, width_cm: float = 170.0) -> Any:
+        """The flat pattern of one garment layer, laid out as an SVG document (text, true proportions,
+        ``width_cm`` of sheet), with the pattern it shows: ``(svg, pattern)``; ``(None, None)`` when the layer is
+        hidden or is no garment."""
+        layer = self.layer(layer_id)
+        visible = [x for x in self._state.layers if x.type == "silhouette" and x.is_visible]
+        if layer not in visible:
+            return None, None
+        pattern = next((p for x, p in zip(visible, self.patterns(), strict=False) if x.id == layer.id), None)
+        if pattern is None:
+            return None, None
+        from ..adapters.pattern_svg import pattern_svg
+
+        return pattern_svg(pattern, width_cm=width_cm), pattern
 
     def show(self, **options: Any) -> Any:
         """The design studio widget (``fw_widgets.DesignStudio``): a live pythreejs viewport and panels for layers,

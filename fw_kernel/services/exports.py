@@ -3,6 +3,7 @@ encodes and stores the file, and the record moves queued -> processing -> comple
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import logging
@@ -139,7 +140,7 @@ class ExportService:
         return to_obj_zip(scene), "design_obj.zip"
 
     def _design_patterns(self, job: ExportJob, payload: dict[str, Any], size: str = "avatar",
-                         sex: str = "female") -> list[Any]:
+                         sex: str = "female") -> builtins.list[Any]:
         if self._patterns_of is None:
             return []
         shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))

@@ -11,31 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.interpolate import PchipInterpolator
 
 from .measures import BodyMeasures
 from .model import HEM_SA, Dart, Edge, Panel, Placement
 
-Pts = np.ndarray
+Pts = np.ndarray  # (n, 2) points, cm
+PtsLike = ArrayLike  # what the drafting helpers accept: arrays, or tuples of (x, y) in cm
 
 
-def bezier(p0: Pts, p1: Pts, p2: Pts, p3: Pts, n: int = 24) -> Pts:
+def bezier(p0: PtsLike, p1: PtsLike, p2: PtsLike, p3: PtsLike, n: int = 24) -> Pts:
     """Cubic Bezier through p0..p3 (control points p1, p2), (n, 2) cm."""
     t = np.linspace(0.0, 1.0, n)[:, None]
-    p0, p1, p2, p3 = (np.asarray(p, dtype=float) for p in (p0, p1, p2, p3))
-    return (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3
+    a, b, c, d = (np.asarray(p, dtype=float) for p in (p0, p1, p2, p3))
+    return (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t ** 2 * c + t ** 3 * d
 
 
-def line(a: Pts, b: Pts, n: int = 2) -> Pts:
+def line(a: PtsLike, b: PtsLike, n: int = 2) -> Pts:
     t = np.linspace(0.0, 1.0, n)[:, None]
     return np.asarray(a, float) * (1 - t) + np.asarray(b, float) * t
 
 
-def polyline(*pts: Pts) -> Pts:
+def polyline(*pts: PtsLike) -> Pts:
     return np.asarray(pts, dtype=float)
 
 
-def join(*parts: Pts) -> Pts:
+def join(*parts: PtsLike) -> Pts:
     """Concatenate polylines that meet end to start."""
     out = [np.asarray(parts[0], float)]
     for p in parts[1:]:
@@ -361,7 +363,7 @@ def band(name: str, length_cm: float, height: float, placement: Placement, fabri
     return Panel(name, edges, grain, placement, fabric=fabric)
 
 
-def patch(name: str, corners: Pts, placement: Placement, edge_names: list[str] | None = None) -> Panel:
+def patch(name: str, corners: PtsLike, placement: Placement, edge_names: list[str] | None = None) -> Panel:
     """A flat piece from its corner points (counter-clockwise): pockets, ties, belt, hood pieces."""
     corners = np.asarray(corners, float)
     names = edge_names or [f"edge {i}" for i in range(len(corners))]

@@ -394,9 +394,9 @@ def shirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     if v.get("has_back_yoke", True):  # the back's top 8 cm become a yoke (its own piece, sewn across)
         back = d.panel("back")
         y_cut = m.hps_y - 9.0
-        lo = [e_ for e_ in back.edges]
-        del lo
-        x = float(back.extent_at(y_cut)[1])
+        extent = back.extent_at(y_cut)
+        assert extent is not None, "the back reaches the yoke line"
+        x = float(extent[1])
         yoke = patch("back yoke", [(-x, y_cut), (x, y_cut), (x * 0.96, y_cut + 6.0), (-x * 0.96, y_cut + 6.0)],
                      Placement("body", (90.0, 270.0), lift=0.15), ["yoke seam", "side r", "top", "side l"])
         d.add(yoke)
@@ -582,7 +582,7 @@ def _skirt(d: Draft, m: BodyMeasures, top_y: float, hem_y: float, ease_hip: floa
     fh = _skirt_halves(m, top_y, hem_y, ease_hip, ease_waist, flare_deg, True, hang_y)
     bh = _skirt_halves(m, top_y, hem_y, ease_hip, ease_waist, flare_deg, False, hang_y)
     hang = m.hip_y if hang_y is None else hang_y
-    kw = {"fit_top": 1e9, "flare_deg": flare_deg, "hang_y": hang}
+    kw: dict[str, Any] = {"fit_top": 1e9, "flare_deg": flare_deg, "hang_y": hang}
     d.add(_skirt_panel(f"{prefix}front", fh, Placement("body", (-90.0, 90.0), **kw), fold=True))
     names: dict[str, Any] = {"front": [f"{prefix}front"], "fh": fh}
     if back_cb:

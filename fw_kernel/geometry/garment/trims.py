@@ -80,7 +80,7 @@ def element_mesh(kind: str, garment: Garment, params: dict[str, Any]) -> trimesh
     lo, hi = float(body.s_low.min()), float(body.s_high.min())
     span = hi - lo
     meshes: list[trimesh.Trimesh] = []
-    anchors = getattr(garment, "button_anchors", lambda: [])()
+    anchors: list[Any] = getattr(garment, "button_anchors", lambda: [])()
     if kind == "button" and anchors:  # a garment sewn from a pattern: the buttons go where the pattern marks them
         diameter = float(params.get("diameter", 12)) / 1000.0
         for at, facing in anchors[: int(params.get("count", len(anchors)))]:
