@@ -27,7 +27,7 @@ from .events import EventHub, EventsHandler
 from .handlers import JsonErrors
 from .openapi import document
 from .ratelimit import RateLimiter
-from .routes import ROUTES, Context, FileBody, Route
+from .routes import ROUTES, Context, FileBody, Redirect, Route
 from .signing import UrlSigner
 from .undo import UndoStore
 from .workspace import UserWorkspace
@@ -263,6 +263,11 @@ class ApiHandler(JsonErrors):
     def _respond(self, status: int, payload: Any) -> None:
         self.set_status(status)
         if payload is None:
+            self.finish()
+            return
+        if isinstance(payload, Redirect):
+            self.set_header("Location", payload.location)
+            self.set_header("Cache-Control", "no-store")
             self.finish()
             return
         if isinstance(payload, FileBody):
