@@ -596,7 +596,15 @@ def make_schema(config: Any) -> strawberry.Schema:
     ]
     if not config.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+
+
+class _Schema(strawberry.Schema):
+    """Refusals (kernel errors, invalid documents) are answers, not failures: only unexpected exceptions are
+    logged (by :func:`error_json`, once)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        pass
 
 
 # -- transport -----------------------------------------------------------------------------------------------------
