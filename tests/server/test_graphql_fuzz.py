@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from fw_server.config import ServiceConfig
-from fw_server.graphql_api import make_schema
 from fw_server.errors import KINDS
+from fw_server.graphql_api import make_schema
 from tests.support.service import TOKENS, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow
