@@ -46,7 +46,9 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.scalars import JSON
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 from fw_kernel.domain.errors import FWError
 from fw_kernel.domain.validation import validate
@@ -634,11 +636,20 @@ def result_json(result: Any) -> dict[str, Any]:
     return out
 
 
-async def execute(service: Any, user: str, admin: bool, request: dict[str, Any]) -> dict[str, Any]:
-    """Run one query or mutation document for ``user``."""
+async def execute(service: Any, user: str, admin: bool, request: dict[str, Any],
+                  allowed: tuple[OperationType, ...] | None = None) -> dict[str, Any]:
+    """Run one query or mutation document for ``user`` (``allowed``: the operation types this request may run)."""
     query, variables, operation = _parts(request)
-    result = await service.graphql.execute(query, variable_values=variables, operation_name=operation,
-                                           context_value=RequestContext(service, user, admin))
+    allowed = allowed or (OperationType.QUERY, OperationType.MUTATION)
+    try:
+        result = await service.graphql.execute(query, variable_values=variables, operation_name=operation,
+                                               context_value=RequestContext(service, user, admin),
+                                               allowed_operation_types=allowed)
+    except InvalidOperationTypeError as exc:
+        kinds = " or ".join(t.value for t in allowed)
+        raise ApiError(405, f"a {exc.operation_type.value} is not allowed here: send {kinds} operations "
+                       f"({'POST for mutations, ' if len(allowed) == 1 else ''}the WebSocket for subscriptions)",
+                       "query", kinds) from None
     return result_json(result)
 
 
@@ -674,11 +685,7 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
         except ValueError:
             self._answer(400, {"errors": [_api_error_json(ApiError(400, "'variables' is not JSON", "variables"))]})
             return
-        if request["query"] and not request["query"].lstrip().startswith(("{", "query", "fragment")):
-            self._answer(405, {"errors": [_api_error_json(ApiError(
-                405, "mutations are sent with POST", "method", "POST", headers={"Allow": "POST"}))]})
-            return
-        await self._http(request)
+        await self._http(request, (OperationType.QUERY,))  # GET reads: a link cannot make a mutation
 
     async def post(self, *args: Any, **kwargs: Any) -> None:
         limit = self.service.config.max_body_bytes
@@ -701,11 +708,11 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
             return
         await self._http(request)
 
-    async def _http(self, request: dict[str, Any]) -> None:
+    async def _http(self, request: dict[str, Any], allowed: tuple[OperationType, ...] | None = None) -> None:
         try:
             user, admin = await identify(self.service.authenticator, self)
             await self.service.rate_limit(user)
-            answer = await execute(self.service, user, admin, request)
+            answer = await execute(self.service, user, admin, request, allowed)
         except ApiError as exc:
             for name, value in exc.headers.items():
                 self.set_header(name, value)

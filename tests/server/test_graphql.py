@@ -127,6 +127,13 @@ def test_no_token_is_401_and_the_body_must_be_a_graphql_request(sqlite_service: 
     assert answer.json() == {"data": {"me": "alice"}}
     answer = requests.post(url, data="{ me }", headers=headers, timeout=30)
     assert answer.status_code == 415
+    answer = requests.get(url, params={"query": "mutation { createDesign(input: {name: \"x\"}) { id } }"},
+                          headers=headers, timeout=30)   # a link cannot make a mutation
+    assert answer.status_code == 405 and "a mutation is not allowed here" in answer.json()["errors"][0]["message"]
+    answer = requests.post(url, json={"query": "subscription { designUpdated(designId: \"x\") { id } }"},
+                           headers=headers, timeout=30)
+    assert answer.status_code == 405 and "the WebSocket" in answer.json()["errors"][0]["message"]
+    assert requests.get(sqlite_service.base + "/designs", headers=headers, timeout=30).json() == []
 
 
 @contextmanager
@@ -197,22 +204,17 @@ def test_introspection_off_and_a_depth_limit_when_configured(tmp_path: Path) -> 
         services.close()
 
 
-def test_a_subscription_receives_another_users_edit(sqlite_service: RunningService) -> None:
-    base = sqlite_service.base
-    did = _create(base, "alice", "Live")
-    _run(base, "alice", "mutation($d: ID!) { shareDesign(designId: $d, user: \"bob\", role: \"editor\") { role } }",
-         d=did)
+def _first_event(base: str, user: str, query: str, variables: dict[str, Any], trigger: Any) -> dict[str, Any]:
+    """Subscribe as ``user`` over graphql-transport-ws, run ``trigger()`` once subscribed; the first event."""
     received: list[dict[str, Any]] = []
     subscribed = threading.Event()
 
     async def listen() -> None:
         transport = WebsocketsTransport(url=base.replace("http://", "ws://") + "/graphql",
-                                        headers={"Authorization": f"token {TOKENS['alice']}"},
+                                        headers={"Authorization": f"token {TOKENS[user]}"},
                                         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
         async with Client(transport=transport, fetch_schema_from_transport=False) as session:
-            query = GraphQLRequest("subscription($d: ID!) { designUpdated(designId: $d) { id name version } }",
-                                   variable_values={"d": did})
-            generator = session.subscribe(query)
+            generator = session.subscribe(GraphQLRequest(query, variable_values=variables))
             first = asyncio.ensure_future(generator.__anext__())
             await asyncio.sleep(0.5)  # the subscription is registered with the event hub by now
             subscribed.set()
@@ -222,9 +224,32 @@ def test_a_subscription_receives_another_users_edit(sqlite_service: RunningServi
     thread = threading.Thread(target=lambda: asyncio.run(listen()))
     thread.start()
     assert subscribed.wait(20)
-    _run(base, "bob", "mutation($id: ID!) { updateDesign(id: $id, updates: {name: \"Bob's\"}) { id } }", id=did)
+    trigger()
     thread.join(30)
-    assert received and received[0]["designUpdated"]["name"] == "Bob's" and received[0]["designUpdated"]["id"] == did
+    assert received, "no event arrived"
+    return received[0]
+
+
+def test_a_subscription_receives_another_users_edit(sqlite_service: RunningService) -> None:
+    base = sqlite_service.base
+    did = _create(base, "alice", "Live")
+    _run(base, "alice", "mutation($d: ID!) { shareDesign(designId: $d, user: \"bob\", role: \"editor\") { role } }",
+         d=did)
+    got = _first_event(base, "alice", "subscription($d: ID!) { designUpdated(designId: $d) { id name version } }",
+                       {"d": did}, lambda: _run(base, "bob", "mutation($id: ID!) { updateDesign(id: $id, updates: "
+                                                             "{name: \"Bob's\"}) { id } }", id=did))
+    assert got["designUpdated"]["name"] == "Bob's" and got["designUpdated"]["id"] == did
+
+
+def test_collaborator_joined_reaches_a_collaborator(sqlite_service: RunningService) -> None:
+    base = sqlite_service.base
+    did = _create(base, "alice", "Team")
+    _run(base, "alice", "mutation($d: ID!) { shareDesign(designId: $d, user: \"bob\") { role } }", d=did)
+    got = _first_event(base, "bob", "subscription($d: ID!) { collaboratorJoined(designId: $d) { user role addedBy } }",
+                       {"d": did}, lambda: _run(base, "alice", "mutation($d: ID!) { shareDesign(designId: $d, "
+                                                               "user: \"carol\", role: \"commenter\") { role } }",
+                                                d=did))
+    assert got["collaboratorJoined"] == {"user": "carol", "role": "commenter", "addedBy": "alice"}
 
 
 def test_a_subscription_to_a_design_you_cannot_read_is_refused(sqlite_service: RunningService) -> None:
