@@ -14,7 +14,6 @@ import requests
 
 from fw_kernel.adapters.blobs import FsspecBlobStore
 from fw_kernel.adapters.exports_cleanup import cleanup_exports
-from tests.support.s3 import s3_endpoint, s3_url  # noqa: F401  (fixtures)
 from tests.support.service import RunningService, kernel_services, service_config
 
 
@@ -154,3 +153,28 @@ def test_an_export_on_the_blob_store_downloads_through_the_signed_link(storage_u
     finally:
         running.stop()
         services.close()
+
+
+@pytest.mark.service
+def test_metrics_parquet_to_s3(s3_url: str, tmp_path: Path) -> None:
+    """``ws.metrics.to_parquet("s3://...")``: the event log partitioned by day and the tables, read back from S3."""
+    import fsspec
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    import fw_kernel as fw
+
+    with fw.connect(home=str(tmp_path / "fw"), user="ada", autosave_thread=False) as ws:
+        design = ws.designs.create("Look")
+        design.add_layer("sil-aline-dress")
+        written = ws.metrics.to_parquet(s3_url + "/metrics")
+        events = ws.metrics.events()
+    assert written["events"] == len(events) > 0
+    fs, root = fsspec.core.url_to_fs(s3_url + "/metrics")
+    pafs = PyFileSystem(FSSpecHandler(fs))
+    table = ds.dataset(f"{root}/events", format="parquet", partitioning="hive", filesystem=pafs).to_table()
+    assert table.num_rows == len(events) and all(p.startswith(f"{root}/events/date=")
+                                                 for p in fs.find(f"{root}/events"))
+    designs = pq.read_table(f"{root}/designs.parquet", filesystem=pafs).to_pandas()
+    assert list(designs["id"]) == [design.id] and designs["layers"].tolist() == [1]
