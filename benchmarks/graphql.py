@@ -83,7 +83,7 @@ def main() -> None:
     for name, requests_n in (("GraphQL, one query", 1), ("REST, 1 + 3 per design", 1 + 3 * args.designs)):
         key = "graphql" if name.startswith("GraphQL") else "rest"
         ordered = sorted(times[key])
-        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         print(f"| {name} | {requests_n} | {statements[key]} | {statistics.median(ordered):.1f} | {p95:.1f} |")
 
 
