@@ -61,6 +61,7 @@ from .routes import Context
 from .workspace import UserWorkspace
 
 log = logging.getLogger("fw_server.graphql")
+SUBPROTOCOL = "graphql-transport-ws"
 LIST_FACTOR = 20
 """How many items a list field is assumed to hold when costing a query (a design's layers, a user's designs)."""
 
@@ -670,8 +671,6 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
     def initialize(self, service: Any) -> None:
         self.service = service
         self.user = ""
-        self._ops: dict[str, asyncio.Task[None]] = {}
-        self._acked = False
 
     # -- HTTP ----------------------------------------------------------------------------------------------------
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -736,20 +735,42 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
             self._answer(exc.status, {"errors": [_api_error_json(exc)]})
 
     def select_subprotocol(self, subprotocols: list[str]) -> str | None:
-        return "graphql-transport-ws" if "graphql-transport-ws" in subprotocols else None
+        return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
 
     def check_origin(self, origin: str) -> bool:
         return True  # every connection carries a token; cookies alone are never trusted here
 
     def open(self, *args: Any, **kwargs: Any) -> None:
-        if self.selected_subprotocol != "graphql-transport-ws":
-            self.close(4406, "Subprotocol not acceptable: use graphql-transport-ws")
+        if self.selected_subprotocol != SUBPROTOCOL:
+            self.close(4406, f"Subprotocol not acceptable: use {SUBPROTOCOL}")
             return
+        self.protocol = TransportWS(self.service, self.user, self)
+
+    async def on_message(self, message: str | bytes) -> None:
+        await self.protocol.on_message(message)
+
+    def on_close(self) -> None:
+        protocol = getattr(self, "protocol", None)
+        if protocol is not None:
+            protocol.on_close()
+
+
+class TransportWS:
+    """The ``graphql-transport-ws`` protocol on one WebSocket (``socket``: a Tornado WebSocketHandler, the
+    caller authenticated already): connection_init/ack, ping/pong, subscribe -> next*/error/complete, complete.
+    Served at ``{prefix}/graphql`` and on ``{prefix}/events`` when the client asks for the subprotocol."""
+
+    def __init__(self, service: Any, user: str, socket: Any):
+        self.service = service
+        self.user = user
+        self.socket = socket
+        self._ops: dict[str, asyncio.Task[None]] = {}
+        self._acked = False
         asyncio.get_running_loop().call_later(10, self._init_timeout)
 
     def _init_timeout(self) -> None:
-        if not self._acked and self.ws_connection is not None:
-            self.close(4408, "Connection initialisation timeout")
+        if not self._acked and self.socket.ws_connection is not None:
+            self.socket.close(4408, "Connection initialisation timeout")
 
     async def on_message(self, message: str | bytes) -> None:
         try:
@@ -759,7 +780,7 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
             kind = None
         if kind == "connection_init":
             if self._acked:
-                self.close(4429, "Too many initialisation requests")
+                self.socket.close(4429, "Too many initialisation requests")
                 return
             self._acked = True
             self._send({"type": "connection_ack"})
@@ -769,11 +790,11 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
             pass
         elif kind == "subscribe" and isinstance(msg.get("id"), str) and isinstance(msg.get("payload"), dict):
             if not self._acked:
-                self.close(4401, "Unauthorized")
+                self.socket.close(4401, "Unauthorized")
                 return
             op_id = msg["id"]
             if op_id in self._ops:
-                self.close(4409, f"Subscriber for {op_id} already exists")
+                self.socket.close(4409, f"Subscriber for {op_id} already exists")
                 return
             self._ops[op_id] = asyncio.create_task(self._operation(op_id, msg["payload"]))
         elif kind == "complete" and isinstance(msg.get("id"), str):
@@ -781,7 +802,7 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
             if task is not None:
                 task.cancel()
         else:
-            self.close(4400, "Invalid message: expected connection_init, subscribe, complete, ping or pong")
+            self.socket.close(4400, "Invalid message: expected connection_init, subscribe, complete, ping or pong")
 
     async def _operation(self, op_id: str, payload: dict[str, Any]) -> None:
         try:
@@ -813,7 +834,7 @@ class GraphQLHandler(tornado.websocket.WebSocketHandler):
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
-            self.write_message(json.dumps(message, default=str))
+            self.socket.write_message(json.dumps(message, default=str))
         except tornado.websocket.WebSocketClosedError:
             self.on_close()
 

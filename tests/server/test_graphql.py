@@ -204,13 +204,15 @@ def test_introspection_off_and_a_depth_limit_when_configured(tmp_path: Path) -> 
         services.close()
 
 
-def _first_event(base: str, user: str, query: str, variables: dict[str, Any], trigger: Any) -> dict[str, Any]:
-    """Subscribe as ``user`` over graphql-transport-ws, run ``trigger()`` once subscribed; the first event."""
+def _first_event(base: str, user: str, query: str, variables: dict[str, Any], trigger: Any,
+                 path: str = "/graphql") -> dict[str, Any]:
+    """Subscribe as ``user`` over graphql-transport-ws at ``path``, run ``trigger()`` once subscribed; the first
+    event."""
     received: list[dict[str, Any]] = []
     subscribed = threading.Event()
 
     async def listen() -> None:
-        transport = WebsocketsTransport(url=base.replace("http://", "ws://") + "/graphql",
+        transport = WebsocketsTransport(url=base.replace("http://", "ws://") + path,
                                         headers={"Authorization": f"token {TOKENS[user]}"},
                                         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
         async with Client(transport=transport, fetch_schema_from_transport=False) as session:
@@ -230,14 +232,15 @@ def _first_event(base: str, user: str, query: str, variables: dict[str, Any], tr
     return received[0]
 
 
-def test_a_subscription_receives_another_users_edit(sqlite_service: RunningService) -> None:
+@pytest.mark.parametrize("path", ["/graphql", "/events"])
+def test_a_subscription_receives_another_users_edit(sqlite_service: RunningService, path: str) -> None:
     base = sqlite_service.base
     did = _create(base, "alice", "Live")
     _run(base, "alice", "mutation($d: ID!) { shareDesign(designId: $d, user: \"bob\", role: \"editor\") { role } }",
          d=did)
     got = _first_event(base, "alice", "subscription($d: ID!) { designUpdated(designId: $d) { id name version } }",
                        {"d": did}, lambda: _run(base, "bob", "mutation($id: ID!) { updateDesign(id: $id, updates: "
-                                                             "{name: \"Bob's\"}) { id } }", id=did))
+                                                             "{name: \"Bob's\"}) { id } }", id=did), path)
     assert got["designUpdated"]["name"] == "Bob's" and got["designUpdated"]["id"] == did
 
 
