@@ -320,7 +320,8 @@ def download_export(ctx: Context, job_id: str) -> tuple[int, Any]:
     if not store.exists_url(job.file_url):
         raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id")
     # an object store serves the file itself (S3: pre-signed for at most the rest of this link's life, 60 s)
-    link = store.presigned_url(job.file_url, max(1, min(60, q.expires - int(time.time()))), name, media)
+    link = store.presigned_url(job.file_url, max(1, min(60, q.expires - int(time.time()))), name, media) \
+        if ctx.service.config.presigned_downloads else None
     if link is not None:
         return 307, Redirect(link)
     try:

@@ -147,6 +147,9 @@ def test_an_export_on_the_blob_store_downloads_through_the_signed_link(storage_u
         assert got.status_code == 200 and got.content[:4] == b"glTF" and len(got.content) == job["file_size"]
         assert got.headers["Content-Type"] == "model/gltf-binary"
         assert requests.get(url.replace("user=alice", "user=bob"), timeout=30).status_code == 403
+        running.service.config.presigned_downloads = False   # FW_SERVICE_PRESIGNED_DOWNLOADS=0: streamed
+        streamed = requests.get(url, timeout=30, allow_redirects=False)
+        assert streamed.status_code == 200 and streamed.content == got.content
         FsspecBlobStore(storage_url).delete(record.file_url[len(storage_url) + 1:])
         gone = requests.get(url, timeout=30)
         assert gone.status_code == 404 and "file is gone" in gone.json()["message"]
