@@ -239,17 +239,17 @@ class Design:
 
     @strawberry.field(description="The checkpoints, oldest first (batched across designs)")
     async def versions(self, info: Info) -> list[Version]:
-        return await _ctx(info).versions.load(str(self.id))  # type: ignore[no-any-return]
+        return [_version(v) for v in await _ctx(info).versions.load(str(self.id))]
 
     @strawberry.field(description="Who the design is shared with (batched across designs)")
     async def collaborators(self, info: Info) -> list[Collaborator]:
-        return await _ctx(info).collaborators.load(str(self.id))  # type: ignore[no-any-return]
+        return [_collaborator(c) for c in await _ctx(info).collaborators.load(str(self.id))]
 
     @strawberry.field(description="The avatar the design wears (batched across designs)")
     async def avatar(self, info: Info) -> Avatar | None:
         if not self.avatar_id:
             return None
-        return await _ctx(info).avatars.load(self.avatar_id)  # type: ignore[no-any-return]
+        return _avatar(await _ctx(info).avatars.load(self.avatar_id))
 
 
 @strawberry.type
