@@ -57,6 +57,7 @@ from . import routes as r
 from . import schemas as s
 from .auth import identify
 from .errors import ApiError, body, from_kernel
+from .handlers import JsonErrors
 from .routes import Context
 from .workspace import UserWorkspace
 
@@ -665,7 +666,7 @@ def _parts(request: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | N
     return query, variables, operation
 
 
-class GraphQLHandler(tornado.websocket.WebSocketHandler):
+class GraphQLHandler(tornado.websocket.WebSocketHandler, JsonErrors):
     """``POST`` (and ``GET ?query=``) runs an operation; a WebSocket upgrade speaks ``graphql-transport-ws``."""
 
     def initialize(self, service: Any) -> None:
