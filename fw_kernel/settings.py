@@ -84,6 +84,16 @@ class Environment(BaseSettings):
                                     "none", group=_SERVICE)
     service_download_ttl_s: int | None = _f(None, "how long a signed download link is valid (seconds)", "300",
                                             group=_SERVICE)
+    service_presigned_downloads: str | None = _f(
+        None, "blobs on S3: signed download links redirect to a pre-signed S3 URL (`0`: the service streams the "
+        "file, for an endpoint browsers cannot reach)", "`1`", group=_SERVICE)
+    service_graphql_introspection: str | None = _f(
+        None, "answer GraphQL introspection queries at `/api/v1/graphql` (`0`: off, for production)", "`1`",
+        group=_SERVICE)
+    service_graphql_max_depth: int | None = _f(None, "deepest GraphQL query accepted (levels of fields)", "10",
+                                               group=_SERVICE)
+    service_graphql_max_cost: int | None = _f(
+        None, "costliest GraphQL query accepted (fields, times 20 under each list)", "5000", group=_SERVICE)
 
     # -- `fw hub` -----------------------------------------------------------------------------------------------
     hub_users: str | None = _f(None, "the hub's users and passwords `user:password,...`", "none (required)",

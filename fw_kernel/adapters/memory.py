@@ -108,6 +108,9 @@ class _Versions:
         return sorted((v for (d, _), v in self.s.versions.items() if d == design_id),
                       key=lambda v: v.version_number)
 
+    def list_many(self, design_ids: Sequence[str]) -> dict[str, builtins.list[Version]]:
+        return {d: self.list(d) for d in design_ids}
+
     def get(self, design_id: str, number: int) -> Version | None:
         return self.s.versions.get((design_id, number))
 
@@ -149,6 +152,9 @@ class _Collaborators:
     def list(self, design_id: str) -> list[Collaborator]:
         return [c for (d, _), c in self.s.collaborators.items() if d == design_id]
 
+    def list_many(self, design_ids: Sequence[str]) -> dict[str, builtins.list[Collaborator]]:
+        return {d: self.list(d) for d in design_ids}
+
     def role(self, design_id: str, user: str) -> str | None:
         c = self.s.collaborators.get((design_id, user))
         return c.role if c else None
@@ -174,6 +180,9 @@ class _Avatars:
 
     def get(self, avatar_id: str) -> Avatar | None:
         return self.s.avatars.get(avatar_id)
+
+    def get_many(self, avatar_ids: Sequence[str]) -> dict[str, Avatar]:
+        return {i: self.s.avatars[i] for i in avatar_ids if i in self.s.avatars}
 
     def list(self, owner: str) -> list[Avatar]:
         return [a for a in self.s.avatars.values() if a.owner == owner]

@@ -51,6 +51,14 @@ class AvatarService:
         with self._uow() as uow:
             return uow.avatars.get(avatar_id)  # type: ignore[arg-type]
 
+    def of_designs(self, avatar_ids: Any) -> dict[str, Avatar]:
+        """The avatars several designs wear, in one query (callers have checked the user may read them)."""
+        ids = sorted({i for i in avatar_ids if plausible_id(i)})
+        if not ids:
+            return {}
+        with self._uow() as uow:
+            return uow.avatars.get_many(ids)
+
     def list(self, user: str) -> list[Avatar]:
         with self._uow() as uow:
             return uow.avatars.list(user)

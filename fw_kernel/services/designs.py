@@ -268,6 +268,33 @@ class DesignService:
         self._publish(design, user, "checkpoint", {"version_number": version.version_number})
         return version
 
+    def _readable_many(self, uow: UnitOfWork, user: str, design_ids: Any
+                       ) -> tuple[builtins.list[str], dict[str, builtins.list[Collaborator]]]:
+        """The ids among ``design_ids`` that ``user`` may read (a fixed number of queries however many), and their
+        collaborators (read for the roles anyway)."""
+        ids = sorted({i for i in design_ids if plausible_id(i)})
+        designs = uow.designs.get_many(ids)
+        people = uow.collaborators.list_many([d.id for d in designs])
+        readable = []
+        for d in designs:
+            role = permissions.role_of(d, user, next((c.role for c in people[d.id] if c.user == user), None))
+            if role is not None and d.deleted_at is None:
+                readable.append(d.id)
+        return readable, people
+
+    def versions_many(self, user: str, design_ids: Any) -> dict[str, builtins.list[Version]]:
+        """The versions of each of ``design_ids`` that ``user`` may read, in a fixed number of queries (GraphQL
+        batches nested fields with this); the others are left out, as if they did not exist."""
+        with self._uow() as uow:
+            readable, _ = self._readable_many(uow, user, design_ids)
+            return uow.versions.list_many(readable)
+
+    def collaborators_many(self, user: str, design_ids: Any) -> dict[str, builtins.list[Collaborator]]:
+        """The collaborators of each of ``design_ids`` that ``user`` may read (fixed number of queries)."""
+        with self._uow() as uow:
+            readable, people = self._readable_many(uow, user, design_ids)
+            return {i: people[i] for i in readable}
+
     def versions(self, user: str, design_id: str) -> builtins.list[Version]:
         with self._uow() as uow:
             self._load(uow, design_id, user, "read")

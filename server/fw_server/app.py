@@ -27,7 +27,7 @@ from .events import EventHub, EventsHandler
 from .handlers import JsonErrors
 from .openapi import document
 from .ratelimit import RateLimiter
-from .routes import ROUTES, Context, FileBody, Route
+from .routes import ROUTES, Context, FileBody, Redirect, Route
 from .signing import UrlSigner
 from .undo import UndoStore
 from .workspace import UserWorkspace
@@ -61,6 +61,9 @@ class Service:
         self.events = EventHub(services.cache, services.settings.redis_url)
         self.audit = services.audit  # wired by fw_kernel.bootstrap; None for in-memory services
         self.photo_jobs = PhotoJobs(services, redis_url, config.photo_threads)
+        from .graphql_api import make_schema
+
+        self.graphql = make_schema(config)  # {prefix}/graphql (fw_server.graphql_api)
 
     async def rate_limit(self, user: str) -> None:
         try:
@@ -262,6 +265,11 @@ class ApiHandler(JsonErrors):
         if payload is None:
             self.finish()
             return
+        if isinstance(payload, Redirect):
+            self.set_header("Location", payload.location)
+            self.set_header("Cache-Control", "no-store")
+            self.finish()
+            return
         if isinstance(payload, FileBody):
             self.set_header("Content-Type", payload.media_type)
             self.set_header("Content-Disposition", f'attachment; filename="{payload.name}"')
@@ -310,12 +318,14 @@ def make_app(services: Services, config: ServiceConfig | None = None, authentica
     config = config or ServiceConfig.from_env()
     service = Service(services, config, authenticator)
     prefix = re.escape(service.prefix)
+    from .graphql_api import GraphQLHandler
     from .prometheus import MetricsHandler, metrics_path
 
     handlers: list[Any] = [
         (re.escape(metrics_path(service.prefix)), MetricsHandler),
         (rf"{prefix}/openapi\.json", OpenApiHandler, {"service": service}),
         (rf"{prefix}/events", EventsHandler, {"service": service}),
+        (rf"{prefix}/graphql", GraphQLHandler, {"service": service}),
         (rf"{prefix}(/.*)", ApiHandler, {"service": service}),
     ]
     auth = service.authenticator

@@ -51,6 +51,11 @@ class ServiceConfig(BaseModel):
     hub_scopes: tuple[str, ...] | None = None   # None: the service's access scope on a hub
     redis_url: str | None = None                 # rate limits and events across processes (default FW_REDIS_URL)
     executor_threads: int = Field(8, ge=1)
+    presigned_downloads: bool = True             # FW_SERVICE_PRESIGNED_DOWNLOADS=0: stream S3 blobs ourselves
+    graphql_introspection: bool = True           # FW_SERVICE_GRAPHQL_INTROSPECTION=0: off in production
+    graphql_max_depth: int = Field(10, ge=2, description="deepest GraphQL query (levels of fields)")
+    graphql_max_cost: int = Field(5000, ge=10, description="costliest GraphQL query (fields x 20 per list level)")
+    graphql_max_tokens: int = Field(5000, ge=100, description="GraphQL document size limit (lexer tokens)")
 
     @field_validator("tokens", mode="before")
     @classmethod
@@ -82,7 +87,16 @@ class ServiceConfig(BaseModel):
             "hub_api_url": env.get("JUPYTERHUB_API_URL"),
             "hub_api_token": env.get("JUPYTERHUB_API_TOKEN"),
             "redis_url": fw.redis_url,
+            "graphql_introspection": _flag(fw.service_graphql_introspection),
+            "presigned_downloads": _flag(fw.service_presigned_downloads),
+            "graphql_max_depth": fw.service_graphql_max_depth,
+            "graphql_max_cost": fw.service_graphql_max_cost,
         }
         values = {k: v for k, v in values.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _flag(value: str | None) -> bool | None:
+    """An on/off ``FW_*`` variable: ``0``/``false``/``no``/``off`` is off; unset: None (the default)."""
+    return None if value is None else value.strip().lower() not in ("0", "false", "no", "off")

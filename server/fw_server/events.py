@@ -18,6 +18,9 @@ Event names: ``/design``: design_updated (with ``action``: update_layer, checkpo
 layer_added, layer_removed, collaborator_joined, collaborator_left, cursor_moved; ``/avatar``:
 processing_started, processing_progress, processing_complete, processing_error; ``/catalog``: new_items,
 price_updated, stock_changed (published on the catalog channel, see :func:`publish_catalog_event`).
+
+A client that asks for the ``graphql-transport-ws`` subprotocol speaks GraphQL on this socket instead
+(subscriptions ``designUpdated``, ``collaboratorJoined``: :class:`fw_server.graphql_api.TransportWS`).
 """
 
 from __future__ import annotations
@@ -153,12 +156,20 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         self.user = ""
         self.keys: set[Key] = set()
         self._counted = False  # in fw_websocket_connections
+        self.graphql: Any = None  # fw_server.graphql_api.TransportWS when the client speaks graphql-transport-ws
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         from .prometheus import websocket_opened
 
         self._counted = True
         websocket_opened(1)
+        if self.selected_subprotocol == "graphql-transport-ws":  # GraphQL subscriptions on this socket
+            from .graphql_api import TransportWS
+
+            self.graphql = TransportWS(self.service, self.user, self)
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        return "graphql-transport-ws" if "graphql-transport-ws" in subprotocols else None
 
     async def prepare(self) -> None:
         self.user = await self.service.authenticator.user_of(self, websocket=True)
@@ -168,6 +179,9 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
         return True  # every connection carries a token; cookies alone are never trusted here
 
     async def on_message(self, message: str | bytes) -> None:
+        if self.graphql is not None:
+            await self.graphql.on_message(message)
+            return
         try:
             await self.service.rate_limit(self.user)
             request = json.loads(message)
@@ -252,6 +266,9 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
 
     def on_close(self) -> None:
         from .prometheus import design_sessions, websocket_opened
+
+        if self.graphql is not None:
+            self.graphql.on_close()
 
         design_sessions(-sum(1 for key in self.keys if key[0] == "/design"))
         for key in list(self.keys):

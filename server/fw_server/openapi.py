@@ -101,6 +101,9 @@ def _operation(route: Route) -> dict[str, Any]:
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": _ref(route.response)}}}
     responses = {str(route.status): ok}
+    if route.response == "binary" and route.auth == "signature":  # blobs on S3: S3 serves the file
+        responses["307"] = {"description": "The file is served by the object store: a pre-signed URL",
+                            "headers": {"Location": {"schema": {"type": "string"}}}}
     for status, description in ERRORS.items():
         responses[str(status)] = _error_response(description, status in (429, 503))
     op["responses"] = responses
@@ -123,7 +126,8 @@ def document(prefix: str, version: str) -> dict[str, Any]:
                  "description": "Designs, layers, versions, collaborators, avatars, catalog and exports for "
                                 "notebooks and browsers. Every request but the signed download carries "
                                 "'Authorization: token <token>' (a JupyterHub token on a hub). Events: "
-                                f"WebSocket {prefix}/events."},
+                                f"WebSocket {prefix}/events. GraphQL (queries, mutations; subscriptions over "
+                                f"graphql-transport-ws): {prefix}/graphql."},
         "servers": [{"url": prefix}],
         "paths": paths,
         "components": {

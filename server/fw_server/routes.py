@@ -8,6 +8,7 @@ them, None (204) or :class:`FileBody`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,13 @@ class FileBody:
     data: bytes
     name: str
     media_type: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 307 to ``location`` (a download served by the object store: an S3 pre-signed URL)."""
+
+    location: str
 
 
 @dataclass(frozen=True)
@@ -306,12 +314,21 @@ def download_export(ctx: Context, job_id: str) -> tuple[int, Any]:
     blobs = ctx.service.services.blobs  # the process's one blob store (not one per request)
     if blobs is None:
         raise ApiError(404, f"export {job_id!r}: this service keeps no files", "job_id")
+    name = job.file_name or "export"
+    media = _MEDIA.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+    store = blobs()
+    if not store.exists_url(job.file_url):
+        raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id")
+    # an object store serves the file itself (S3: pre-signed for at most the rest of this link's life, 60 s)
+    link = store.presigned_url(job.file_url, max(1, min(60, q.expires - int(time.time()))), name, media) \
+        if ctx.service.config.presigned_downloads else None
+    if link is not None:
+        return 307, Redirect(link)
     try:
-        data = blobs().read_url(job.file_url)
+        data = store.read_url(job.file_url)
     except FileNotFoundError:
         raise ApiError(404, f"export {job_id!r} has expired and its file is gone", "job_id") from None
-    name = job.file_name or "export"
-    return 200, FileBody(data, name, _MEDIA.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream"))
+    return 200, FileBody(data, name, media)
 
 
 # -- avatars -----------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import fw_kernel as fw
+from tests.support.s3 import s3_endpoint  # noqa: F401  (the fixture: the README's s3:// URL on moto's S3)
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
@@ -26,8 +27,13 @@ def test_the_readme_has_python_blocks() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.service
 @pytest.mark.timeout(1200)
+@pytest.mark.usefixtures("s3_endpoint")
 def test_every_python_block_of_the_readme_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="bucket")  # ws.metrics.to_parquet("s3://bucket/fw-metrics")
     (tmp_path / "notebooks").symlink_to(ROOT / "notebooks")  # the blocks name the sample photos from the root
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FW_HOME", str(tmp_path / "home"))

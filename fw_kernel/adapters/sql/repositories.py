@@ -199,6 +199,14 @@ class SqlVersionRepository:
         return [self._from(r) for r in self.c.execute(select(t.versions).where(
             t.versions.c.design_id == design_id).order_by(t.versions.c.version_number))]
 
+    def list_many(self, design_ids: Sequence[str]) -> dict[str, builtins.list[Version]]:
+        out: dict[str, builtins.list[Version]] = {d: [] for d in design_ids}
+        if design_ids:
+            for r in self.c.execute(select(t.versions).where(t.versions.c.design_id.in_(list(design_ids)))
+                                    .order_by(t.versions.c.design_id, t.versions.c.version_number)):
+                out[r.design_id].append(self._from(r))
+        return out
+
     def get(self, design_id: str, number: int) -> Version | None:
         row = self.c.execute(select(t.versions).where(and_(
             t.versions.c.design_id == design_id, t.versions.c.version_number == number))).first()
@@ -261,6 +269,14 @@ class SqlCollaboratorRepository:
                 for r in self.c.execute(select(t.collaborators).where(t.collaborators.c.design_id == design_id)
                                         .order_by(t.collaborators.c.created_at))]
 
+    def list_many(self, design_ids: Sequence[str]) -> dict[str, builtins.list[Collaborator]]:
+        out: dict[str, builtins.list[Collaborator]] = {d: [] for d in design_ids}
+        if design_ids:
+            for r in self.c.execute(select(t.collaborators).where(
+                    t.collaborators.c.design_id.in_(list(design_ids))).order_by(t.collaborators.c.created_at)):
+                out[r.design_id].append(Collaborator(r.design_id, r.user_name, r.role, r.added_by, r.created_at))
+        return out
+
     def role(self, design_id: str, user: str) -> str | None:
         return self.c.execute(select(t.collaborators.c.role).where(and_(
             t.collaborators.c.design_id == design_id, t.collaborators.c.user_name == user))).scalar()
@@ -301,6 +317,12 @@ class SqlAvatarRepository:
         row = self.c.execute(select(t.avatars).where(and_(t.avatars.c.id == avatar_id,
                                                           t.avatars.c.deleted_at.is_(None)))).first()
         return self._from(row) if row else None
+
+    def get_many(self, avatar_ids: Sequence[str]) -> dict[str, Avatar]:
+        if not avatar_ids:
+            return {}
+        return {r.id: self._from(r) for r in self.c.execute(select(t.avatars).where(and_(
+            t.avatars.c.id.in_(list(avatar_ids)), t.avatars.c.deleted_at.is_(None))))}
 
     def list(self, owner: str) -> list[Avatar]:
         return [self._from(r) for r in self.c.execute(select(t.avatars).where(and_(
