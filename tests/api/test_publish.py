@@ -40,7 +40,7 @@ def test_publish_lets_everyone_read_and_nobody_else_edit(people) -> None:
     with pytest.raises(fw.PermissionDenied, match="publish needs owner"):
         seen.unpublish()
     version = design.refresh().version
-    with pytest.raises(fw.ValidationError, match="'team'.*'public'"):
+    with pytest.raises(fw.ValidationError, match=r"'team'.*'public'"):
         design.publish(to="world")
     assert design.refresh().version == version  # refused: nothing changed
     assert [h.action for h in design.history][-1] == "publish"
