@@ -286,9 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     app.add_argument("app", help="viewer, gallery, metrics or a notebook path")
     app.add_argument("--port", type=int, default=8866)
     app.add_argument("--ip", default="127.0.0.1", help="address to listen on")
-    app.add_argument("voila_options", nargs=argparse.REMAINDER, help="further Voila options")
-    app.set_defaults(func=_app)
-    args = parser.parse_args(argv)
+    app.set_defaults(func=_app)  # further options go to Voila
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "app":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.voila_options = extra
     return args.func(args)
 
 

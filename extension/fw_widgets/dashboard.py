@@ -21,7 +21,7 @@ import pandas as pd
 from fw_kernel.domain.events import EDIT_TYPES
 
 ALL = "(all)"
-#: the charts: name -> (title, x label, y label, bar colours; a list of two: p50/p95 or grouped series)
+#: the charts: name -> (title, x label, y label, [bar colour])
 CHARTS: dict[str, tuple[str, str, str, list[str]]] = {
     "created_per_week": ("Designs created per week", "week (from Monday)", "designs", ["#aa3344"]),
     "edits_per_day": ("Edits per day", "day", "edits", ["#335577"]),
@@ -29,7 +29,7 @@ CHARTS: dict[str, tuple[str, str, str, list[str]]] = {
     "top_silhouettes": ("Top silhouettes (layers added)", "silhouette", "times added", ["#8a5a9a"]),
     "fabric_m_by_category": ("Fabric consumption by category", "category", "fabric (m)", ["#c07020"]),
     "cost_by_category": ("Fabric cost by category", "category", "cost (EUR)", ["#207080"]),
-    "export_duration": ("Export duration (p50 / p95)", "export type", "seconds", ["#4477aa", "#cc6677"]),
+    "export_duration": ("Export duration (p50 / p95)", "export type, percentile", "seconds", ["#4477aa"]),
 }
 
 
@@ -104,9 +104,12 @@ def figures(designs: pd.DataFrame, events: pd.DataFrame, exports: pd.DataFrame, 
     ex = exports[exports["design_id"].isin(ids) & (exports["status"] == "completed")]
     ex = ex[in_range(ex["created"])].dropna(subset=["duration_s"])
     q = ex.groupby("type", observed=True)["duration_s"].quantile([0.5, 0.95]).unstack()
-    charts["export_duration"] = ([str(t) for t in q.index], [[round(float(v), 2) for v in q[0.5]],
-                                                            [round(float(v), 2) for v in q[0.95]]]
-                                 if len(q) else [[], []])
+    labels, values = [], []
+    for kind in q.index:  # one bar per type and percentile: "image p50", "image p95"
+        for p in (0.5, 0.95):
+            labels.append(f"{kind} p{round(p * 100)}")
+            values.append(round(float(q.loc[kind, p]), 2))
+    charts["export_duration"] = (labels, [values])
     return Figures(kpis, charts)
 
 
@@ -156,17 +159,14 @@ class MetricsDashboard(w.VBox):
     def _chart(self, name: str, title: str, xlabel: str, ylabel: str, colours: list[str]) -> Any:
         bq = self._bq
         x, y = bq.OrdinalScale(), bq.LinearScale(min=0)
-        if name == "edits_per_day":
-            mark = bq.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=colours, marker="circle")
-        else:
-            mark = bq.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=colours, type="grouped",
-                           labels=["p50", "p95"] if len(colours) > 1 else [ylabel], display_legend=len(colours) > 1)
+        # 1-D bars only: bqplot's grouped 2-D bars left the y scale empty in the browser here
+        mark = bq.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=colours, labels=[ylabel], padding=0.3)
         axes = [bq.Axis(scale=x, label=xlabel, tick_rotate=-30 if name in ("created_per_week", "edits_per_day",
                                                                            "top_fabrics", "top_silhouettes") else 0),
-                bq.Axis(scale=y, orientation="vertical", label=ylabel, tick_format="~s")]
+                bq.Axis(scale=y, orientation="vertical", label=ylabel)]
         self.marks[name] = mark
         figure = bq.Figure(marks=[mark], axes=axes, title=title, animation_duration=0,
-                           fig_margin={"top": 40, "bottom": 70, "left": 60, "right": 20},
+                           fig_margin={"top": 40, "bottom": 90, "left": 60, "right": 20},
                            layout=w.Layout(width="520px", height="300px"))
         figure.add_class(f"fw-chart-{name}")
         return figure
@@ -198,10 +198,7 @@ class MetricsDashboard(w.VBox):
         for name, (labels, series) in current.charts.items():
             mark = self.marks[name]
             with mark.hold_sync():
-                if name == "edits_per_day":
-                    mark.x, mark.y = labels, series[0]
-                else:
-                    mark.x, mark.y = labels, series if len(series) > 1 else series[0]
+                mark.x, mark.y = labels, series[0]
 
     @staticmethod
     def _kpi(label: str, value: str) -> Any:

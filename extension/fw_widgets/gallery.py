@@ -52,6 +52,7 @@ class Gallery(w.VBox):
         self.add_class("fw-gallery")
         self.viewer: Any = None
         self.cards: dict[str, w.VBox] = {}
+        self._card_keys: dict[str, tuple[int, int]] = {}
         self.refresh()
 
     # -- data --------------------------------------------------------------------------------------------
@@ -62,6 +63,10 @@ class Gallery(w.VBox):
         except FWError as exc:
             self.status.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
             return
+        published = {d.id for d in everything}
+        for design_id in set(self.cards) - published:  # unpublished or deleted meanwhile
+            self._card_keys.pop(design_id, None)
+            self.cards.pop(design_id).close()
         designers = sorted({d.owner for d in everything})
         fabrics: dict[str, str] = {}
         for d in everything:
@@ -100,9 +105,7 @@ class Gallery(w.VBox):
         self.status.value = (f"<span class='fw-gallery-count'>{len(designs)} design(s)</span>" if designs else
                              "<span class='fw-gallery-count'>No published design matches.</span>")
         cards = [self._card(d) for d in designs]
-        for design_id in set(self.cards) - {d.id for d in designs}:
-            self.cards.pop(design_id).close()
-        self.grid.children = tuple(cards)
+        self.grid.children = tuple(cards)  # cards filtered out are kept: the next filter may bring them back
 
     def thumbnail(self, design: Any) -> bytes | None:
         key = (design.id, design.version)
@@ -115,9 +118,13 @@ class Gallery(w.VBox):
         return self._thumbs[key]
 
     def _card(self, design: Any) -> w.VBox:
-        old = self.cards.pop(design.id, None)
+        key = (design.version, design.counts["likes"])
+        old = self.cards.get(design.id)
+        if old is not None and self._card_keys.get(design.id) == key:
+            return old  # unchanged: the page keeps its card (no flicker, no new image sent)
         if old is not None:
-            old.close()
+            self.cards.pop(design.id).close()
+        self._card_keys[design.id] = key
         size = self.thumb_size
         png = self.thumbnail(design)
         picture: w.Widget
