@@ -205,6 +205,13 @@ def _hub(args: argparse.Namespace) -> int:
     return run(args.port, args.ip)
 
 
+def _app(args: argparse.Namespace) -> int:
+    from fw_widgets import viewer_app  # the studio extra (Voila)
+
+    viewer_app.main([args.app, f"--port={args.port}", f"--Voila.ip={args.ip}", *args.voila_options])
+    return 0  # (main execs Voila: not reached)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fw", description="Fashion Wallet Studio")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -274,7 +281,16 @@ def main(argv: list[str] | None = None) -> int:
     hub.add_argument("--port", type=int, default=8000)
     hub.add_argument("--ip", default="127.0.0.1", help="address the proxy listens on")
     hub.set_defaults(func=_hub)
-    args = parser.parse_args(argv)
+    app = sub.add_parser("app", help="serve a Voila app offline (the fw_offline template): viewer (?design=<id>), "
+                         "gallery (published designs) or metrics (the team dashboard), or a notebook path")
+    app.add_argument("app", help="viewer, gallery, metrics or a notebook path")
+    app.add_argument("--port", type=int, default=8866)
+    app.add_argument("--ip", default="127.0.0.1", help="address to listen on")
+    app.set_defaults(func=_app)  # further options go to Voila
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "app":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.voila_options = extra
     return args.func(args)
 
 

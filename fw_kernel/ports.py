@@ -38,6 +38,9 @@ class DesignRepository(Protocol):
     def list_for(self, user: str) -> list[Design]:
         """Designs the user owns or collaborates on (not deleted), newest edit first."""
         ...
+    def list_published(self) -> list[Design]:
+        """Designs (not deleted) with status published and visibility shared or public, newest edit first."""
+        ...
     def count_owned(self, user: str) -> int: ...
     def bump_counter(self, design_id: str, counter: str) -> None:
         """Increase view_count, like_count or fork_count by one (not a versioned edit)."""

@@ -80,6 +80,11 @@ class _Designs:
                  if d.deleted_at is None and (d.owner == user or d.id in shared)]
         return sorted(found, key=lambda d: self.s.edited[d.id][0], reverse=True)
 
+    def list_published(self) -> list[Design]:
+        found = [d for d in self.s.designs.values() if d.deleted_at is None and (
+            d.meta.visibility == "public" or (d.meta.visibility == "shared" and d.meta.status == "published"))]
+        return sorted(found, key=lambda d: self.s.edited[d.id][0], reverse=True)
+
     def count_owned(self, user: str) -> int:
         return sum(1 for d in self.s.designs.values() if d.owner == user and d.deleted_at is None)
 

@@ -70,9 +70,10 @@ class SqlMetricsReader:
     # -- scope ---------------------------------------------------------------------------------------------
     @staticmethod
     def _readable(user: str) -> ColumnElement[bool]:
-        """Designs ``user`` can read: owned, shared with them, or public (and not deleted)."""
+        """Designs ``user`` can read: owned, shared with them, published or public (and not deleted)."""
         shared = select(col.c.design_id).where(col.c.user_name == user)
-        return and_(d.c.deleted_at.is_(None), or_(d.c.owner == user, d.c.visibility == "public",
+        published = and_(d.c.visibility == "shared", d.c.status == "published")  # to the team
+        return and_(d.c.deleted_at.is_(None), or_(d.c.owner == user, d.c.visibility == "public", published,
                                                   d.c.id.in_(shared)))
 
     def _design_ids(self, scope: Scope) -> Select[Any] | None:

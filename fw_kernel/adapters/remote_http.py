@@ -85,10 +85,10 @@ class HttpClient:
             raise _error(response.status_code, data, response.headers.get("Retry-After"))
         return data
 
-    def raw(self, method: str, path: str) -> bytes | None:
+    def raw(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes | None:
         """The body of a binary answer (a file); None for a 404, other refusals raised as kernel errors."""
         with self._lock:
-            response = self._http.request(method, self.api + path, timeout=self.timeout_s)
+            response = self._http.request(method, self.api + path, params=params, timeout=self.timeout_s)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -208,6 +208,15 @@ class RemoteDesignService:
     def delete(self, user: str, design_id: str) -> None:
         self._http.call("DELETE", f"/designs/{_seg(design_id)}")
 
+    def publish(self, user: str, design_id: str, to: Any = "team") -> Design:
+        return self._state(self._http.call("POST", f"/designs/{_seg(design_id)}/publish", {"to": to}))[0]
+
+    def unpublish(self, user: str, design_id: str) -> Design:
+        return self._state(self._http.call("POST", f"/designs/{_seg(design_id)}/unpublish"))[0]
+
+    def published(self, user: str) -> builtins.list[Design]:
+        return [self._state(d)[0] for d in self._http.call("GET", "/gallery")]
+
 
 # -- avatars, catalog, exports ---------------------------------------------------------------------------------------
 class RemoteAvatarService:
@@ -321,6 +330,15 @@ class RemoteExportService:
 
     def list(self, design_id: str) -> list[ExportJob]:
         return [self._job(j) for j in self._http.call("GET", f"/designs/{_seg(design_id)}/exports")]
+
+    def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
+        if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
+            raise ValidationError.bad("size", size, "an integer from 32 to 1024 (pixels)")
+        data = self._http.raw("GET", f"/designs/{_seg(design_id)}/thumbnail", params={"size": size})
+        if data is None:
+            raise NotFound(f"design {design_id!r} does not exist or is not shared with {user!r}",
+                           field="design_id", value=design_id)
+        return data
 
 
 class RemotePhotoAvatarService:

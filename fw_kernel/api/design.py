@@ -418,6 +418,34 @@ class Design:
     def like(self) -> None:
         self._service.like(self._ws.user, self.id)
 
+    # -- publishing ----------------------------------------------------------------------------------------
+    def publish(self, to: str = "team") -> None:
+        """Publish the design (owner only): ``to="team"`` makes it readable by everyone signed in to the hub (the
+        gallery shows it), ``"public"`` by anyone with its link; nobody may edit it but its collaborators.
+        Recorded in the history and the event log (``design_published``); not an undo step."""
+        with self._lock:
+            self._state = self._service.publish(self._ws.user, self.id, to)
+        self._notify("publish")
+
+    def unpublish(self) -> None:
+        """Make it a private draft again (owner only): gone from the gallery on its next refresh."""
+        with self._lock:
+            self._state = self._service.unpublish(self._ws.user, self.id)
+        self._notify("unpublish")
+
+    @property
+    def published(self) -> str | None:
+        """Who it is published to: "team", "public", or None (a draft, or shared with collaborators only)."""
+        meta = self._state.meta
+        if meta.visibility == "public":
+            return "public"
+        return "team" if meta.visibility == "shared" and meta.status == "published" else None
+
+    def thumbnail(self, size: int = 256) -> bytes:
+        """A ``size`` x ``size`` PNG (three-quarter view) of the design as it is now, from the render cache
+        (rendered once per state; no export job): what the gallery shows."""
+        return self._ws._exports().thumbnail(self._ws.user, self.id, size)
+
     def delete(self) -> None:
         """Soft-delete (owner only): hidden from lists and reads, kept in the store."""
         self._service.delete(self._ws.user, self.id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 from ..domain.avatar import Avatar as AvatarRecord
+from ..domain.gallery import GalleryQuery, select_published
 from .avatars import Avatar
 from .design import Design
 
@@ -31,3 +33,15 @@ class Designs:
     def list(self) -> list[Design]:
         """Designs you own or that are shared with you, most recently edited first."""
         return [Design(self._ws, state, role) for state, role in self._service.list(self._ws.user)]
+
+    def published(self, search: str = "", *, category: str | None = None, designer: str | None = None,
+                  fabric: str | None = None, sort: str = "newest") -> builtins.list[Design]:
+        """The gallery: designs published to the team or public (anyone's; private ones never), read-only for
+        everyone but their owners and editors. ``search`` matches name, description, tags and designer
+        (case-insensitive); ``category``, ``designer`` (the owner) and ``fabric`` (a fabric's catalog id or name
+        on one of its layers) filter; ``sort``: "newest" (last update first) or "most_liked"."""
+        query = GalleryQuery.of(search, category, designer, fabric, sort)
+        catalog = self._ws._services.catalog
+        states = select_published(self._service.published(self._ws.user), query,
+                                  lambda item_id: getattr(catalog.find(item_id), "name", item_id))
+        return [Design(self._ws, st, "owner" if st.owner == self._ws.user else "viewer") for st in states]

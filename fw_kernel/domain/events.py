@@ -16,6 +16,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "layers_reordered", "version_checkpointed", "design_restored", "design_forked", "design_shared",
     "design_unshared", "comment_added", "export_requested", "export_started", "export_completed", "export_failed",
     "autosave", "conflict", "session_opened", "session_closed", "avatar_created", "drape_completed",
+    "design_published", "design_unpublished",
 )
 
 #: design-history action -> event type (undo/redo record the type of what they undid or redid)
@@ -25,6 +26,7 @@ _ACTIONS: dict[str, str] = {
     "update_design": "design_updated", "update": "design_updated", "update_canvas": "design_updated",
     "checkpoint": "version_checkpointed", "restore": "design_restored", "fork": "design_forked",
     "share": "design_shared", "unshare": "design_unshared", "comment": "comment_added", "delete": "design_deleted",
+    "publish": "design_published", "unpublish": "design_unpublished",
 }
 
 #: the actor of events no person caused (auto-save)
@@ -59,7 +61,7 @@ def event_of_action(action: str, data: dict[str, Any]) -> tuple[str, dict[str, A
         props["via"] = action
     renamed = {"item": "catalog_item", "catalog_item_id": "catalog_item", "type": "layer_type"}
     for key in ("layer_id", "item", "catalog_item_id", "type", "version_number", "from", "from_version", "role",
-                "user", "layer_ids", "catalog_item", "layer_type", "comment_id"):
+                "user", "layer_ids", "catalog_item", "layer_type", "comment_id", "to"):
         if key in data:
             props[renamed.get(key, key)] = data[key]
     changes = data.get("changes")

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from .design import Design
 from .errors import NotFound, PermissionDenied
+from .values import DesignMeta
 
 RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
 #: The lowest role that may perform an operation.
 NEEDS = {"read": "viewer", "fork": "viewer", "comment": "commenter", "edit": "editor", "checkpoint": "editor",
-         "restore": "editor", "export": "viewer", "share": "owner", "delete": "owner"}
+         "restore": "editor", "export": "viewer", "share": "owner", "publish": "owner", "delete": "owner"}
+#: ``design.publish(to=...)`` -> the visibility it sets (with status ``published``)
+PUBLISH_TO = {"team": "shared", "public": "public"}
+
+
+def readable_by_all(meta: DesignMeta) -> bool:
+    """Whether anyone signed in may read (never edit) the design: published to the team (visibility ``shared``
+    with status ``published``) or public (visibility ``public``: the link is enough)."""
+    return meta.visibility == "public" or (meta.visibility == "shared" and meta.status == "published")
 
 
 def role_of(design: Design, user: str, collaborator_role: str | None) -> str | None:
-    """The effective role of ``user``: owner, a collaborator's role, viewer on public designs, else None."""
+    """The effective role of ``user``: owner, a collaborator's role, viewer on designs published to the team
+    or by public link (:func:`readable_by_all`), else None."""
     if design.owner == user:
         return "owner"
     if collaborator_role is not None:
         return collaborator_role
-    if design.meta.visibility == "public":
+    if readable_by_all(design.meta):
         return "viewer"
     return None
 

@@ -225,6 +225,8 @@ class DesignService:
                         raise
                     raise Conflict(f"another session changed design {design.id!r} so that this edit no longer "
                                    f"applies ({exc}); call design.refresh() and decide again") from None
+                if permissions.readable_by_all(new.meta) != permissions.readable_by_all(design.meta):
+                    permissions.check(design, user, role, "publish")  # (a status edit too) the owner's call
                 try:
                     saved = uow.designs.save(design, new, self._clock())
                 except StaleVersion:
@@ -253,6 +255,33 @@ class DesignService:
                     field="version", value=known.version, allowed=f"version {fresh.version}",
                 )
         return fresh
+
+    # -- publishing ----------------------------------------------------------------------------------------
+    def publish(self, user: str, design_id: str, to: Any = "team") -> Design:
+        """Publish (owner only): ``to="team"`` lets anyone signed in read it, ``"public"`` anyone with the link;
+        nobody but its collaborators may edit it. Recorded in the history and the event log."""
+        visibility = permissions.PUBLISH_TO.get(to) if isinstance(to, str) else None
+        if visibility is None:
+            raise ValidationError.bad("to", to, "'team' (everyone signed in to the hub) or 'public' (anyone "
+                                      "with the link)")
+        return self._set_published(user, design_id, "publish", {"visibility": visibility, "status": "published"},
+                                   {"to": to})
+
+    def unpublish(self, user: str, design_id: str) -> Design:
+        """Back to a private draft (owner only): gone from the gallery, readable by its collaborators only."""
+        return self._set_published(user, design_id, "unpublish", {"visibility": "private", "status": "draft"}, {})
+
+    def _set_published(self, user: str, design_id: str, action: str, changes: dict[str, Any],
+                       extra: dict[str, Any]) -> Design:
+        with self._uow() as uow:
+            design, role = self._load(uow, design_id, user, "read")
+            permissions.check(design, user, role, "publish")
+        return self.execute(user, design, UpdateDesign(changes), action=action, extra=extra)[0]
+
+    def published(self, user: str) -> builtins.list[Design]:
+        """Every design published to the team or public (any owner's, not deleted), newest edit first."""
+        with self._uow() as uow:
+            return [d for d in uow.designs.list_published() if permissions.readable_by_all(d.meta)]
 
     # -- versions ------------------------------------------------------------------------------------------
     def checkpoint(self, user: str, design_id: str, message: Any) -> Version:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..domain import permissions
 from ..domain.design import Design, from_snapshot, snapshot
-from ..domain.errors import FWError, NotFound, show_value
+from ..domain.errors import FWError, NotFound, ValidationError, show_value
 from ..domain.exports import KEEP_FOR, VIEWS, ExportJob, NothingToExport, validate_export
 from ..domain.values import DesignMeta
 from ..ports import UnitOfWorkFactory
@@ -254,6 +254,31 @@ class ExportService:
         return self._image_codec
 
     def _image(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        return self._cached_image(job, payload, lambda p: self._store.update(job.id, progress=p))
+
+    def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
+        """A ``size`` x ``size`` PNG (32..1024 px, three-quarter view, draft quality) of the design as it is now,
+        from the render cache (rendered once per design state): for galleries. No export job, so it counts in no
+        export metric. Anyone who may read the design may get it."""
+        if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
+            raise ValidationError.bad("size", size, "an integer from 32 to 1024 (pixels)")
+        options = validate_export("image", {"format": "png", "width": size, "height": size, "quality": "draft",
+                                            "view": "three_quarter"})
+        with self._uow() as uow:
+            design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+            if design is None:
+                raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
+                               field="design_id", value=design_id)
+            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
+                              "read")
+            avatar = uow.avatars.get(design.meta.avatar_id) if design.meta.avatar_id else None
+        payload = {"state": snapshot(design), "canvas": design.canvas.model_dump(mode="json"),
+                   "body": avatar.body if avatar is not None and avatar.body else None}
+        job = ExportJob("thumbnail", design.id, user, "image", options, created_at=self._clock())
+        return self._cached_image(job, payload, lambda p: None)[0]
+
+    def _cached_image(self, job: ExportJob, payload: dict[str, Any], progress: Callable[[int], None]
+                      ) -> tuple[bytes, str]:
         codec = self._codec()
         options = job.options
         key = hashlib.sha256(json.dumps({"payload": payload, "options": options}, sort_keys=True).encode()).hexdigest()
@@ -262,16 +287,16 @@ class ExportService:
         if self._blobs is None:
             self._blobs = self._blobs_factory()
         if cached is not None and self._blobs.exists_url(cached["url"]):  # same state, same settings: reuse
-            self._store.update(job.id, progress=90)
+            progress(90)
             return self._blobs.read_url(cached["url"]), name
         scene = self._design_scene(job, payload)
-        self._store.update(job.id, progress=40)
+        progress(40)
         if self._renderer is None:
             self._renderer = self._renderer_factory()
         w, h = options["width"], options["height"]
         ss = SUPERSAMPLE[options["quality"]] if max(w, h) * SUPERSAMPLE[options["quality"]] <= 4096 else 1
         rgba = self._renderer.render(scene, w, h, VIEWS[options["view"]], options["background"], ss)
-        self._store.update(job.id, progress=80)
+        progress(80)
         data = codec.encode(rgba, options["format"])
         url = self._blobs.put(f"render_cache/{key}/{name}", data)
         self._docs.put_render(key, {"url": url, "size": len(data)}, self._clock())

@@ -162,6 +162,27 @@ def like_design(ctx: Context, design_id: str) -> tuple[int, Any]:
     return 200, design_out(design.refresh())
 
 
+def publish_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.publish(ctx.body.to)
+    return 200, design_out(design)
+
+
+def unpublish_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    design = ctx.ws.open(design_id)
+    design.unpublish()
+    return 200, design_out(design)
+
+
+def gallery(ctx: Context) -> tuple[int, Any]:
+    return 200, [design_out(d) for d in ctx.ws.designs.published()]
+
+
+def design_thumbnail(ctx: Context, design_id: str) -> tuple[int, Any]:
+    data = ctx.ws.open(design_id).thumbnail(ctx.query.size)
+    return 200, FileBody(data, f"{design_id}.png", "image/png")
+
+
 def design_recommendations(ctx: Context, design_id: str) -> tuple[int, Any]:
     return 200, [item_out(i) for i in ctx.ws.open(design_id).recommendations(ctx.query.limit)]
 
@@ -545,6 +566,15 @@ ROUTES: tuple[Route, ...] = (
           "designs", 201, body=s.ForkRequest, response=s.DesignOut, params=D),
     Route("POST", "/designs/{design_id}/like", like_design, "Like a design", "designs", response=s.DesignOut,
           params=D),
+    Route("POST", "/designs/{design_id}/publish", publish_design, "Publish (owner only): readable, never "
+          "editable, by everyone signed in (to=team) or with the link (to=public)", "designs",
+          body=s.PublishRequest, response=s.DesignOut, params=D),
+    Route("POST", "/designs/{design_id}/unpublish", unpublish_design, "Back to a private draft (owner only)",
+          "designs", response=s.DesignOut, params=D),
+    Route("GET", "/gallery", gallery, "Designs published to the team or public, newest edit first", "designs",
+          response=list[s.DesignOut]),
+    Route("GET", "/designs/{design_id}/thumbnail", design_thumbnail, "A square PNG of the design now, from the "
+          "render cache (no export job)", "designs", query=s.ThumbnailQuery, response="binary", params=D),
     Route("GET", "/designs/{design_id}/recommendations", design_recommendations,
           "Catalog items that go with the design's layers", "catalog", query=s.LimitQuery,
           response=list[s.CatalogItemOut], params=D),

@@ -79,6 +79,10 @@ class ForkRequest(Request):
     name: Name | None = None
 
 
+class PublishRequest(Request):
+    to: str = Field("team", max_length=20, description="team (everyone signed in) or public (anyone with the link)")
+
+
 class Vec3Patch(Request):
     x: Finite | None = None
     y: Finite | None = None
@@ -214,6 +218,10 @@ class CatalogSearchQuery(Query):
 
 class DesignQuery(Query):
     count_view: bool = Field(True, description="count a view (false: a client refreshing its open design)")
+
+
+class ThumbnailQuery(Query):
+    size: Annotated[int, Field(ge=32, le=1024)] = 256
 
 
 class LimitQuery(Query):

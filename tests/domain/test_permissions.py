@@ -12,7 +12,7 @@ from fw_kernel.domain.values import ROLES
 
 from .helpers import make_design
 
-OPERATIONS = ["read", "fork", "export", "comment", "edit", "checkpoint", "restore", "share", "delete"]
+OPERATIONS = ["read", "fork", "export", "comment", "edit", "checkpoint", "restore", "share", "publish", "delete"]
 ALLOWED = {
     "viewer": {"read", "fork", "export"},
     "commenter": {"read", "fork", "export", "comment"},
@@ -52,9 +52,12 @@ def test_role_matrix(role: str, operation: str) -> None:
     ("private", "commenter", "bob", "commenter"),
     ("public", "editor", "bob", "editor"),        # a role beats public viewing
     ("public", "viewer", "bob", "viewer"),
+    ("shared+published", None, "bob", "viewer"),  # published to the team
+    ("private+published", None, "bob", None),     # a status alone publishes nothing
 ])
 def test_role_of(visibility: str, collaborator: str | None, user: str, expected: str | None) -> None:
-    design = make_design(visibility=visibility)
+    visibility, _, status = visibility.partition("+")
+    design = make_design(visibility=visibility, status=status or "draft")
     assert permissions.role_of(design, user, collaborator) == expected
 
 

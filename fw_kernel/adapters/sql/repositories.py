@@ -114,6 +114,14 @@ class SqlDesignRepository:
         )).order_by(t.designs.c.last_edited_at.desc())).all()
         return self._with_layers(rows)
 
+    def list_published(self) -> list[Design]:
+        d = t.designs.c
+        rows = self.c.execute(select(t.designs).where(and_(
+            d.deleted_at.is_(None), or_(d.visibility == "public", and_(d.visibility == "shared",
+                                                                       d.status == "published")))
+        ).order_by(d.last_edited_at.desc())).all()
+        return self._with_layers(rows)
+
     def get_many(self, design_ids: Sequence[str]) -> list[Design]:
         if not design_ids:
             return []
