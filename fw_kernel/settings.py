@@ -54,6 +54,8 @@ class Environment(BaseSettings):
     photo_key: str | None = _f(None, "key of kept body photos (32 bytes, URL-safe base64)",
                                "a key file `FW_HOME/photo.key`", secret=True)
     egl_device: str | None = _f(None, "the GPU (EGL device index) offscreen renders use", "the first device")
+    warp_cache: str | None = _f(None, "warp's kernel cache of the cloth solver (compiled once per machine)",
+                                "`~/.cache/fw/warp`")
     event_log: str | None = _f(None, "write the analytics event log with each change (`0`: off)", "`1`")
     event_retention_days: int | None = _f(None, "`fw metrics purge` deletes events older than this (days)",
                                           "keep all")

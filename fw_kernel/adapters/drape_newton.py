@@ -9,7 +9,6 @@ line of a garment, the clamped centre of a Cusick disc). The body is a static co
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,9 @@ BEND_SCALE = 3.0e4
 
 def _warp() -> Any:
     wp = require("warp", "drape")
-    cache = Path(os.environ.get("FW_WARP_CACHE", Path.home() / ".cache" / "fw" / "warp"))
+    from ..settings import Environment
+
+    cache = Path(Environment().warp_cache or Path.home() / ".cache" / "fw" / "warp")
     if not getattr(wp.config, "_fw_cache_set", False):
         cache.mkdir(parents=True, exist_ok=True)
         wp.config.kernel_cache_dir = str(cache)   # kernels compile once per machine
