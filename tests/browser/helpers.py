@@ -179,3 +179,15 @@ def wait_pixels(shoot: Any, predicate: Any, timeout: float = 60.0, interval: flo
         Image.fromarray(last).save(artifact(f"timeout-{int(time.time())}.png"))
     raise AssertionError(f"the viewport did not reach the expected pixels in {timeout} s (last frame saved "
                          f"in {ARTIFACTS})") from None
+
+
+def run_notebook(page: Any, base: str, token: str, name: str) -> list[str]:
+    """Open notebook ``name`` of a :func:`start_lab` server, Run All, wait until every code cell ran; returns the
+    texts of the error and stderr outputs (``[]`` when it ran cleanly)."""
+    from tests.browser.test_studio_browser import ALL_RUN, ERRORS_IN_OUTPUTS, LAB_READY, RUN_ALL
+
+    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    page.wait_for_function(LAB_READY, timeout=120_000)
+    page.evaluate(RUN_ALL)
+    page.wait_for_function(ALL_RUN, timeout=600_000, polling=500)
+    return page.evaluate(ERRORS_IN_OUTPUTS)

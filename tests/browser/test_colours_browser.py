@@ -16,8 +16,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.helpers import ConsoleLog, artifact, chromium, not_background, pixels, start_lab, wait_pixels
-from tests.browser.test_studio_browser import ALL_RUN, ERRORS_IN_OUTPUTS, LAB_READY, RUN_ALL, RUN_CODE
+from tests.browser.helpers import (
+    ConsoleLog,
+    artifact,
+    chromium,
+    not_background,
+    pixels,
+    run_notebook,
+    start_lab,
+    wait_pixels,
+)
+from tests.browser.test_studio_browser import ALL_RUN, RUN_CODE
 from tests.colours import CHOSEN, delta_e, front_facing_pixels, sampled_colour, srgb255
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # a cold body model: minutes
@@ -58,11 +67,7 @@ def test_the_studio_shows_the_chosen_colours(tmp_path: Path) -> None:
         with chromium(tmp_path) as context:
             page = context.new_page()
             console = ConsoleLog(page)
-            page.goto(f"{lab.base}/lab/tree/colours.ipynb?token={token}")
-            page.wait_for_function(LAB_READY, timeout=120_000)
-            page.evaluate(RUN_ALL)
-            page.wait_for_function(ALL_RUN, timeout=600_000, polling=500)
-            assert page.evaluate(ERRORS_IN_OUTPUTS) == []
+            assert run_notebook(page, lab.base, token, "colours.ipynb") == []
             front = np.load(tmp_path / "lab-root" / "front.npz")
             garment = SimpleNamespace(vertices=front["vertices"], vertex_normals=front["normals"])
 

@@ -24,6 +24,7 @@ from tests.browser.helpers import (
     is_loopback,
     not_background,
     pixels,
+    run_notebook,
     start_lab,
     start_voila,
     wait_pixels,
@@ -74,11 +75,7 @@ def test_studio_in_jupyterlab(tmp_path: Path) -> None:
         with chromium(tmp_path) as context:
             page = context.new_page()
             console = ConsoleLog(page)
-            page.goto(f"{lab.base}/lab/tree/01_design_studio.ipynb?token={token}")
-            page.wait_for_function(LAB_READY, timeout=120_000)
-            page.evaluate(RUN_ALL)
-            page.wait_for_function(ALL_RUN, timeout=600_000, polling=500)
-            assert page.evaluate(ERRORS_IN_OUTPUTS) == []
+            assert run_notebook(page, lab.base, token, "01_design_studio.ipynb") == []
 
             canvas = page.locator(".fw-studio .fw-viewport canvas").first
             canvas.scroll_into_view_if_needed()

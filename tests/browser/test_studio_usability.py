@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 import fw_kernel as fw
-from tests.browser.helpers import ROOT, ConsoleLog, artifact, chromium, start_lab
-from tests.browser.test_studio_browser import ALL_RUN, ERRORS_IN_OUTPUTS, LAB_READY, RUN_ALL
+from tests.browser.helpers import ROOT, ConsoleLog, artifact, chromium, run_notebook, start_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -31,11 +30,7 @@ def test_the_studio_with_the_mouse(tmp_path: Path) -> None:
         with chromium(tmp_path) as context:
             page = context.new_page()
             console = ConsoleLog(page)
-            page.goto(f"{lab.base}/lab/tree/01_design_studio.ipynb?token={token}")
-            page.wait_for_function(LAB_READY, timeout=120_000)
-            page.evaluate(RUN_ALL)
-            page.wait_for_function(ALL_RUN, timeout=600_000, polling=500)
-            assert page.evaluate(ERRORS_IN_OUTPUTS) == []
+            assert run_notebook(page, lab.base, token, "01_design_studio.ipynb") == []
             studio = page.locator(".fw-studio").first
             studio.scroll_into_view_if_needed()
             tab = studio.locator(".lm-TabBar-tab")
