@@ -221,3 +221,35 @@ class BlobStore(Protocol):
         """A link that downloads the blob at ``url`` from the object store itself, without credentials, for
         ``expires_s`` seconds (S3 pre-signed); None where the store has no such links (a local folder)."""
         ...
+
+
+class DrapeCancelled(Exception):
+    """Raised by ``ClothDraper.drape`` when its ``cancelled()`` turned true; nothing is stored."""
+
+
+class ClothDraper(Protocol):
+    """Drapes pattern garments on a body with a cloth solver (``adapters.drape_newton.NewtonDraper``)."""
+
+    def version(self) -> str:
+        """Solver and mapping version, part of every drape cache key (a new solver recomputes)."""
+        ...
+
+    def drape(self, body: Any, garments: Sequence[tuple[Any, dict[str, Any]]], quality: str,
+              progress: Callable[[float, str], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> list[Any]:
+        """Drape garments on a body.
+
+        Parameters
+        ----------
+        body : ``geometry.garment.garments.BodyGeometry`` (the fitted avatar in its A-pose, metres, Y up)
+        garments : (``sewing.assemble.PatternGarment``, the fabric's catalog ``physical`` block) pairs, innermost
+            first; each collides with the body and with the draped garments before it
+        quality : ``draft``, ``standard`` or ``high``
+        progress : called with (fraction 0..1, message)
+        cancelled : polled between frames; when it returns True the run stops with ``DrapeCancelled``
+
+        Returns
+        -------
+        Per garment, the draped vertices, (N, 3) float32 metres in the order of ``garment.vertices``.
+        """
+        ...
