@@ -89,6 +89,9 @@ class CommentRepository(Protocol):
 
 class AvatarRepository(Protocol):
     def add(self, avatar: Avatar) -> None: ...
+    def update(self, avatar: Avatar) -> None:
+        """Replace the stored avatar of ``avatar.id`` (name, measurements, body) with this one."""
+        ...
     def get(self, avatar_id: str) -> Avatar | None: ...
     def get_many(self, avatar_ids: Sequence[str]) -> dict[str, Avatar]:
         """Several avatars in one query (GraphQL batching); missing ids are left out."""

@@ -183,6 +183,9 @@ class _Avatars:
     def add(self, avatar: Avatar) -> None:
         self.s.avatars[avatar.id] = avatar
 
+    def update(self, avatar: Avatar) -> None:
+        self.s.avatars[avatar.id] = avatar
+
     def get(self, avatar_id: str) -> Avatar | None:
         return self.s.avatars.get(avatar_id)
 

@@ -237,6 +237,12 @@ class RemoteAvatarService:
     def get(self, user: str, avatar_id: str) -> Avatar:
         return avatar_of(self._http.call("GET", f"/avatars/{_seg(avatar_id)}"))
 
+    def update(self, user: str, avatar_id: str, name: Any = None, measurements: Any = None,
+               body_hint: Any = None) -> Avatar:
+        given = {k: v for k, v in (("name", name), ("measurements", measurements), ("body_hint", body_hint))
+                 if v is not None}
+        return avatar_of(self._http.call("PATCH", f"/avatars/{_seg(avatar_id)}", jsonable(given)))
+
     def list(self, user: str) -> list[Avatar]:
         return [avatar_of(a) for a in self._http.call("GET", "/avatars")]
 

@@ -30,6 +30,15 @@ class Avatar:
     source = property(lambda self: self.record.source)  # "measurements" or "photo"
     confidence = property(lambda self: dict(self.record.confidence))  # per measurement, 0..1 (photo avatars)
 
+    def update(self, name: str | None = None, measurements: dict[str, float] | None = None,
+               body_hint: str | None = None) -> Avatar:
+        """Rename the avatar or fit it again (owner only): ``measurements`` in cm are merged into the ones asked
+        before (``avatar.update(measurements={"waist": 72})`` changes the waist and re-fits the body; ``mesh``,
+        ``measurements`` and the designs that wear it follow), ``body_hint`` re-fits with another body model. A
+        refused value raises ``ValidationError`` and changes nothing. Returns this avatar, updated."""
+        self.record = self._ws._services.avatars.update(self._ws.user, self.id, name, measurements, body_hint)
+        return self
+
     def photos(self) -> dict[str, Any]:
         """The photos kept by ``from_photos(..., keep_photos=True)`` as PIL images by kind (front, side): upright,
         without EXIF, decrypted for the owner only."""

@@ -16,7 +16,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "layers_reordered", "version_checkpointed", "design_restored", "design_forked", "design_shared",
     "design_unshared", "comment_added", "export_requested", "export_started", "export_completed", "export_failed",
     "autosave", "conflict", "session_opened", "session_closed", "avatar_created", "drape_completed",
-    "design_published", "design_unpublished",
+    "design_published", "design_unpublished", "avatar_updated",
 )
 
 #: design-history action -> event type (undo/redo record the type of what they undid or redid)

@@ -322,8 +322,17 @@ class AvatarInput:
 
 
 @strawberry.input
-class DesignInput:
-    name: str
+class AvatarUpdate:
+    name: str | None = strawberry.UNSET
+    measurements: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="cm to change, merged into the ones asked before; the body is re-fitted")
+    body_hint: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class _DesignFields:
+    """The descriptive fields :class:`DesignInput` and :class:`DesignUpdate` share (all optional)."""
+
     avatar_id: str | None = strawberry.UNSET
     category: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
@@ -335,16 +344,13 @@ class DesignInput:
 
 
 @strawberry.input
-class DesignUpdate:
+class DesignInput(_DesignFields):
+    name: str
+
+
+@strawberry.input
+class DesignUpdate(_DesignFields):
     name: str | None = strawberry.UNSET
-    avatar_id: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    occasion: str | None = strawberry.UNSET
-    season: str | None = strawberry.UNSET
-    status: str | None = strawberry.UNSET
-    visibility: str | None = strawberry.UNSET
     canvas: JSON | None = strawberry.UNSET
 
 
@@ -437,6 +443,11 @@ class Mutation:
     @strawberry.mutation
     async def create_avatar(self, info: Info, input: AvatarInput) -> Avatar:
         out = await _ctx(info).call(r.create_avatar, s.AvatarCreate, _given(input))
+        return _avatar(out)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Rename or re-fit one of your avatars (as REST's PATCH /avatars/{id})")
+    async def update_avatar(self, info: Info, id: strawberry.ID, updates: AvatarUpdate) -> Avatar:
+        out = await _ctx(info).call(r.update_avatar, s.AvatarPatch, _given(updates), avatar_id=str(id))
         return _avatar(out)  # type: ignore[return-value]
 
     @strawberry.mutation

@@ -366,6 +366,11 @@ def get_avatar(ctx: Context, avatar_id: str) -> tuple[int, Any]:
     return 200, avatar_out(ctx.ws.avatars.get(avatar_id))
 
 
+def update_avatar(ctx: Context, avatar_id: str) -> tuple[int, Any]:
+    b = ctx.body
+    return 200, avatar_out(ctx.ws.avatars.get(avatar_id).update(b.name, b.measurements, b.body_hint))
+
+
 def design_avatar(ctx: Context, design_id: str) -> tuple[int, Any]:
     """The avatar a design wears, for anyone who may read the design (a collaborator's studio draws it)."""
     design = ctx.ws.open(design_id)
@@ -630,6 +635,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/avatars", create_avatar, "Fit a body to measurements (cm)", "avatars", 201,
           body=s.AvatarCreate, response=s.AvatarOut),
     Route("GET", "/avatars/{avatar_id}", get_avatar, "One of your avatars", "avatars", response=s.AvatarOut,
+          params={"avatar_id": "the avatar's id"}),
+    Route("PATCH", "/avatars/{avatar_id}", update_avatar, "Rename or re-fit one of your avatars (measurements in cm "
+          "merged into the asked ones)", "avatars", body=s.AvatarPatch, response=s.AvatarOut,
           params={"avatar_id": "the avatar's id"}),
     Route("POST", "/avatars/from-photos", avatar_from_photos, "Start fitting a body to a front and a side photo: "
           "202 with the process (events on the /avatar WebSocket namespace); a photo that cannot be read is "

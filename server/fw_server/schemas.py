@@ -170,6 +170,15 @@ class AvatarCreate(Request):
     body_hint: Literal["female", "male", "neutral"] = "neutral"
 
 
+class AvatarPatch(Request):
+    """What to change of an avatar (only the fields given): ``measurements`` (cm) are merged into the ones asked
+    before and the body is fitted again."""
+
+    name: Name | None = None
+    measurements: Annotated[dict[str, Measurement], Field(min_length=1, max_length=20)] | None = None
+    body_hint: Literal["female", "male", "neutral"] | None = None
+
+
 Photo = Annotated[str, Field(min_length=1, max_length=34_000_000, description="the photo file (JPEG, PNG or WebP, "
                                                                               "at most 25 MB), base64")]
 

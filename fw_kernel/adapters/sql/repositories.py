@@ -316,6 +316,11 @@ class SqlAvatarRepository:
                                                 requested=avatar.requested, body=avatar.body,
                                                 confidence=avatar.confidence))
 
+    def update(self, avatar: Avatar) -> None:
+        self.c.execute(update(t.avatars).where(t.avatars.c.id == avatar.id).values(
+            name=avatar.name, measurements=avatar.measurements, body_hint=avatar.body_hint,
+            requested=avatar.requested, body=avatar.body, confidence=avatar.confidence))
+
     @staticmethod
     def _from(r: Any) -> Avatar:
         return Avatar(r.id, r.owner, r.name, dict(r.measurements), r.body_hint, r.created_at, r.source,
