@@ -9,6 +9,10 @@
   setting (database, stores, secret) and checks tokens with the Hub; users and their servers' tokens get
   ``access:services!service=fw``;
 - with ``FW_REDIS_URL`` (exports on RQ) a render worker (``fw worker``) runs as a second managed service;
+- the Voila apps (gallery, team metrics, design viewer) are copied into each user's home as ``fw-apps/`` before
+  their server starts (``pre_spawn_hook``), with the offline template on the server's Jupyter paths: a team lead
+  shares :func:`app_link` (``/hub/user-redirect/voila/render/fw-apps/gallery.ipynb``), which opens the app on
+  whoever follows it, signed in as themselves, in their own server (started on the way) without JupyterLab;
 - ``FW_HUB_ADMIN_TOKEN``: a token for the Hub's admin REST API (``/hub/api``: users, servers, tokens);
 - the proxy is configurable-http-proxy: ``FW_HUB_PROXY``, else ``.tools/node_modules/.bin/`` (``./dev test``
   installs it there), else ``configurable-http-proxy`` on the PATH.
@@ -25,6 +29,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fw_kernel.settings import Environment
 
@@ -33,6 +38,40 @@ from fw_server.hub import configure
 
 configure(get_config())  # noqa: F821 - given by JupyterHub
 """
+
+
+APPS_FOLDER = "fw-apps"
+"""Where each user's home holds the app notebooks on the hub (``/voila/render/fw-apps/<app>.ipynb``)."""
+
+
+def app_link(app: str, hub_url: str = "", **query: str) -> str:
+    """The link a team lead shares to app ``app`` (gallery, metrics, viewer; ``query``: e.g. ``design=<id>`` for
+    the viewer): ``{hub_url}/hub/user-redirect/voila/render/fw-apps/<notebook>``. The hub asks whoever opens it to
+    sign in, starts their server if needed and renders the app there as Voila (no JupyterLab)."""
+    from fw_widgets.viewer_app import APPS
+
+    if app not in APPS:
+        raise ValueError(f"unknown app {app!r}: one of {', '.join(APPS)}")
+    link = f"{hub_url.rstrip('/')}/hub/user-redirect/voila/render/{APPS_FOLDER}/{quote(APPS[app])}"
+    return link + ("?" + urlencode(query) if query else "")
+
+
+def install_apps(home: Path) -> list[Path]:
+    """Copy the app notebooks into ``home/fw-apps/`` (replacing older copies: the hub's version wins)."""
+    from fw_widgets.viewer_app import APPS, app_notebook
+
+    folder = Path(home) / APPS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in APPS:
+        target = folder / app_notebook(name).name
+        shutil.copyfile(app_notebook(name), target)
+        copied.append(target)
+    return copied
+
+
+def _pre_spawn(spawner: Any) -> None:
+    install_apps(Path(spawner.home_dir))
 
 
 def _table(value: str) -> dict[str, str]:
@@ -123,7 +162,13 @@ def configure(c: Any) -> None:
     # anny's body-model cache (built once per machine: 1-2 min, ~0.8 GB) is the hub's, not one per user home
     # (the local spawner gives each user a fresh HOME), so a kernel's first studio loads it in seconds
     anny_cache = env.get("ANNY_CACHE_DIR") or str(Path("~/.cache/anny").expanduser())
-    c.Spawner.environment = {"FW_SERVICE_URL": service_url, "ANNY_CACHE_DIR": anny_cache}
+    from fw_widgets.viewer_app import environment as voila_paths
+
+    # the offline Voila template and configuration on the servers' Jupyter paths (a checkout or editable install)
+    paths = {k: v for k, v in voila_paths({}).items() if k in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH")}
+    c.Spawner.environment = {"FW_SERVICE_URL": service_url, "ANNY_CACHE_DIR": anny_cache, **paths}
+    c.Spawner.pre_spawn_hook = _pre_spawn  # the apps in each user's home, for app_link()
+    c.JupyterHub.implicit_spawn_seconds = 2  # a shared link to a stopped server starts it (after a 2 s notice)
 
     # the design service gets the FW_* settings (database, stores, secret); the Hub adds its JUPYTERHUB_* ones
     service_env = {k: v for k, v in env.items() if not k.startswith(("JUPYTERHUB_", "FW_HUB_"))}

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from fw_kernel import api as fw_api
 from fw_kernel import wire
 from fw_kernel.domain.catalog import CatalogItem
-from fw_kernel.domain.errors import NotFound, ValidationError
+from fw_kernel.domain.errors import NotFound, PermissionDenied, ValidationError
 from fw_kernel.services.clock import new_id
 
 from . import schemas as s
@@ -176,6 +176,48 @@ def unpublish_design(ctx: Context, design_id: str) -> tuple[int, Any]:
 
 def gallery(ctx: Context) -> tuple[int, Any]:
     return 200, [design_out(d) for d in ctx.ws.designs.published()]
+
+
+def public_link(ctx: Context, design_id: str) -> tuple[int, Any]:
+    """The owner's signed public link to a design published to "public" (anyone holding it reads it, signed in or
+    not, until it expires or the design is unpublished)."""
+    design = ctx.ws.open(design_id)
+    if design.role != "owner":
+        raise PermissionDenied(f"only the owner of design {design_id!r} may make public links to it",
+                               field="design_id", value=design_id)
+    if design.published != "public":
+        raise ValidationError.bad("visibility", design.meta.visibility, "a design published to public first "
+                                  "(POST /designs/{id}/publish with {\"to\": \"public\"})", "not published to public")
+    url, expires = ctx.signer.sign_design(ctx.prefix, design_id, ctx.user, ctx.body.expires_in_s)
+    path, _, query = url.partition("?")
+    return 201, s.PublicLinkOut(url=url, thumbnail_url=f"{path}/thumbnail?{query}",
+                                expires_at=datetime.fromtimestamp(expires, UTC))
+
+
+def _public_design(ctx: Context, design_id: str) -> Any:
+    """The design of a signed public link, read-only; refused when the link is forged, altered or expired, and
+    when the design is no longer published to public (unpublishing revokes every link)."""
+    q = ctx.query
+    why = ctx.signer.check(ctx.signer.design_key(design_id), q.user, q.expires, q.signature)
+    if why is not None:
+        raise ApiError(403, f"public link refused: {why}", "signature", "a link from POST /designs/{id}/public-link")
+    try:
+        design = ctx.ws.open(design_id)
+    except NotFound:
+        design = None
+    if design is None or design.published != "public" or design.owner != q.user:
+        raise ApiError(404, f"design {design_id!r} is no longer public", "design_id")
+    return design
+
+
+def public_design(ctx: Context, design_id: str) -> tuple[int, Any]:
+    out = design_out(_public_design(ctx, design_id))
+    return 200, out.model_copy(update={"role": "viewer"})
+
+
+def public_thumbnail(ctx: Context, design_id: str) -> tuple[int, Any]:
+    data = _public_design(ctx, design_id).thumbnail(ctx.query.size)
+    return 200, FileBody(data, f"{design_id}.png", "image/png")
 
 
 def design_thumbnail(ctx: Context, design_id: str) -> tuple[int, Any]:
@@ -580,6 +622,15 @@ ROUTES: tuple[Route, ...] = (
           response=list[s.DesignOut]),
     Route("GET", "/designs/{design_id}/thumbnail", design_thumbnail, "A square PNG of the design now, from the "
           "render cache (no export job)", "designs", query=s.ThumbnailQuery, response="binary", params=D),
+    Route("POST", "/designs/{design_id}/public-link", public_link, "A signed link anyone may open read-only, "
+          "without signing in, while the design stays published to public (owner only)", "designs", 201,
+          body=s.PublicLinkRequest, response=s.PublicLinkOut, params=D),
+    Route("GET", "/public/designs/{design_id}", public_design, "A design through its signed public link "
+          "(read-only, no token)", "designs", query=s.PublicDesignQuery, response=s.DesignOut, auth="signature",
+          params=D),
+    Route("GET", "/public/designs/{design_id}/thumbnail", public_thumbnail, "A design's PNG through its signed "
+          "public link (no token)", "designs", query=s.PublicDesignQuery, response="binary", auth="signature",
+          params=D),
     Route("GET", "/designs/{design_id}/recommendations", design_recommendations,
           "Catalog items that go with the design's layers", "catalog", query=s.LimitQuery,
           response=list[s.CatalogItemOut], params=D),

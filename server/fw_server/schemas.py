@@ -233,6 +233,20 @@ class ThumbnailQuery(Query):
     size: Annotated[int, Field(ge=32, le=1024)] = 256
 
 
+class PublicLinkRequest(Request):
+    expires_in_s: Annotated[int, Field(ge=60, le=90 * 86_400, description="how long the link works, seconds "
+                                                                          "(a minute to 90 days)")] = 7 * 86_400
+
+
+class PublicLinkOut(Response):
+    """A signed link anyone may open without signing in (read-only) while the design stays published to public."""
+
+    url: str
+    thumbnail_url: str
+    expires_at: datetime
+
+
+
 class LimitQuery(Query):
     limit: Annotated[int, Field(ge=1, le=100)] = 10
 
@@ -272,6 +286,10 @@ class DownloadQuery(Query):
     expires: Annotated[int, Field(ge=0, le=2**62)]
     user: Annotated[str, Field(min_length=1, max_length=200)]
     signature: Annotated[str, Field(min_length=1, max_length=128, description="hex HMAC-SHA256")]
+
+
+class PublicDesignQuery(DownloadQuery):
+    size: Annotated[int, Field(ge=32, le=1024)] = 256
 
 
 # -- responses ---------------------------------------------------------------------------------------------------

@@ -28,6 +28,19 @@ class UrlSigner:
         query = urlencode({"expires": expires, "user": user, "signature": self.signature(job_id, user, expires)})
         return f"{prefix}/exports/{job_id}/download?{query}", expires
 
+    def sign_design(self, prefix: str, design_id: str, user: str, ttl_s: int) -> tuple[str, int]:
+        """A public link to a design (``{prefix}/public/designs/{id}``), signed for the owner ``user`` who made
+        it, valid ``ttl_s`` seconds: anyone holding it reads the design while it stays published to "public"."""
+        expires = int(self._clock()) + ttl_s
+        query = urlencode({"expires": expires, "user": user,
+                           "signature": self.signature(self.design_key(design_id), user, expires)})
+        return f"{prefix}/public/designs/{design_id}?{query}", expires
+
+    @staticmethod
+    def design_key(design_id: str) -> str:
+        """What a design link signs in place of an export id (the two kinds of link never stand for each other)."""
+        return f"public-design\n{design_id}"
+
     def check(self, job_id: str, user: str, expires: int, signature: str) -> str | None:
         """None when the link is valid, else why not."""
         if not hmac.compare_digest(self.signature(job_id, user, expires).encode(),

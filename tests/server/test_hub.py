@@ -131,6 +131,35 @@ def test_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         configure(Config())
 
 
+def test_app_links_and_the_apps_in_each_users_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The link a team lead shares, and what the spawner's hook puts where the link points."""
+    from types import SimpleNamespace
+
+    from traitlets.config import Config
+
+    from fw_server.hub import app_link, configure
+
+    assert app_link("gallery", "https://hub.example/") == \
+        "https://hub.example/hub/user-redirect/voila/render/fw-apps/gallery.ipynb"
+    assert app_link("viewer", design="ab12") == "/hub/user-redirect/voila/render/fw-apps/design_viewer.ipynb?design=ab12"
+    with pytest.raises(ValueError, match="unknown app"):
+        app_link("admin")
+    for name in [k for k in os.environ if k.startswith(("FW_", "JUPYTERHUB_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FW_HUB_HOME", str(tmp_path))
+    monkeypatch.setenv("FW_HUB_USERS", "ann:pw")
+    c = Config()
+    configure(c)
+    home = tmp_path / "users" / "ann"
+    c.Spawner.pre_spawn_hook(SimpleNamespace(home_dir=str(home)))
+    apps = sorted(p.name for p in (home / "fw-apps").iterdir())
+    assert apps == ["design_metrics.ipynb", "design_viewer.ipynb", "gallery.ipynb"]
+    notebook = json.loads((home / "fw-apps" / "gallery.ipynb").read_text())
+    assert notebook["metadata"]["voila"]["template"] == "fw_offline"
+    template_roots = c.Spawner.environment["JUPYTER_PATH"].split(os.pathsep)
+    assert any((Path(p) / "voila" / "templates" / "fw_offline").is_dir() for p in template_roots)
+
+
 @pytest.mark.service  # the hub's service and worker use Redis
 def test_password_login(hub: Hub) -> None:
     def login(user: str, password: str) -> requests.Response:
@@ -244,3 +273,30 @@ def test_notebook_kernel_edits_through_the_service(hub: Hub, tmp_path: Path,
         ws.designs.get(result["id"])
     with pytest.raises(PermissionDenied):
         fw.connect(service_url=f"{hub.url}/services/fw/", token="forged-token-0123456789")
+
+
+@pytest.mark.slow
+@pytest.mark.service
+@pytest.mark.timeout(900)
+def test_a_shared_app_link_renders_the_app_in_the_users_own_server(hub: Hub) -> None:
+    """``app_link("gallery")`` through the hub: the user's server renders the gallery with Voila's offline
+    template (no CDN in the page), no cell failing, as that user."""
+    from fw_server.hub import app_link
+
+    hub.admin("POST", "/users/bob/server")
+    hub.wait(lambda: hub.admin("GET", "/users/bob")["servers"][""]["ready"], 300)
+    link = app_link("gallery", hub.url)
+    anonymous = requests.get(link, timeout=60)
+    assert anonymous.url.startswith(f"{hub.url}/hub/login?next="), "whoever opens the link signs in first"
+    browser = requests.Session()
+    page = browser.get(f"{hub.url}/hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    browser.post(f"{hub.url}/hub/login", data={"username": "bob", "password": PASSWORDS["bob"], "_xsrf": xsrf},
+                 timeout=30)
+    r = browser.get(link, timeout=600)  # user-redirect -> bob's server -> its OAuth with the hub -> the app
+    assert r.status_code == 200, r.text[-2000:]
+    assert r.url == f"{hub.url}/user/bob/voila/render/fw-apps/gallery.ipynb"
+    page_html = r.text
+    assert "voila" in page_html.lower() and "application/vnd.jupyter.widget-view+json" in page_html
+    assert "cdnjs" not in page_html and "unpkg.com" not in page_html and "jsdelivr" not in page_html
+    assert "Traceback" not in page_html and "There was an error when executing cell" not in page_html
