@@ -242,3 +242,58 @@ def test_gallery_and_dashboard_offline_however_opened(tmp_path: Path) -> None:
             lab.stop()
     assert outside == [], outside
     assert all(v == [] for v in errors.values()), errors
+
+
+def _small_team(home: Path) -> None:
+    """Designs with fabrics and silhouettes, created today (no bodies: the date range is what is under test)."""
+    looks = {"ada": [("Linen dress", "dress", "sil-aline-dress", "fab-linen-natural")],
+             "bob": [("Tweed coat", "outerwear", "sil-coat", "fab-tweed-wool")]}
+    for user, designs in looks.items():
+        with fw.connect(home=str(home), user=user, autosave_thread=False) as ws:
+            for name, category, silhouette, fabric in designs:
+                design = ws.designs.create(name, category=category)
+                design.add_layer(silhouette)
+                design.add_layer(fabric)
+
+
+def test_the_dashboards_date_range_redraws_its_figures(tmp_path: Path) -> None:
+    """``fw app metrics``: a date range after today empties the KPIs and the charts, clearing it brings them
+    back; offline, no console error."""
+    from datetime import UTC, datetime, timedelta
+
+    home = tmp_path / "fw_home"
+    _small_team(home)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
+    outside: list[str] = []
+    server = _fw_app(tmp_path, _environment(tmp_path, home, "lead"), "metrics")
+    try:
+        with chromium(tmp_path) as context:
+            page = context.new_page()
+            page.on("request", lambda r: None if is_loopback(r.url) else outside.append(r.url))
+            console = ConsoleLog(page)
+            page.goto(server.base, timeout=180_000)
+            page.wait_for_function("document.querySelectorAll('.fw-kpi').length === 4", timeout=120_000)
+            designs = page.locator(".fw-kpi .fw-kpi-value").first
+            assert designs.inner_text() == "2"
+            chart = page.locator(".fw-chart-top_fabrics").first
+            chart.scroll_into_view_if_needed()
+            before, _ = wait_pixels(chart.screenshot, lambda img: not_background(img, WHITE).mean() > 0.03,
+                                    timeout=60)
+            since = page.locator(".fw-dashboard .widget-datepicker input").first
+            since.fill(tomorrow)
+            since.dispatch_event("change")
+            page.wait_for_function("document.querySelector('.fw-kpi .fw-kpi-value').textContent === '0'",
+                                   timeout=60_000)
+            after, _ = wait_pixels(chart.screenshot, lambda img: changed(img, before) > 0.01, timeout=60)
+            share = (~not_background(after, CHARTS["top_fabrics"][3][0], tolerance=30)).mean()
+            assert share < 0.001, share  # no fabric bars from tomorrow on
+            page.screenshot(path=str(artifact("dashboard_date_range.png")), full_page=True)
+            since.fill("")
+            since.dispatch_event("change")
+            page.wait_for_function("document.querySelector('.fw-kpi .fw-kpi-value').textContent === '2'",
+                                   timeout=60_000)
+            wait_pixels(chart.screenshot, lambda img: changed(img, before) < 0.01, timeout=60)
+            assert console.errors == []
+    finally:
+        server.stop()
+    assert outside == [], outside

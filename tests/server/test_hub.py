@@ -141,7 +141,8 @@ def test_app_links_and_the_apps_in_each_users_home(monkeypatch: pytest.MonkeyPat
 
     assert app_link("gallery", "https://hub.example/") == \
         "https://hub.example/hub/user-redirect/voila/render/fw-apps/gallery.ipynb"
-    assert app_link("viewer", design="ab12") == "/hub/user-redirect/voila/render/fw-apps/design_viewer.ipynb?design=ab12"
+    assert app_link("viewer", design="ab12") == \
+        "/hub/user-redirect/voila/render/fw-apps/design_viewer.ipynb?design=ab12"
     with pytest.raises(ValueError, match="unknown app"):
         app_link("admin")
     for name in [k for k in os.environ if k.startswith(("FW_", "JUPYTERHUB_"))]:
