@@ -5,7 +5,8 @@ choose fw_offline), ``fw app <name>``, and JupyterLab's Voila server extension a
 Every page: no request leaves loopback, no console error. The gallery: two published designs as cards with
 rendered thumbnails (pixels), the private design never there, search and category filters change the cards, an
 unpublished design is gone after Refresh, Open shows the viewer. The metrics dashboard: four KPIs, charts drawn
-(pixels), the designer filter redraws them. Screenshots go to tests/artifacts/ (the README's come from here).
+(pixels), the designer filter redraws them; a date range after today empties KPIs and charts (``fw app metrics``).
+Screenshots go to tests/artifacts/ (the README's come from here).
 """
 
 from __future__ import annotations
