@@ -331,6 +331,9 @@ class RemoteExportService:
     def list(self, design_id: str) -> list[ExportJob]:
         return [self._job(j) for j in self._http.call("GET", f"/designs/{_seg(design_id)}/exports")]
 
+    def cancel(self, user: str, job_id: str) -> ExportJob:
+        return self._job(self._http.call("POST", f"/exports/{_seg(job_id)}/cancel"))
+
     def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
         if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
             raise ValidationError.bad("size", size, "an integer from 32 to 1024 (pixels)")

@@ -156,9 +156,9 @@ class CommentRequest(Request):
 class ExportRequest(Request):
     """``image``: format (png, jpeg, webp), width/height (16..4096 px), view, quality, background;
     ``video``: format (mp4, webm, gif), width/height (16..1920), fps, duration, degrees, view, quality, background;
-    ``model``: format (glb, obj); ``techpack``: quality."""
+    ``model``: format (glb, obj); ``techpack``: quality; ``drape``: quality (the physics drape job)."""
 
-    type: Literal["image", "video", "model", "techpack"] = "image"
+    type: Literal["image", "video", "model", "techpack", "drape"] = "image"
     options: dict[str, Any] = {}
 
 
