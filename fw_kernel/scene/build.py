@@ -124,6 +124,7 @@ class SceneBuilder:
         """Garments (fitted), their looks, trims, and the physical block of each dressed garment."""
         garments: list[tuple[Layer, Garment, str]] = []
         physical: dict[str, dict[str, Any]] = {}
+        shapes: dict[str, str] = {}
         looks: dict[str, Look] = {}
         trims: list[tuple[Layer, trimesh.Trimesh, np.ndarray]] = []
         for layer in design.layers:
@@ -141,6 +142,10 @@ class SceneBuilder:
                 garment = self._cached(key, lambda spec=spec, item=item, values=values, measures=measures: garment_for(  # type: ignore[misc]
                     body, measures, item.id, spec, values, [g for _, g, _ in garments]))
                 garments.append((layer, garment, key))
+                # what the shape depends on (not the colours): the drape cache's key of this garment
+                shapes[layer.id] = _key("shape", body_key, item.id, {k: v for k, v in values.items()
+                                                                     if not k.startswith("color")},
+                                        [shapes[lay.id] for lay, _, _ in garments[:-1]])
                 looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
             elif layer.type in ("fabric", "pattern"):
                 target = _target(layer, garments)
@@ -169,7 +174,7 @@ class SceneBuilder:
                 mesh = self._cached(key, lambda kind=kind, values=values: accessory_mesh(  # type: ignore[misc]
                     kind, body, values, [g for _, g, _ in garments]))
                 trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
-        return garments, looks, trims, physical
+        return [(lay, g, shapes[lay.id]) for lay, g, _ in garments], looks, trims, physical
 
     # -- materials -----------------------------------------------------------------------------------------------
     def _dress(self, under: Look, layer: Layer, item: CatalogItem, values: dict[str, Any]) -> Look:
