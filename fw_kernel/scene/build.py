@@ -29,7 +29,7 @@ from ..geometry.texture.color import hex_to_rgb, srgb_to_linear
 from ..geometry.texture.textures import fabric_maps, pattern_image
 from ..sewing import from_body, garment_for, spec_values
 from ..sewing.assemble import PatternGarment
-from .drapes import DEFAULT_PHYSICAL, StackEntry, faces_digest
+from .drapes import DEFAULT_PHYSICAL, StackEntry
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
@@ -281,8 +281,7 @@ def _stack(garments: list[tuple[Layer, Garment, str]], physical: dict[str, dict[
     out = []
     for layer, garment, key in garments:
         if layer.is_visible and isinstance(garment, PatternGarment):
-            faces = garment.faces
-            out.append((StackEntry(layer.id, key, faces_digest(faces), int(len(garment.vertices)),
+            out.append((StackEntry(layer.id, key, int(len(garment.vertices)), int(len(garment.faces)),
                                    physical.get(layer.id, DEFAULT_PHYSICAL)), garment))
     return out
 

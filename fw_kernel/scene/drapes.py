@@ -3,12 +3,9 @@ and the drape cache (:mod:`fw_kernel.services.drape`) keys finished drapes by it
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 #: the fabric of a garment no fabric layer dresses: a medium plain-woven cotton
 DEFAULT_PHYSICAL: dict[str, Any] = {"composition": {"cotton": 100}, "weight_gsm": 150, "thickness_mm": 0.4,
@@ -17,19 +14,21 @@ DEFAULT_PHYSICAL: dict[str, Any] = {"composition": {"cotton": 100}, "weight_gsm"
 
 @dataclass(frozen=True)
 class StackEntry:
-    """One garment of a drape stack: the scene builder's geometry key, topology digest, vertex count, fabric."""
+    """One garment of a drape stack: the key of what its shape is made from (body parameters, silhouette,
+    shape parameters, the garments beneath), its vertex and triangle counts (a remeshed pattern changes them),
+    and its fabric's ``physical`` block.
+
+    The faces' bytes are not hashed: the panel triangulation is not reproducible from one process to another
+    (a few triangles of a skirt's ~1900 differ, the vertices do not), and a worker must find the kernel's key."""
 
     layer_id: str
     geometry_key: str
-    faces_digest: str
     vertex_count: int
+    face_count: int
     physical: Mapping[str, Any] = field(default_factory=dict)
 
     def content(self) -> dict[str, Any]:
         """What the key hashes (the layer id is not: a fork or a re-added layer reuses the drape)."""
-        return {"geometry": self.geometry_key, "faces": self.faces_digest, "n": self.vertex_count,
+        return {"geometry": self.geometry_key, "n": self.vertex_count, "faces": self.face_count,
                 "physical": dict(self.physical)}
 
-
-def faces_digest(faces: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(faces, dtype=np.int64).tobytes()).hexdigest()[:32]

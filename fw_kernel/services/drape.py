@@ -4,11 +4,11 @@ A drape job (the export kind ``drape``, run by :class:`~fw_kernel.services.expor
 worker) drapes a design's layer stack and stores the result here; the scene builder looks the current stack up
 (never computing) and draws the draped vertices when a finished drape exists, so every export uses them too.
 
-The key (:func:`drape_key`) hashes, for each draped garment innermost first: its inputs as the scene builder keys
-its geometry (body parameters key, silhouette id, resolved parameters, the garments beneath), its topology (the
-faces' bytes and the vertex count: a change of the pattern code remeshes), and the fabric's ``physical`` block;
-then the quality and ``ClothDraper.version()``. The vertices' floats are not hashed: a worker on another machine
-must find the same key as the kernel that draws the scene.
+The key (:func:`drape_key`) hashes, for each draped garment innermost first: what its shape is made from as the
+scene builder keys it (body parameters key, silhouette id, its shape parameters -- colours are not --, the garments
+beneath), its vertex and triangle counts (a change of the pattern code remeshes), and the fabric's ``physical``
+block; then the quality and ``ClothDraper.version()``. No float or triangulation bytes are hashed: a worker in
+another process or on another machine must find the same key as the kernel that draws the scene.
 
 Storage: one ``.npz`` per key in the blob store (``drape_cache/<key>.npz``, arrays ``g0``, ``g1``, ... in stack
 order, float32 metres) and a record in the document store's render cache (``drape:<key>`` -> url, sizes).

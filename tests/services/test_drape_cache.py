@@ -9,15 +9,14 @@ from fw_kernel.adapters.memory import MemoryDocumentStore
 from fw_kernel.domain.errors import ValidationError
 from fw_kernel.domain.exports import validate_export
 from fw_kernel.services.drape import DrapeCache, drape_key, from_npz, load_draper, to_npz
-from fw_kernel.scene.drapes import DEFAULT_PHYSICAL, StackEntry, faces_digest
+from fw_kernel.scene.drapes import DEFAULT_PHYSICAL, StackEntry
 
 DENIM = {"composition": {"cotton": 98, "elastane": 2}, "weight_gsm": 340, "thickness_mm": 0.8, "stretch": "none",
          "drape": 0.3}
 
 
 def entry(layer: str = "a", geometry: str = "g1", n: int = 3, physical: dict | None = None) -> StackEntry:
-    faces = np.array([[0, 1, 2]])
-    return StackEntry(layer, geometry, faces_digest(faces), n, physical or DEFAULT_PHYSICAL)
+    return StackEntry(layer, geometry, n, 2 * n, physical or DEFAULT_PHYSICAL)
 
 
 class Blobs:
