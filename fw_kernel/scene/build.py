@@ -83,7 +83,8 @@ class SceneBuilder:
               drapes: Callable[[list[StackEntry]], list[np.ndarray] | None] | None = None) -> trimesh.Scene:
         """The scene of ``design`` on ``body`` (``body_key`` identifies the body for caching). ``drapes``: the
         finished drape of a stack of garments (:meth:`drape_stack`), None while there is none; draped garments
-        are drawn with its vertices (``scene.metadata["draped"]``: their layer ids), the others as fitted."""
+        are drawn with its vertices (``scene.metadata["draped"]``: their layer ids; ``["drapeable"]``: the layers a
+        drape drapes), the others as fitted."""
         scene = trimesh.Scene()
         scene.metadata["canvas"] = design.canvas.model_dump(mode="json")
         scene.metadata["design_id"] = design.id
@@ -95,7 +96,8 @@ class SceneBuilder:
             scene.add_geometry(avatar, node_name="avatar", geom_name="avatar")
         garments, looks, trims, physical = self._layers(design, body, body_key, find_item)
         draped: dict[str, np.ndarray] = {}
-        stack = _stack(garments, physical) if drapes is not None else []
+        stack = _stack(garments, physical)
+        scene.metadata["drapeable"] = [entry.layer_id for entry, _ in stack]  # what a drape would drape
         if stack and drapes is not None:
             arrays = drapes([entry for entry, _ in stack])
             if arrays is not None:
