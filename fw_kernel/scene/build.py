@@ -280,10 +280,10 @@ def _trim_colour(values: dict[str, Any]) -> str:
 def _stack(garments: list[tuple[Layer, Garment, str]], physical: dict[str, dict[str, Any]]
            ) -> list[tuple[StackEntry, Garment]]:
     """The drape stack of the fitted garments: the visible ones sewn from a pattern, innermost first."""
-    out = []
+    out: list[tuple[StackEntry, Garment]] = []
     for layer, garment, key in garments:
         if layer.is_visible and isinstance(garment, PatternGarment):
-            out.append((StackEntry(layer.id, key, int(len(garment.vertices)), int(len(garment.faces)),
+            out.append((StackEntry(layer.id, key, len(garment.vertices), len(garment.faces),
                                    physical.get(layer.id, DEFAULT_PHYSICAL)), garment))
     return out
 

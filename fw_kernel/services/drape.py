@@ -125,7 +125,7 @@ class DrapeCache:
         data = to_npz(arrays)
         url = self._blobs().put(f"drape_cache/{key}.npz", data)
         self._docs.put_render(f"drape:{key}", {"url": url, "size": len(data),
-                                               "vertices": [int(len(a)) for a in arrays]}, self._clock())
+                                               "vertices": [len(a) for a in arrays]}, self._clock())
         self._remember(key, [np.asarray(a, np.float32) for a in arrays])
         return url, data
 

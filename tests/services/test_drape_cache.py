@@ -8,8 +8,8 @@ import pytest
 from fw_kernel.adapters.memory import MemoryDocumentStore
 from fw_kernel.domain.errors import ValidationError
 from fw_kernel.domain.exports import validate_export
-from fw_kernel.services.drape import DrapeCache, drape_key, from_npz, load_draper, to_npz
 from fw_kernel.scene.drapes import DEFAULT_PHYSICAL, StackEntry
+from fw_kernel.services.drape import DrapeCache, drape_key, from_npz, load_draper, to_npz
 
 DENIM = {"composition": {"cotton": 98, "elastane": 2}, "weight_gsm": 340, "thickness_mm": 0.8, "stretch": "none",
          "drape": 0.3}

@@ -105,7 +105,7 @@ def test_the_glb_export_carries_the_draped_garment(world) -> None:
 
 def test_a_cancelled_drape_leaves_the_design_unchanged_and_stores_nothing(world) -> None:
     ws = world["slow"]
-    design, skirt = skirt_design(world, "Cancel me", 0.51, ws)
+    design, _ = skirt_design(world, "Cancel me", 0.51, ws)
     before = design.state
     handle = design.drape(quality="high")
     deadline = time.monotonic() + 120
