@@ -255,3 +255,37 @@ def test_catalog_thumbnails_are_served_and_read_back_by_a_remote_workspace(sqlit
         assert ws.catalog.thumbnail("acc-tote-bag") == answer.content  # the service's file, not a local one
     finally:
         ws.close()
+
+
+@pytest.mark.slow
+def test_drape_job_over_rest_with_progress_cancel_and_a_clear_refusal(tmp_path: Path) -> None:
+    """``POST /designs/{id}/exports`` with type ``drape`` (the test draper: 10 s of frames, no physics), progress
+    while it runs, ``POST /exports/{id}/cancel`` (only for who may see the design), and a design without a
+    garment refused with what to add."""
+    services = kernel_services(tmp_path / "fw", draper="tests.support.drapers:SlowDraper")
+    running = RunningService(services, service_config()).start()
+    try:
+        alice, bob = running.client("alice"), running.client("bob")
+        avatar = alice.post("/avatars", json={"name": "Ada", "measurements": MEASUREMENTS, "body_hint": "female"})
+        bare = _design(alice, avatar_id=avatar.json()["id"])["id"]
+        r = alice.post(f"/designs/{bare}/exports", json={"type": "drape", "options": {"quality": "draft"}})
+        assert r.status_code >= 400 and "no visible silhouette" in r.json()["message"], r.text
+        did = _design(alice, avatar_id=avatar.json()["id"])["id"]
+        alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-skirt"})
+        r = alice.post(f"/designs/{did}/exports", json={"type": "drape", "options": {"quality": "draft"}})
+        assert r.status_code == 202, r.text
+        job = r.json()
+        deadline = time.monotonic() + 120
+        while not (job["status"] == "processing" and job["progress"] > 10):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = alice.get(f"/exports/{job['id']}").json()
+        assert bob.post(f"/exports/{job['id']}/cancel").status_code == 404   # not bob's design
+        r = alice.post(f"/exports/{job['id']}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "failed" and r.json()["error"] == "cancelled by alice"
+        time.sleep(0.5)
+        after = alice.get(f"/exports/{job['id']}").json()
+        assert after["status"] == "failed" and after["download_url"] is None and after["progress"] < 100
+    finally:
+        running.stop()
+        services.close()
