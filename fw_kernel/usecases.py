@@ -101,6 +101,10 @@ class ExportUseCases(Protocol):
     def cancel(self, user: str, job_id: str) -> ExportJob:
         """Stop a job that has not ended (a drape stores nothing); an ended job is returned as it is."""
         ...
+    def finished_drape(self, user: str, design_id: str, stack: Sequence[Mapping[str, Any]]) -> bytes | None:
+        """The npz of the best finished drape of a drape stack (``StackEntry.content()`` of each garment) of a
+        design the user may read, None when there is none (scenes built away from the stores ask for it)."""
+        ...
     def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
         """A square PNG of the design now, from the render cache (no export job)."""
         ...

@@ -36,7 +36,8 @@ class SceneMaker:
     def scene_of(self, design: Any, body: Mapping[str, Any] | None) -> Any:
         """The scene of a design state on the body with these parameters (None: no avatar)."""
         geometry, key = self._body(body)
-        finished = self.drapes.finished if self.drapes is not None else None
+        drapes = self.drapes
+        finished = None if drapes is None else lambda stack: drapes.finished(stack, design_id=design.id)
         return self.builder().build(design, geometry, key, self._find_item, finished)
 
     def _body(self, body: Mapping[str, Any] | None) -> tuple[Any, str]:

@@ -143,8 +143,8 @@ class DrapeCache:
                 return key, arrays
         return None
 
-    def finished(self, stack: Sequence[StackEntry]) -> list[np.ndarray] | None:
-        """The arrays of :meth:`find` (what the scene builder draws)."""
+    def finished(self, stack: Sequence[StackEntry], design_id: str | None = None) -> list[np.ndarray] | None:
+        """The arrays of :meth:`find` (what the scene builder draws; ``design_id`` is for the remote twin)."""
         found = self.find(stack)
         return None if found is None else found[1]
 
@@ -153,6 +153,49 @@ class DrapeCache:
             self._loaded[key] = arrays
             while len(self._loaded) > self._capacity:
                 self._loaded.popitem(last=False)
+
+
+class RemoteDrapes:
+    """The drape cache of a design service's client: the service finds the finished drape of a stack (its draper,
+    its stores); loaded ones are kept here. Never computes, like :class:`DrapeCache`."""
+
+    def __init__(self, exports: Any, user: str, capacity: int = 32):
+        self._exports = exports
+        self._user = user
+        self._loaded: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def version(self) -> str:
+        return "service"  # the service knows its draper's version; keys are made there
+
+    def find(self, stack: Sequence[StackEntry], design_id: str | None = None
+             ) -> tuple[str, list[np.ndarray]] | None:
+        if not stack or design_id is None:
+            return None
+        local = drape_key(stack, "any", "service")
+        with self._lock:
+            if local in self._loaded:
+                return local, self._loaded[local]
+        try:
+            data = self._exports.finished_drape(self._user, design_id, [e.content() for e in stack])
+        except Exception as exc:  # the scene then shows fitted garments
+            log.info("no drape from the design service: %s", exc)
+            return None
+        if data is None:
+            return None
+        arrays = from_npz(data)
+        if [len(a) for a in arrays] != [e.vertex_count for e in stack]:
+            return None
+        with self._lock:
+            self._loaded[local] = arrays
+            while len(self._loaded) > self._capacity:
+                self._loaded.popitem(last=False)
+        return local, arrays
+
+    def finished(self, stack: Sequence[StackEntry], design_id: str | None = None) -> list[np.ndarray] | None:
+        found = self.find(stack, design_id)
+        return None if found is None else found[1]
 
 
 def load_draper(path: str) -> Any:

@@ -109,6 +109,27 @@ class ExportService:
             self._store.update(job_id, status="failed", error=f"{CANCELLED} by {user}")
         return self.get(job_id)
 
+    def finished_drape(self, user: str, design_id: str, stack: Any) -> bytes | None:
+        """The npz of the best finished drape of ``stack`` (``StackEntry.content()`` dicts) for a design ``user``
+        may read, None when there is none (the design service's clients build their scenes themselves)."""
+        from ..scene.drapes import StackEntry
+        from .drape import to_npz
+
+        with self._uow() as uow:
+            design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+            if design is None:
+                raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
+                               field="design_id", value=design_id)
+            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
+                              "read")
+        try:
+            entries = [StackEntry("", str(c["geometry"]), int(c["n"]), int(c["faces"]), dict(c["physical"]))
+                       for c in stack]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError.bad("stack", "...", "garments of {geometry, n, faces, physical}") from exc
+        found = self._drapes.find(entries) if self._drapes is not None and entries else None
+        return None if found is None else to_npz(found[1])
+
     def run_stored(self, job_id: str, attempt: int = 0, retries_left: int | None = None) -> None:
         """Run a job from the request stored with its record (a worker process that did not see the request)."""
         payload = self._store.request(job_id)

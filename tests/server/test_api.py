@@ -6,6 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -286,6 +287,26 @@ def test_drape_job_over_rest_with_progress_cancel_and_a_clear_refusal(tmp_path: 
         time.sleep(0.5)
         after = alice.get(f"/exports/{job['id']}").json()
         assert after["status"] == "failed" and after["download_url"] is None and after["progress"] < 100
+        # the notebook API over the service: design.drape() there, the client's own scene draws the result
+        import fw_kernel as fw
+
+        root = running.base[: -len(running.config.prefix)] + "/"
+        with fw.connect(service_url=root, token=TOKENS["alice"], autosave_thread=False) as ws:
+            design = ws.designs.get(did)
+            skirt = design.layers[0]
+            before = design.scene()
+            assert before.metadata["draped"] == [] and before.metadata["drapeable"] == [skirt.id]
+            done = design.drape(quality="draft").wait(timeout=120, progress=False)
+            assert done.status == "completed" and done.type == "drape", done.error
+            draped = design.scene()
+            assert draped.metadata["draped"] == [skirt.id]
+            node = f"layer:{skirt.id}"
+            assert np.allclose(draped.geometry[node].vertices, before.geometry[node].vertices - [0, 0.05, 0],
+                               atol=1e-6)
+        missing = alice.post(f"/designs/{did}/drapes/find", json={"stack": [{"geometry": "x", "n": 1, "faces": 1,
+                                                                              "physical": {}}]})
+        assert missing.status_code == 404
+        assert bob.post(f"/designs/{did}/drapes/find", json={"stack": []}).status_code == 404  # not his design
     finally:
         running.stop()
         services.close()
