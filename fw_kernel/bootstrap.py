@@ -24,6 +24,7 @@ from .services.avatars import AvatarService
 from .services.catalog import CatalogService
 from .services.clock import utcnow
 from .services.designs import DesignService
+from .services.drape import DrapeCache, load_draper
 from .services.exports import ExportService
 from .services.metrics import MetricsService
 from .services.photo_avatars import PhotoAvatarService
@@ -165,12 +166,16 @@ def local_services(settings: Settings, *, fitter: BodyFitter | None = None, docu
     blobs = _BlobStores(settings.resolved_storage_url)
 
     def exports(catalog: CatalogService, scenes: SceneMaker) -> ExportService:
+        # finished drapes in the blob store + render cache; the draper (FW_DRAPER) is imported on first use
+        scenes.drapes = DrapeCache(documents, blobs.get, lambda: load_draper(settings.draper))
         return ExportService(uow, store, _job_queue(settings, store, uow), blobs.get, documents,
                              scenes.scene_of, renderer, encode_video, item_of=catalog.find,
                              techpack_writer=_LazyModule("fw_kernel.adapters.techpack_pdf"),
                              image_codec=_LazyModule("fw_kernel.adapters.image_codec"),
                              patterns_of=scenes.patterns_of,
-                             pattern_writer=_LazyModule("fw_kernel.adapters.pattern_files"))
+                             pattern_writer=_LazyModule("fw_kernel.adapters.pattern_files"),
+                             drapes=scenes.drapes, drape_stack_of=scenes.drape_stack,
+                             drape_marker=scenes.drape_marker)
 
     services = wire(settings, uow, documents, cache, lambda: load_manifests(settings.catalog_dir), engine,
                     digest=lambda: manifest_digest(settings.catalog_dir), fitter=fitter,

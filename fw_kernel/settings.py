@@ -56,6 +56,8 @@ class Environment(BaseSettings):
     egl_device: str | None = _f(None, "the GPU (EGL device index) offscreen renders use", "the first device")
     warp_cache: str | None = _f(None, "warp's kernel cache of the cloth solver (compiled once per machine)",
                                 "`~/.cache/fw/warp`")
+    draper: str | None = _f(None, "the cloth draper of drape jobs: `module:Class`, made with no arguments",
+                            "`fw_kernel.adapters.drape_newton:NewtonDraper`")
     event_log: str | None = _f(None, "write the analytics event log with each change (`0`: off)", "`1`")
     event_retention_days: int | None = _f(None, "`fw metrics purge` deletes events older than this (days)",
                                           "keep all")
@@ -155,6 +157,7 @@ class Settings(BaseModel):
     queue: Literal["local", "rq"] | None = None   # export jobs; None: rq when redis_url is set, else local
     queue_prefix: str = "fw-exports"             # RQ queues <prefix>-high, -default, -low
     export_retry_backoff_s: tuple[int, ...] = (10, 60)   # one retry per entry, after that many seconds
+    draper: str = "fw_kernel.adapters.drape_newton:NewtonDraper"  # FW_DRAPER: the drape jobs' cloth draper
     event_log: bool = True                       # analytics events with each change (FW_EVENT_LOG=0: off)
     event_retention_days: int | None = Field(None, ge=1)  # `fw metrics purge` deletes older events
     analysts: tuple[str, ...] = ()               # FW_ANALYSTS: users who see every design's metrics rows
@@ -167,7 +170,7 @@ class Settings(BaseModel):
         env = {"database_url": e.database_url, "mongo_url": e.mongo_url, "redis_url": e.redis_url,
                "storage_url": e.storage_url, "autosave_debounce_s": e.autosave_debounce_s, "queue": e.queue,
                "queue_prefix": e.queue_prefix, "export_retry_backoff_s": e.export_retry_backoff,
-               "event_log": e.event_log, "event_retention_days": e.event_retention_days or None,
+               "event_log": e.event_log, "draper": e.draper, "event_retention_days": e.event_retention_days or None,
                "analysts": e.analysts}
         values: dict[str, object] = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})

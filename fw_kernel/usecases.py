@@ -97,11 +97,18 @@ class CatalogUseCases(Protocol):
 
 
 class ExportUseCases(Protocol):
-    """Exports through the job queue (``services.exports.ExportService``)."""
+    """Exports and drapes through the job queue (``services.exports.ExportService``)."""
 
     def request(self, user: str, design_id: str, type: str, options: dict[str, Any]) -> ExportJob: ...
     def get(self, job_id: str) -> ExportJob: ...
     def list(self, design_id: str) -> list[ExportJob]: ...
+    def cancel(self, user: str, job_id: str) -> ExportJob:
+        """Stop a job that has not ended (a drape stores nothing); an ended job is returned as it is."""
+        ...
+    def finished_drape(self, user: str, design_id: str, stack: Sequence[Mapping[str, Any]]) -> bytes | None:
+        """The npz of the best finished drape of a drape stack (``StackEntry.content()`` of each garment) of a
+        design the user may read, None when there is none (scenes built away from the stores ask for it)."""
+        ...
     def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
         """A square PNG of the design now, from the render cache (no export job)."""
         ...

@@ -17,6 +17,7 @@ from fw_kernel.domain.describe import describe_change
 from .avatar_panel import AvatarPanel
 from .catalog_panel import CatalogPanel
 from .context import StudioContext
+from .drape_panel import DrapeControl
 from .export_panel import ExportPanel
 from .history_panel import HistoryPanel
 from .inspector import Inspector
@@ -37,11 +38,12 @@ class DesignStudio(w.VBox):
     Attributes: ``viewport`` (pythreejs scene), ``sync`` (incremental updates; ``sync.stats`` counts fast and full
     updates), ``links`` (browser-side visibility links, :mod:`fw_widgets.links`; None with
     ``instant_visibility=False``), ``layers``, ``inspector``, ``catalog``, ``avatar``, ``history``, ``exports``
-    (panels), ``status``.
+    (panels), ``drape`` (the Drape button, auto-drape toggle and "draping… 40 %" line under the viewport; with
+    ``auto_drape`` every edit that leaves a garment undraped starts a drape of ``drape_quality``), ``status``.
     """
 
     def __init__(self, design: Any, width: int = 640, height: int = 560, instant_visibility: bool = True,
-                 **kwargs: Any):
+                 auto_drape: bool = False, drape_quality: str = "standard", **kwargs: Any):
         self.design = design
         #: visibility toggles drive their meshes in the browser too (no kernel round trip before the frame)
         self.links = VisibilityLinks() if instant_visibility else None
@@ -64,18 +66,20 @@ class DesignStudio(w.VBox):
         block = self.ctx.edit_block()
         banner = w.HTML(f"<div class='fw-readonly' style='color:#8a5a00'>{html.escape(block)}</div>") if block \
             else w.HTML("")
-        viewport_box = w.VBox([self.viewport.widget], layout=w.Layout(flex="0 0 auto"))
+        self.sync.full()
+        self.drape = DrapeControl(self.ctx, self.sync, quality=drape_quality, auto=False)
+        viewport_box = w.VBox([self.viewport.widget, self.drape.widget], layout=w.Layout(flex="0 0 auto"))
         viewport_box.add_class("fw-viewport")
         body = w.HBox([viewport_box, self.tabs], layout=w.Layout(flex_flow="row wrap"))  # panels wrap below
         super().__init__([self.header, banner, self.status.widget, body], **kwargs)
         self.add_class("fw-studio")
         self.tabs.observe(self._on_tab, "selected_index")
-        self.sync.full()
         self._seen = design.state  # what the panels show: the next edit is described against it
         self._refresh_panels(all_panels=True)
         self._link()
         self._unsubscribe: Any = design.on_change(self._on_change)
         self.live = follow(self)  # edits saved elsewhere (other handles, collaborators, the service): live.py
+        self.drape.auto.value = auto_drape  # on: drapes now if the design is not draped yet
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         if change["new"] == TABS.index("History"):
@@ -87,6 +91,7 @@ class DesignStudio(w.VBox):
         """After every edit through the design handle (a widget's or a cell's): update the view incrementally."""
         try:
             self.sync.update()
+            self.drape.after_edit()  # the fitted shape is shown; auto-drape queues the drape (never waits)
             self._refresh_panels(all_panels=action in ("update_design", "restore", "refresh"))
             self._link()
             self._say(action)
@@ -131,5 +136,6 @@ class DesignStudio(w.VBox):
             self.live = None
         if self.links is not None:
             self.links.close()
+        self.drape.handle = None  # its follower thread stops at the next poll; the job itself goes on
         self.viewport.close()
         super().close()

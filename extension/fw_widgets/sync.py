@@ -51,11 +51,17 @@ class SceneSync:
         self.stats = {"fast": 0, "full": 0, "none": 0}
         self.last_ms = 0.0
         self.last_path = ""
+        #: layer ids the last full rebuild drew draped (a finished drape), and those a drape would drape
+        self.draped: list[str] = []
+        self.drapeable: list[str] = []
 
     def full(self) -> None:
         """Rebuild the scene and update every node that differs (new buffers only where the geometry did)."""
         design = self.design
-        nodes = nodes_of(design.scene(hide=self.hidden) if self.hidden else design.scene())
+        scene = design.scene(hide=self.hidden) if self.hidden else design.scene()
+        self.draped = list(scene.metadata.get("draped", []))
+        self.drapeable = list(scene.metadata.get("drapeable", []))
+        nodes = nodes_of(scene)
         layers = {layer.id: layer for layer in design.layers}
         for data in nodes.values():
             self.viewport.put(data, visible=True)

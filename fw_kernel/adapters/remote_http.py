@@ -38,6 +38,7 @@ from ..domain.exports import ExportJob, validate_export
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..ports import BodyFitter
 from ..scene.maker import SceneMaker
+from ..services.drape import RemoteDrapes
 from ..settings import Settings
 from .remote_events import RemoteEvents
 from .remote_metrics import RemoteMetricsService
@@ -85,10 +86,10 @@ class HttpClient:
             raise _error(response.status_code, data, response.headers.get("Retry-After"))
         return data
 
-    def raw(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes | None:
+    def raw(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None) -> bytes | None:
         """The body of a binary answer (a file); None for a 404, other refusals raised as kernel errors."""
         with self._lock:
-            response = self._http.request(method, self.api + path, params=params, timeout=self.timeout_s)
+            response = self._http.request(method, self.api + path, params=params, json=json, timeout=self.timeout_s)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -337,6 +338,12 @@ class RemoteExportService:
     def list(self, design_id: str) -> list[ExportJob]:
         return [self._job(j) for j in self._http.call("GET", f"/designs/{_seg(design_id)}/exports")]
 
+    def cancel(self, user: str, job_id: str) -> ExportJob:
+        return self._job(self._http.call("POST", f"/exports/{_seg(job_id)}/cancel"))
+
+    def finished_drape(self, user: str, design_id: str, stack: Any) -> bytes | None:
+        return self._http.raw("POST", f"/designs/{_seg(design_id)}/drapes/find", json={"stack": list(stack)})
+
     def thumbnail(self, user: str, design_id: str, size: Any = 256) -> bytes:
         if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
             raise ValidationError.bad("size", size, "an integer from 32 to 1024 (pixels)")
@@ -503,10 +510,12 @@ def remote_services(service_url: str, token: str, fitter: BodyFitter | None = No
 
         fitter = AnnyBodyFitter()
     avatars = RemoteAvatarService(http, fitter)
+    exports = RemoteExportService(http)
     catalog = RemoteCatalogService(http)
     return RemoteServices(settings=Settings(user=me["user"], autosave_thread=False), http=http,
                           designs=RemoteDesignService(http, avatars), avatars=avatars, catalog=catalog,
-                          exports=RemoteExportService(http), photo_avatars=RemotePhotoAvatarService(http),
+                          exports=exports, photo_avatars=RemotePhotoAvatarService(http),
                           audit=RemoteAuditService(http), events=RemoteEvents(http.api, token, me["user"]),
-                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find),
+                          scenes=SceneMaker(lambda: avatars.fitter, catalog.find,
+                                            RemoteDrapes(exports, me["user"])),
                           metrics=RemoteMetricsService(http))

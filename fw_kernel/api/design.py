@@ -372,6 +372,16 @@ class Design:
         job = self._ws._exports().request(self._ws.user, self.id, type, options)
         return ExportHandle(self._ws, job)
 
+    def drape(self, quality: str = "standard") -> ExportHandle:
+        """Drape the visible garments on the avatar with the cloth solver (fabric weight, stretch and bending from
+        the catalog), as a job on the export worker; returns its handle (``.wait()`` with a progress bar,
+        ``.cancel()``). ``quality``: draft, standard or high (solver steps). The result is cached by the content of
+        the inputs (patterns, body, fabrics, layer stack, quality, solver): the same inputs are never draped twice,
+        and while a finished drape matches the design, :meth:`scene` and every export draw the draped garments
+        (the fitted ones until then). Raises ``NothingToExport`` for a design without an avatar or a garment."""
+        job = self._ws._exports().request(self._ws.user, self.id, "drape", {"quality": quality})
+        return ExportHandle(self._ws, job)
+
     @property
     def exports(self) -> list[ExportJob]:
         return self._ws._exports().list(self.id)

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 class ExportHandle:
-    """A queued export: ``status``, ``progress`` (0..100), and once completed ``path``/``url`` and ``size``."""
+    """A queued export (or drape): ``status``, ``progress`` (0..100), and once completed ``path``/``url`` and
+    ``size``; ``cancel()`` stops it."""
 
     def __init__(self, ws: Workspace, job: ExportJob):
         self._ws = ws
@@ -22,11 +23,21 @@ class ExportHandle:
         self.job = self._ws._exports().get(self.job.id)
         return self.job
 
+    def cancel(self) -> ExportJob:
+        """Cancel the job if it has not ended (it ends ``failed``, "cancelled by ..."; a drape stores nothing)."""
+        self.job = self._ws._exports().cancel(self._ws.user, self.job.id)
+        return self.job
+
+    @property
+    def cancelled(self) -> bool:
+        return self.refresh().cancelled
+
     def wait(self, timeout: float | None = 600.0, progress: bool = True) -> ExportJob:
         """Block until the export is completed or failed (a progress bar in a notebook or terminal)."""
         import time
 
-        bar = _progress_bar(f"{self.job.type} export") if progress else None
+        label = "drape" if self.job.type == "drape" else f"{self.job.type} export"
+        bar = _progress_bar(label) if progress else None
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.refresh().done:
             if bar is not None:

@@ -9,6 +9,10 @@ from typing import Any
 from .errors import FWError, ValidationError
 
 EXPORT_TYPES = ("image", "video", "model", "techpack", "pattern")
+#: every job the export queue runs: the exports, and the physics drape (``design.drape()``: its "file" is the
+#: draped vertices, ``drape.npz``, and its result is also cached for the scene)
+JOB_TYPES = (*EXPORT_TYPES, "drape")
+CANCELLED = "cancelled"  # the error of a job cancelled before it ended (its status: failed)
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 VIDEO_FORMATS = ("mp4", "webm", "gif")
 MODEL_FORMATS = ("glb", "obj")
@@ -58,8 +62,11 @@ def _background(value: Any, fmt: str) -> Any:
 
 def validate_export(kind: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Normalised options of an export request; raises :class:`ValidationError` naming what is allowed."""
-    if kind not in EXPORT_TYPES:
-        raise ValidationError.bad("type", kind, "one of " + ", ".join(EXPORT_TYPES))
+    if kind not in JOB_TYPES:
+        raise ValidationError.bad("type", kind, "one of " + ", ".join(JOB_TYPES))
+    if kind == "drape":
+        _check_options(options, {"quality"})
+        return {"quality": _choice("quality", options.get("quality", "standard"), QUALITIES)}
     if kind == "techpack":
         _check_options(options, {"format", "quality"})
         return {"format": _choice("format", options.get("format", "pdf"), ("pdf",)),
@@ -127,3 +134,8 @@ class ExportJob:
     @property
     def done(self) -> bool:
         return self.status in ("completed", "failed")
+
+    @property
+    def cancelled(self) -> bool:
+        """Cancelled before it ended (``status`` failed, ``error`` starting with "cancelled")."""
+        return self.status == "failed" and (self.error or "").startswith(CANCELLED)

@@ -28,6 +28,8 @@ from ..geometry.texture.blend import composite
 from ..geometry.texture.color import hex_to_rgb, srgb_to_linear
 from ..geometry.texture.textures import fabric_maps, pattern_image
 from ..sewing import from_body, garment_for, spec_values
+from ..sewing.assemble import PatternGarment
+from .drapes import DEFAULT_PHYSICAL, StackEntry
 
 TEXTURE_PX = 256
 TILE_M = 0.12          # metres of fabric one texture tile covers at scale 1
@@ -77,8 +79,12 @@ class SceneBuilder:
         return value
 
     def build(self, design: Design, body: BodyGeometry | None, body_key: str,
-              find_item: Callable[[str], CatalogItem | None]) -> trimesh.Scene:
-        """The scene of ``design`` on ``body`` (``body_key`` identifies the body for caching)."""
+              find_item: Callable[[str], CatalogItem | None],
+              drapes: Callable[[list[StackEntry]], list[np.ndarray] | None] | None = None) -> trimesh.Scene:
+        """The scene of ``design`` on ``body`` (``body_key`` identifies the body for caching). ``drapes``: the
+        finished drape of a stack of garments (:meth:`drape_stack`), None while there is none; draped garments
+        are drawn with its vertices (``scene.metadata["draped"]``: their layer ids; ``["drapeable"]``: the layers a
+        drape drapes), the others as fitted."""
         scene = trimesh.Scene()
         scene.metadata["canvas"] = design.canvas.model_dump(mode="json")
         scene.metadata["design_id"] = design.id
@@ -88,7 +94,39 @@ class SceneBuilder:
                 name="skin", baseColorFactor=_linear_factor(SKIN, 1.0), roughnessFactor=0.6,
                 metallicFactor=0.0))
             scene.add_geometry(avatar, node_name="avatar", geom_name="avatar")
+        garments, looks, trims, physical = self._layers(design, body, body_key, find_item)
+        draped: dict[str, np.ndarray] = {}
+        stack = _stack(garments, physical)
+        scene.metadata["drapeable"] = [entry.layer_id for entry, _ in stack]  # what a drape would drape
+        if stack and drapes is not None:
+            arrays = drapes([entry for entry, _ in stack])
+            if arrays is not None:
+                draped = {entry.layer_id: a for (entry, _), a in zip(stack, arrays)}
+        scene.metadata["draped"] = sorted(draped)
+        for layer, garment, _ in garments:
+            if layer.is_visible:
+                self._add_garment(scene, layer, garment, looks[layer.id], draped.get(layer.id))
+        for layer, mesh, rgb in trims:
+            if layer.is_visible and len(mesh.faces):
+                self._add_trim(scene, layer, mesh, rgb)
+        _camera_and_lights(scene, design)
+        return scene
+
+    def drape_stack(self, design: Design, body: BodyGeometry, body_key: str,
+                    find_item: Callable[[str], CatalogItem | None]) -> list[tuple[StackEntry, Garment]]:
+        """What a drape of ``design`` drapes: its visible pattern garments, innermost first, each with its fabric's
+        ``physical`` block (the topmost visible fabric layer dressing it; :data:`DEFAULT_PHYSICAL` without one)."""
+        garments, _, _, physical = self._layers(design, body, body_key, find_item)
+        return _stack(garments, physical)
+
+    def _layers(self, design: Design, body: BodyGeometry | None, body_key: str,
+                find_item: Callable[[str], CatalogItem | None]) -> tuple[
+            list[tuple[Layer, Garment, str]], dict[str, Look], list[tuple[Layer, trimesh.Trimesh, np.ndarray]],
+            dict[str, dict[str, Any]]]:
+        """Garments (fitted), their looks, trims, and the physical block of each dressed garment."""
         garments: list[tuple[Layer, Garment, str]] = []
+        physical: dict[str, dict[str, Any]] = {}
+        shapes: dict[str, str] = {}
         looks: dict[str, Look] = {}
         trims: list[tuple[Layer, trimesh.Trimesh, np.ndarray]] = []
         for layer in design.layers:
@@ -106,12 +144,18 @@ class SceneBuilder:
                 garment = self._cached(key, lambda spec=spec, item=item, values=values, measures=measures: garment_for(  # type: ignore[misc]
                     body, measures, item.id, spec, values, [g for _, g, _ in garments]))
                 garments.append((layer, garment, key))
+                # what the shape depends on (not the colours): the drape cache's key of this garment
+                shapes[layer.id] = _key("shape", body_key, item.id, {k: v for k, v in values.items()
+                                                                     if not k.startswith("color")},
+                                        [shapes[lay.id] for lay, _, _ in garments[:-1]])
                 looks[layer.id] = Look(hex_to_rgb(values.get("color", "#cccccc")))
             elif layer.type in ("fabric", "pattern"):
                 target = _target(layer, garments)
                 if target is None or not layer.is_visible:  # a hidden fabric or print leaves the garment as it was
                     continue
                 looks[target] = self._dress(looks[target], layer, item, values)
+                if item.type == "fabric" and item.physical:
+                    physical[target] = dict(item.physical)
             elif layer.type == "element":
                 target_layer = _target(layer, garments)
                 if target_layer is None:
@@ -132,14 +176,7 @@ class SceneBuilder:
                 mesh = self._cached(key, lambda kind=kind, values=values: accessory_mesh(  # type: ignore[misc]
                     kind, body, values, [g for _, g, _ in garments]))
                 trims.append((layer, mesh, hex_to_rgb(_trim_colour(values))))
-        for layer, garment, _ in garments:
-            if layer.is_visible:
-                self._add_garment(scene, layer, garment, looks[layer.id])
-        for layer, mesh, rgb in trims:
-            if layer.is_visible and len(mesh.faces):
-                self._add_trim(scene, layer, mesh, rgb)
-        _camera_and_lights(scene, design)
-        return scene
+        return [(lay, g, shapes[lay.id]) for lay, g, _ in garments], looks, trims, physical
 
     # -- materials -----------------------------------------------------------------------------------------------
     def _dress(self, under: Look, layer: Layer, item: CatalogItem, values: dict[str, Any]) -> Look:
@@ -169,7 +206,8 @@ class SceneBuilder:
         return Look(rgb.astype(np.float32), roughness=roughness, tile_m=tile, textured=True,
                     transparency=transparency)
 
-    def _add_garment(self, scene: trimesh.Scene, layer: Layer, garment: Garment, look: Look) -> None:
+    def _add_garment(self, scene: trimesh.Scene, layer: Layer, garment: Garment, look: Look,
+                     vertices: np.ndarray | None = None) -> None:
         uv = garment.uv / look.tile_m
         image = Image.fromarray((np.clip(look.image(), 0, 1) * 255).astype(np.uint8))
         alpha = layer.opacity / 100.0 * (1.0 - look.transparency)
@@ -177,7 +215,7 @@ class SceneBuilder:
             name=f"{layer.name}", baseColorTexture=image, baseColorFactor=[255, 255, 255, round(alpha * 255)],
             roughnessFactor=look.roughness, metallicFactor=look.metallic, doubleSided=True,
             alphaMode="BLEND" if alpha < 1 else "OPAQUE")
-        mesh = trimesh.Trimesh(garment.vertices, garment.faces, process=False,
+        mesh = trimesh.Trimesh(garment.vertices if vertices is None else vertices, garment.faces, process=False,
                                visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
         scene.add_geometry(mesh, node_name=f"layer:{layer.id}", geom_name=f"layer:{layer.id}",
                            transform=_matrix(layer, mesh))
@@ -237,6 +275,17 @@ def _trim_colour(values: dict[str, Any]) -> str:
         if isinstance(values.get(key), str):
             return values[key]
     return "#b8a27a" if "metal" in values or "case_finish" in values else "#444444"
+
+
+def _stack(garments: list[tuple[Layer, Garment, str]], physical: dict[str, dict[str, Any]]
+           ) -> list[tuple[StackEntry, Garment]]:
+    """The drape stack of the fitted garments: the visible ones sewn from a pattern, innermost first."""
+    out: list[tuple[StackEntry, Garment]] = []
+    for layer, garment, key in garments:
+        if layer.is_visible and isinstance(garment, PatternGarment):
+            out.append((StackEntry(layer.id, key, len(garment.vertices), len(garment.faces),
+                                   physical.get(layer.id, DEFAULT_PHYSICAL)), garment))
+    return out
 
 
 def _target(layer: Layer, garments: list[tuple[Layer, Garment, str]]) -> str | None:

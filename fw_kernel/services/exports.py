@@ -1,5 +1,10 @@
 """Exports through a job queue: a request snapshots the design (later edits do not change it), a worker renders,
-encodes and stores the file, and the record moves queued -> processing -> completed | failed."""
+encodes and stores the file, and the record moves queued -> processing -> completed | failed.
+
+The physics drape is a job of this queue too (kind ``drape``, ``design.drape()``): the same records, retries,
+RQ workers and progress; its file is the draped vertices (``drape.npz``), and its result goes into the drape cache
+(:mod:`.drape`) that every later scene of the same inputs draws. A job may be cancelled (``failed``, error
+"cancelled ..."): a drape stops between solver frames and stores nothing."""
 
 from __future__ import annotations
 
@@ -14,9 +19,9 @@ from typing import Any
 from ..domain import permissions
 from ..domain.design import Design, from_snapshot, snapshot
 from ..domain.errors import FWError, NotFound, ValidationError, show_value
-from ..domain.exports import KEEP_FOR, VIEWS, ExportJob, NothingToExport, validate_export
+from ..domain.exports import CANCELLED, KEEP_FOR, VIEWS, ExportJob, NothingToExport, validate_export
 from ..domain.values import DesignMeta
-from ..ports import UnitOfWorkFactory
+from ..ports import DrapeCancelled, UnitOfWorkFactory
 from .clock import new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -29,7 +34,9 @@ class ExportService:
                  renderer_factory: Callable[[], Any], encode_video: Callable[..., bytes] | None = None,
                  clock: Callable[[], datetime] = utcnow, item_of: Callable[[str], Any] | None = None,
                  techpack_writer: Any = None, image_codec: Any = None,
-                 patterns_of: Callable[..., list[Any]] | None = None, pattern_writer: Any = None):
+                 patterns_of: Callable[..., list[Any]] | None = None, pattern_writer: Any = None,
+                 drapes: Any = None, drape_stack_of: Callable[..., Any] | None = None,
+                 drape_marker: Callable[..., str | None] | None = None):
         self._uow = uow
         self._store = store
         self._queue = queue
@@ -43,6 +50,9 @@ class ExportService:
         self._image_codec = image_codec  # .encode(rgba, format) -> file, .opaque_png(rgba, background) -> PNG
         self._patterns_of = patterns_of   # (design, body, size, sex) -> [Pattern] of its visible garments
         self._pattern_writer = pattern_writer  # .write(patterns, format, paper) -> (bytes, name), .techpack_pages
+        self._drapes = drapes  # services.drape.DrapeCache: finished drapes and the cloth draper
+        self._drape_stack_of = drape_stack_of  # (design, body) -> (body geometry, [(StackEntry, garment)])
+        self._drape_marker = drape_marker  # (design, body) -> the finished drape a scene draws, for render keys
         self._renderer: Any = None
         self._blobs: Any = None
         self._clock = clock
@@ -59,6 +69,8 @@ class ExportService:
             permissions.check(design, user, role, "export")
             avatar = uow.avatars.get(design.meta.avatar_id) if design.meta.avatar_id else None
             versions = uow.versions.list(design.id) if kind == "techpack" else []
+        if kind == "drape":
+            _check_drapeable(design, avatar)
         payload = {"state": snapshot(design), "canvas": design.canvas.model_dump(mode="json"),
                    "body": avatar.body if avatar is not None and avatar.body else None}
         if kind == "techpack":  # what the document states besides the geometry
@@ -82,6 +94,42 @@ class ExportService:
     def list(self, design_id: str) -> list[ExportJob]:
         return self._store.list(design_id)
 
+    def cancel(self, user: str, job_id: str) -> ExportJob:
+        """Cancel a job that has not ended (anyone who may export its design): it ends ``failed`` with the error
+        "cancelled by <user>"; a drape stops at the solver's next frame and stores nothing. An ended job is
+        returned as it is."""
+        job = self.get(job_id)
+        with self._uow() as uow:
+            design = uow.designs.get(job.design_id)
+            if design is None:
+                raise NotFound(f"export {show_value(job_id)} does not exist", field="job_id", value=job_id)
+            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
+                              "export")
+        if not job.done:
+            self._store.update(job_id, status="failed", error=f"{CANCELLED} by {user}")
+        return self.get(job_id)
+
+    def finished_drape(self, user: str, design_id: str, stack: Any) -> bytes | None:
+        """The npz of the best finished drape of ``stack`` (``StackEntry.content()`` dicts) for a design ``user``
+        may read, None when there is none (the design service's clients build their scenes themselves)."""
+        from ..scene.drapes import StackEntry
+        from .drape import to_npz
+
+        with self._uow() as uow:
+            design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+            if design is None:
+                raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
+                               field="design_id", value=design_id)
+            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
+                              "read")
+        try:
+            entries = [StackEntry("", str(c["geometry"]), int(c["n"]), int(c["faces"]), dict(c["physical"]))
+                       for c in stack]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError.bad("stack", "...", "garments of {geometry, n, faces, physical}") from exc
+        found = self._drapes.find(entries) if self._drapes is not None and entries else None
+        return None if found is None else to_npz(found[1])
+
     def run_stored(self, job_id: str, attempt: int = 0, retries_left: int | None = None) -> None:
         """Run a job from the request stored with its record (a worker process that did not see the request)."""
         payload = self._store.request(job_id)
@@ -100,17 +148,22 @@ class ExportService:
         (the in-process queue) a failure is recorded and not raised. The file is stored (atomically) before the
         record completes, and a record completes once however often its job runs."""
         job = self.get(job_id)
-        if job.status == "completed":  # a retry of a job that completed before its worker died
+        if job.status == "completed" or job.cancelled:  # a retry of a job that completed, or cancelled: nothing
             return
         self._store.update(job_id, status="processing", progress=5, retry_count=attempt)
         try:
             make = {"image": self._image, "video": self._video, "model": self._model,
-                    "techpack": self._techpack, "pattern": self._pattern}[job.type]
+                    "techpack": self._techpack, "pattern": self._pattern, "drape": self._drape}[job.type]
             data, name = make(job, payload)
+            if self.get(job_id).cancelled:
+                raise DrapeCancelled(job_id)
             if self._blobs is None:
                 self._blobs = self._blobs_factory()
             # the final key is the same on every attempt and written atomically: never half a file there
             url = self._blobs.put(f"exports/{job.design_id}/{job_id}/{name}", data)
+        except DrapeCancelled:  # the record says so already (cancel()); nothing was stored
+            log.info("%s %s cancelled", job.type, job_id)
+            return
         except Exception as exc:
             log.exception("export %s failed (attempt %d)", job_id, attempt + 1)
             final = isinstance(exc, FWError)  # made from the stored request: it fails the same way every time
@@ -127,6 +180,54 @@ class ExportService:
     def _design_scene(self, job: ExportJob, payload: dict[str, Any]) -> Any:
         shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))
         return self._scene_of(from_snapshot(shell, payload["state"]), payload["body"])
+
+    def _drape(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """Drape the design's visible pattern garments on its avatar with the cloth draper, or reuse the finished
+        drape of the same inputs (no solver call); the result goes into the drape cache, and is the job's file."""
+        from .drape import drape_key, to_npz
+
+        if self._drapes is None or self._drape_stack_of is None:
+            raise RuntimeError("no drape cache configured (bootstrap wires fw_kernel.services.drape)")
+        shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="drape"))
+        body, stack = self._drape_stack_of(from_snapshot(shell, payload["state"]), payload["body"])
+        if body is None or not stack:
+            raise NothingToExport("nothing to drape: the design needs an avatar and a visible silhouette (garment) "
+                                  "layer sewn from a pattern")
+        quality = job.options["quality"]
+        entries = [entry for entry, _ in stack]
+        draper = self._drapes.draper()  # raises what is missing (the drape extra, FW_DRAPER)
+        key = drape_key(entries, quality, str(draper.version()))
+        found = self._drapes.get(key)
+        if found is not None and [len(a) for a in found] == [e.vertex_count for e in entries]:
+            self._store.update(job.id, progress=95)  # the same inputs were draped before: reused
+            return to_npz(found), "drape.npz"
+        self._store.update(job.id, progress=10)
+        shown = [10]
+        polled = [0.0, False]
+
+        def progress(fraction: float, message: str = "") -> None:
+            value = 10 + int(85 * min(max(float(fraction), 0.0), 1.0))
+            if value > shown[0]:
+                shown[0] = value
+                self._store.update(job.id, progress=value)
+
+        def cancelled() -> bool:
+            import time
+
+            now = time.monotonic()
+            if now - float(polled[0]) >= 0.2:  # a store read at most five times a second
+                polled[0], polled[1] = now, self.get(job.id).cancelled
+            return bool(polled[1])
+
+        arrays = draper.drape(body, [(g, dict(e.physical)) for e, g in stack], quality, progress, cancelled)
+        if len(arrays) != len(entries) or any(getattr(a, "shape", None) != (e.vertex_count, 3)
+                                              for a, e in zip(arrays, entries)):
+            raise RuntimeError(f"the draper returned {[getattr(a, 'shape', None) for a in arrays]} for garments of "
+                               f"{[e.vertex_count for e in entries]} vertices")
+        if self.get(job.id).cancelled:
+            raise DrapeCancelled(job.id)
+        _, data = self._drapes.put(key, arrays)
+        return data, "drape.npz"
 
     def _model(self, job: ExportJob, payload: dict[str, Any]) -> tuple[bytes, str]:
         from ..scene.files import to_glb, to_obj_zip
@@ -281,7 +382,14 @@ class ExportService:
                       ) -> tuple[bytes, str]:
         codec = self._codec()
         options = job.options
-        key = hashlib.sha256(json.dumps({"payload": payload, "options": options}, sort_keys=True).encode()).hexdigest()
+        marker = None  # the finished drape the scene draws: a drape that finishes later makes a new render
+        if self._drape_marker is not None:
+            shell = Design(id=job.design_id, owner=job.user, meta=DesignMeta(name="export"))
+            marker = self._drape_marker(from_snapshot(shell, payload["state"]), payload["body"])
+        parts: dict[str, Any] = {"payload": payload, "options": options}
+        if marker is not None:
+            parts["drape"] = marker
+        key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
         cached = self._docs.get_render(key)
         name = f"{options['view']}.{'jpg' if options['format'] == 'jpeg' else options['format']}"
         if self._blobs is None:
@@ -301,3 +409,13 @@ class ExportService:
         url = self._blobs.put(f"render_cache/{key}/{name}", data)
         self._docs.put_render(key, {"url": url, "size": len(data)}, self._clock())
         return data, name
+
+
+def _check_drapeable(design: Design, avatar: Any) -> None:
+    """A drape needs a body and a garment: refused at request time with what to add."""
+    if avatar is None or not avatar.body:
+        raise NothingToExport("nothing to drape: the design has no avatar to drape its garments on "
+                              "(design.update(avatar_id=avatar.id) first)")
+    if not any(layer.type == "silhouette" and layer.is_visible for layer in design.layers):
+        raise NothingToExport("nothing to drape: the design has no visible silhouette (garment) layer; add one, "
+                              "e.g. design.add_layer('sil-aline-dress')")

@@ -361,6 +361,18 @@ def get_export(ctx: Context, job_id: str) -> tuple[int, Any]:
     return 200, export_out(ctx, _visible_job(ctx, job_id, ctx.user))
 
 
+def find_drape(ctx: Context, design_id: str) -> tuple[int, Any]:
+    data = ctx.ws._exports().finished_drape(ctx.user, design_id, ctx.body.stack)
+    if data is None:
+        raise NotFound("no finished drape of these garments yet", field="stack")
+    return 200, FileBody(data, "drape.npz", "application/octet-stream")
+
+
+def cancel_export(ctx: Context, job_id: str) -> tuple[int, Any]:
+    _visible_job(ctx, job_id, ctx.user)
+    return 200, export_out(ctx, ctx.ws._exports().cancel(ctx.user, job_id))
+
+
 _MEDIA = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4",
           "webm": "video/webm", "gif": "image/gif", "glb": "model/gltf-binary", "zip": "application/zip",
           "pdf": "application/pdf"}
@@ -679,6 +691,12 @@ ROUTES: tuple[Route, ...] = (
           response=list[s.ExportOut], params=D),
     Route("GET", "/exports/{job_id}", get_export, "An export's status (with a signed download URL once completed)",
           "exports", response=s.ExportOut, params={"job_id": "the export's id"}),
+    Route("POST", "/designs/{design_id}/drapes/find", find_drape, "The finished drape (npz of draped vertices) "
+          "of a stack of the design's garments, 404 while there is none", "exports", body=s.DrapeFind,
+          response="binary", params=D),
+    Route("POST", "/exports/{job_id}/cancel", cancel_export, "Cancel an export or drape that has not ended (it "
+          "ends failed, 'cancelled by ...'; a drape stores nothing)", "exports", response=s.ExportOut,
+          params={"job_id": "the export's id"}),
     Route("GET", "/exports/{job_id}/download", download_export, "Download an export's file (signed URL)",
           "exports", query=s.DownloadQuery, response="binary", auth="signature",
           params={"job_id": "the export's id"}),

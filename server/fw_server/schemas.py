@@ -153,12 +153,19 @@ class CommentRequest(Request):
     layer_id: Id | None = None
 
 
+class DrapeFind(Request):
+    """A drape stack as the client's scene builder describes it: per garment, innermost first, ``geometry`` (the
+    key of what its shape is made from), ``n`` and ``faces`` (vertex and triangle counts), ``physical``."""
+
+    stack: list[dict[str, Any]] = Field(max_length=64)
+
+
 class ExportRequest(Request):
     """``image``: format (png, jpeg, webp), width/height (16..4096 px), view, quality, background;
     ``video``: format (mp4, webm, gif), width/height (16..1920), fps, duration, degrees, view, quality, background;
-    ``model``: format (glb, obj); ``techpack``: quality."""
+    ``model``: format (glb, obj); ``techpack``: quality; ``drape``: quality (the physics drape job)."""
 
-    type: Literal["image", "video", "model", "techpack"] = "image"
+    type: Literal["image", "video", "model", "techpack", "drape"] = "image"
     options: dict[str, Any] = {}
 
 

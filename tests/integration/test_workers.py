@@ -299,3 +299,38 @@ def test_exports_cleanup_removes_expired_files(rq_setup) -> None:
     again = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "exports", "cleanup"], env=rq_setup["env"],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "0 files removed" in again.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_worker_killed_mid_drape_is_retried_and_the_drape_is_stored_once(rq_setup) -> None:
+    """The drape job on RQ, with the test draper (``tests.support.drapers.SlowDraper``: 10 s of frames, no
+    physics) in the kernel and the workers alike: SIGKILL mid-drape, nothing stored, retried by another worker."""
+    from tests.support import ROOT
+
+    slow = "tests.support.drapers:SlowDraper"
+    ws = rq_setup["connect"](export_retry_backoff_s=(0, 0), draper=slow)
+    env = {**rq_setup["env"], "FW_DRAPER": slow,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    avatar = ws.avatars.create("Ada", {"height": 168, "bust": 88, "waist": 70, "hips": 96}, body_hint="female")
+    design = ws.designs.create("Drape on a worker", avatar=avatar)
+    skirt = design.add_layer("sil-aline-skirt", customization={"length": 0.42})
+    fitted = np.asarray(design.scene().geometry[f"layer:{skirt.id}"].vertices)
+    handle = design.drape(quality="draft")
+    workers = rq_setup["workers"]
+    first = workers.start(*FAST, env=env)
+    exports = ws._services.exports
+    wait_for(lambda: exports.get(handle.job.id), lambda j: j.status == "processing" and j.progress >= 20, 240)
+    workers.kill(first)                                             # SIGKILL, mid-drape
+    home = Path(rq_setup["settings"]["home"])
+    assert not (home / "blobs" / "drape_cache").exists() or not list((home / "blobs" / "drape_cache").iterdir())
+    assert design.scene().metadata["draped"] == []                  # still the fitted shape
+    workers.start(*FAST, env=env)
+    done = wait_for(lambda: exports.get(handle.job.id), lambda j: j.done, 300)
+    assert done.status == "completed", done.error
+    assert done.retry_count == 1 and done.error is None
+    assert len(list((home / "blobs" / "drape_cache").iterdir())) == 1   # stored once
+    assert export_files(str(home), done) == ["drape.npz"]
+    draped = design.scene()
+    assert draped.metadata["draped"] == [skirt.id]
+    assert np.allclose(draped.geometry[f"layer:{skirt.id}"].vertices, fitted - [0, 0.05, 0], atol=1e-6)
+    assert "stopped mid-job" in workers.log(1) and workers.log(1).count("Job OK") == 1

@@ -6,6 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -255,3 +256,57 @@ def test_catalog_thumbnails_are_served_and_read_back_by_a_remote_workspace(sqlit
         assert ws.catalog.thumbnail("acc-tote-bag") == answer.content  # the service's file, not a local one
     finally:
         ws.close()
+
+
+@pytest.mark.slow
+def test_drape_job_over_rest_with_progress_cancel_and_a_clear_refusal(tmp_path: Path) -> None:
+    """``POST /designs/{id}/exports`` with type ``drape`` (the test draper: 10 s of frames, no physics), progress
+    while it runs, ``POST /exports/{id}/cancel`` (only for who may see the design), and a design without a
+    garment refused with what to add."""
+    services = kernel_services(tmp_path / "fw", draper="tests.support.drapers:SlowDraper")
+    running = RunningService(services, service_config()).start()
+    try:
+        alice, bob = running.client("alice"), running.client("bob")
+        avatar = alice.post("/avatars", json={"name": "Ada", "measurements": MEASUREMENTS, "body_hint": "female"})
+        bare = _design(alice, avatar_id=avatar.json()["id"])["id"]
+        r = alice.post(f"/designs/{bare}/exports", json={"type": "drape", "options": {"quality": "draft"}})
+        assert r.status_code >= 400 and "no visible silhouette" in r.json()["message"], r.text
+        did = _design(alice, avatar_id=avatar.json()["id"])["id"]
+        alice.post(f"/designs/{did}/layers", json={"item_id": "sil-aline-skirt"})
+        r = alice.post(f"/designs/{did}/exports", json={"type": "drape", "options": {"quality": "draft"}})
+        assert r.status_code == 202, r.text
+        job = r.json()
+        deadline = time.monotonic() + 120
+        while not (job["status"] == "processing" and job["progress"] > 10):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = alice.get(f"/exports/{job['id']}").json()
+        assert bob.post(f"/exports/{job['id']}/cancel").status_code == 404   # not bob's design
+        r = alice.post(f"/exports/{job['id']}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "failed" and r.json()["error"] == "cancelled by alice"
+        time.sleep(0.5)
+        after = alice.get(f"/exports/{job['id']}").json()
+        assert after["status"] == "failed" and after["download_url"] is None and after["progress"] < 100
+        # the notebook API over the service: design.drape() there, the client's own scene draws the result
+        import fw_kernel as fw
+
+        root = running.base[: -len(running.config.prefix)] + "/"
+        with fw.connect(service_url=root, token=TOKENS["alice"], autosave_thread=False) as ws:
+            design = ws.designs.get(did)
+            skirt = design.layers[0]
+            before = design.scene()
+            assert before.metadata["draped"] == [] and before.metadata["drapeable"] == [skirt.id]
+            done = design.drape(quality="draft").wait(timeout=120, progress=False)
+            assert done.status == "completed" and done.type == "drape", done.error
+            draped = design.scene()
+            assert draped.metadata["draped"] == [skirt.id]
+            node = f"layer:{skirt.id}"
+            assert np.allclose(draped.geometry[node].vertices, before.geometry[node].vertices - [0, 0.05, 0],
+                               atol=1e-6)
+        missing = alice.post(f"/designs/{did}/drapes/find", json={"stack": [{"geometry": "x", "n": 1, "faces": 1,
+                                                                              "physical": {}}]})
+        assert missing.status_code == 404
+        assert bob.post(f"/designs/{did}/drapes/find", json={"stack": []}).status_code == 404  # not his design
+    finally:
+        running.stop()
+        services.close()
