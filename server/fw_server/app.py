@@ -197,7 +197,8 @@ class ApiHandler(JsonErrors):
                 user = query.user
                 await service.rate_limit(user)
             session = self._session(route)
-            ws = UserWorkspace(service.services, user, service.undo, session, self._base_version(route))
+            ws = UserWorkspace(service.services, user, service.undo, session, self._base_version(route),
+                               load_undo=route.session == "required")  # undo/redo read the stacks; edits append
             ctx = Context(ws, user, request_body, query, service.prefix, service.signer, admin, service)
 
             def call() -> tuple[int, Any]:
