@@ -177,7 +177,7 @@ def run(storage: str, n: int, label: str = "") -> tuple[dict[str, Any], str]:
             assert backend.database_url and backend.mongo_url
             env.update({"FW_DATABASE_URL": backend.database_url, "FW_MONGO_URL": backend.mongo_url})
         result = asyncio.run(_serve(env, n))
-    prof = result.pop("stats")
+    prof = result["profile"] = result.pop("stats")
     head = (f"update_layer through the service in-process ({label}), {storage}, {n} sequential PATCHes "
             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPU, load average "
             f"{os.getloadavg()[0]:.2f})\n"
@@ -193,12 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--out", type=Path, help="also write the summary here")
+    parser.add_argument("--dump", type=Path, help="also write the raw cProfile stats here (pstats)")
     parser.add_argument("--label", default="", help="what code runs (e.g. 'before: main 540dded')")
     args = parser.parse_args(argv)
     import fw_server
 
     label = args.label or os.path.dirname(os.path.dirname(os.path.dirname(fw_server.__file__)))
-    _, text = run(args.storage, args.requests, label)
+    result, text = run(args.storage, args.requests, label)
+    if args.dump:
+        result["profile"].dump_stats(str(args.dump))
     print(text)
     if args.out:
         args.out.write_text(text + "\n")

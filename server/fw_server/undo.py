@@ -94,7 +94,9 @@ class UndoStore:
     def _write(self, name: str, undo: list[bytes], redo: list[bytes], replace: bool) -> None:
         if self._redis is not None:
             try:
-                pipe = self._redis.pipeline(transaction=True)  # both stacks change together
+                # a replace changes both stacks at once (MULTI); a push needs no transaction (one client's edits
+                # to one session arrive one at a time)
+                pipe = self._redis.pipeline(transaction=replace)
                 if replace:
                     pipe.delete(name + ":u")
                 pipe.delete(name + ":r")
