@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -50,17 +51,15 @@ from benchmarks.service_load import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-LADDER = (40, 80, 160, 240, 320, 400, 480, 560, 640, 800, 960, 1200)
+LADDER = (10, 20, 40, 80, 160, 240, 320, 400, 480, 640, 800, 1000, 1200)
 
 
 def cpu_ns(pid: int) -> int:
     """CPU nanoseconds of every live thread of ``pid`` (``/proc/PID/task/*/schedstat``, first field)."""
     total = 0
     for task in os.listdir(f"/proc/{pid}/task"):
-        try:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread that just ended
             total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
-            pass
     return total
 
 
@@ -217,7 +216,8 @@ def render(r: dict[str, Any]) -> str:
                      f"{p['cpu_ms_mean']:>11.2f}  {p['wall_ms_p50']:>11.2f}  {p['wall_ms_p95']:>11.2f}")
     lines += [f"Load (edit every {r['edit_interval_s']:.0f} s +-25 %, checkpoint every {r['checkpoint_every']}th edit, "
               f"{r['step_s']:.0f} s steps, base and new interleaved per count):",
-              "variant  designers  req/s   p50    p95  edit p95  errors  service cores  CPU ms/req  generator  load  pass"]
+              "variant  designers  req/s   p50    p95  edit p95  errors  service cores  CPU ms/req  generator  load"
+              "  pass"]
     for name, lad in r["ladder"].items():
         for s in lad["steps"]:
             lines.append(f"{name:<7}  {s['designers']:>9}  {s['rps']:>5.0f}  {s['p50_ms']:>5.1f}  {s['p95_ms']:>5.1f}  "
