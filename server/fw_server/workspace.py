@@ -30,6 +30,7 @@ class UserWorkspace(Workspace):
         self.load_undo = load_undo
         self.base_version = base_version  # X-FW-Base-Version: the version the client's edit was decided on
         self._opened: list[tuple[Design, tuple[int, int, int, int]]] = []
+        self.opened: dict[str, Design] = {}  # the handles this request opened, by design id (X-FW-Return)
 
     @property
     def services(self) -> Services:
@@ -47,6 +48,7 @@ class UserWorkspace(Workspace):
                                           f"a version design {state.id!r} has had: 1 to {state.version}")
             designs = _BasedOn(designs, self.base_version)
         design = Design(self, state, role, service=designs)
+        self.opened[design.id] = design
         if self.session is not None and self._undo_store is not None:
             if self.load_undo:
                 design.undo_stacks = self._undo_store.load(self.user, design.id, self.session)

@@ -169,3 +169,49 @@ def test_a_process_subscribes_only_to_the_designs_it_has_listeners_for(redis_url
     assert counts == [0, 1, 0, 0]
     assert [(m["design_id"], m["version"]) for m in listener.got] == [(watched, 3)]
     client.close()
+
+
+def test_an_edit_can_answer_with_the_whole_design(alice: Any) -> None:
+    """``X-FW-Return: design``: the design as saved instead of the layer (or 204), marked ``X-FW-Returned``."""
+    design = alice.post("/designs", json={"name": "Lean"}).json()
+    layer = alice.post(f"/designs/{design['id']}/layers", json={"item_id": "sil-aline-dress"}).json()
+    plain = alice.patch(f"/designs/{design['id']}/layers/{layer['id']}", json={"opacity": 40})
+    assert plain.status_code == 200 and plain.json()["id"] == layer["id"] and "X-FW-Returned" not in plain.headers
+    full = alice.patch(f"/designs/{design['id']}/layers/{layer['id']}", json={"opacity": 30},
+                       headers={"X-FW-Return": "design", "X-FW-Session": "s1"})
+    assert full.status_code == 200 and full.headers["X-FW-Returned"] == "design"
+    assert full.json() == alice.get(f"/designs/{design['id']}?count_view=false").json()
+    assert full.json()["version"] == 4 and full.json()["layers"][0]["opacity"] == 30
+    gone = alice.delete(f"/designs/{design['id']}/layers/{layer['id']}", headers={"X-FW-Return": "design"})
+    assert gone.status_code == 200 and gone.json()["layers"] == []            # not 204: the design, as asked
+    refused = alice.patch(f"/designs/{design['id']}/layers/{layer['id']}", json={"opacity": 20},
+                          headers={"X-FW-Return": "design"})
+    assert refused.status_code == 404 and "X-FW-Returned" not in refused.headers  # errors answer as before
+    checkpoint = alice.post(f"/designs/{design['id']}/versions", json={"message": "v"},
+                            headers={"X-FW-Return": "design"})
+    assert checkpoint.status_code == 201 and checkpoint.json()["version_number"] == 1  # not an edit: unchanged
+
+
+def test_a_remote_edit_is_one_request(sqlite_service: Any, client_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    import fw_kernel as fw
+    from tests.support.service import TOKENS
+
+    ws = fw.connect(service_url=f"http://127.0.0.1:{sqlite_service.port}/", token=TOKENS["alice"])
+    design = ws.designs.create("Remote")
+    layer = design.add_layer("sil-aline-dress")
+    sent: list[tuple[str, str]] = []
+    real = requests.Session.request
+
+    def counted(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append((method, url.rsplit("/api/v1", 1)[-1]))
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counted)
+    design.update_layer(layer.id, opacity=55)
+    assert sent == [("PATCH", f"/designs/{design.id}/layers/{layer.id}")]  # no read-back of the design
+    assert design.layer(layer.id).opacity == 55 and design.version == 3
+    design.undo()
+    assert design.layer(layer.id).opacity == 100
+    ws.close()
