@@ -10,6 +10,8 @@ rate limits, undo stacks and events, and the same settings as ``benchmarks.servi
 1. **CPU per edit request**: one designer per service sends sequential ``PATCH``es of a layer, alternating
    between the two services; the service's CPU per request is read from ``/proc/PID/task/*/schedstat``
    (nanoseconds, every thread) before and after each request. p50 and p90 over ``--probe`` requests each.
+   Then the same for an edit as ``fw_kernel``'s remote client makes it (base: ``PATCH`` + ``GET`` of the
+   design; new: one ``PATCH`` with ``X-FW-Return: design``).
 2. **Designers held**: the issue's load (each designer opens its design, edits a layer every 2 s +-25 %,
    checkpoints every 10th edit) on a ladder of designer counts; at each count the base then the new service
    gets a timed step (interleaved, so both see the same machine). A step passes with p95 < 100 ms and no
@@ -51,7 +53,7 @@ from benchmarks.service_load import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-LADDER = (10, 20, 40, 80, 160, 240, 320, 400, 480, 640, 800, 1000, 1200)
+LADDER = (5, 10, 20, 40, 80, 160, 240, 320, 400, 480, 640, 800, 1000, 1200)
 
 
 def cpu_ns(pid: int) -> int:
@@ -86,31 +88,54 @@ class Service:
         return err.decode(errors="replace")
 
 
+async def _client_edit(d: Designer, name: str, opacity: int) -> None:
+    """One edit as ``fw_kernel``'s remote client makes it: on the base the edit and a read of the design (what
+    that client did), on the new code the edit answered with the design (``X-FW-Return: design``)."""
+    path = f"/designs/{d.design_id}/layers/{d.layer_id}"
+    if name == "base":
+        await d.call("PATCH", path, None, {"opacity": opacity})
+        await d.call("GET", f"/designs/{d.design_id}?count_view=false", None)
+        return
+    d.headers["X-FW-Return"] = "design"
+    try:
+        await d.call("PATCH", path, None, {"opacity": opacity})
+    finally:
+        del d.headers["X-FW-Return"]
+
+
 async def probe(services: dict[str, Service], n: int, offset: int) -> dict[str, Any]:
-    """Sequential PATCHes alternating between the services: CPU ms and wall ms per request, per variant."""
+    """Sequential edits alternating between the services: CPU ms and wall ms per edit, per variant, for a bare
+    ``PATCH`` and for an edit as the remote client makes it."""
+    out: dict[str, Any] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         ds = {name: Designer(offset + k, s.base, session) for k, (name, s) in enumerate(services.items())}
         for d in ds.values():
             await d.setup()
         for _ in range(20):  # warm up
-            for d in ds.values():
-                await d.call("PATCH", f"/designs/{d.design_id}/layers/{d.layer_id}", None, {"opacity": 50})
-        cpu: dict[str, list[float]] = {name: [] for name in services}
-        wall: dict[str, list[float]] = {name: [] for name in services}
-        for i in range(n):
             for name, d in ds.items():
-                pid = services[name].proc.pid
-                await asyncio.sleep(0.005)
-                before, started = cpu_ns(pid), time.perf_counter()
-                await d.call("PATCH", f"/designs/{d.design_id}/layers/{d.layer_id}", None,
-                             {"opacity": 10 + i % 90})
-                ended = time.perf_counter()
-                await asyncio.sleep(0.005)  # what the service does right after answering counts for this request
-                cpu[name].append((cpu_ns(pid) - before) / 1e6)
-                wall[name].append((ended - started) * 1e3)
-    return {name: {"requests": n, "cpu_ms_p50": _p(cpu[name], 0.5), "cpu_ms_p90": _p(cpu[name], 0.9),
-                   "cpu_ms_mean": sum(cpu[name]) / n, "wall_ms_p50": _p(wall[name], 0.5),
-                   "wall_ms_p95": _p(wall[name], 0.95)} for name in services}
+                await d.call("PATCH", f"/designs/{d.design_id}/layers/{d.layer_id}", None, {"opacity": 50})
+                await _client_edit(d, name, 50)
+        for kind in ("patch", "client_edit"):
+            cpu: dict[str, list[float]] = {name: [] for name in services}
+            wall: dict[str, list[float]] = {name: [] for name in services}
+            for i in range(n):
+                for name, d in ds.items():
+                    pid = services[name].proc.pid
+                    await asyncio.sleep(0.005)
+                    before, started = cpu_ns(pid), time.perf_counter()
+                    if kind == "patch":
+                        await d.call("PATCH", f"/designs/{d.design_id}/layers/{d.layer_id}", None,
+                                     {"opacity": 10 + i % 90})
+                    else:
+                        await _client_edit(d, name, 10 + i % 90)
+                    ended = time.perf_counter()
+                    await asyncio.sleep(0.005)  # what the service does right after answering counts for this edit
+                    cpu[name].append((cpu_ns(pid) - before) / 1e6)
+                    wall[name].append((ended - started) * 1e3)
+            out[kind] = {name: {"requests": n, "cpu_ms_p50": _p(cpu[name], 0.5), "cpu_ms_p90": _p(cpu[name], 0.9),
+                                "cpu_ms_mean": sum(cpu[name]) / n, "wall_ms_p50": _p(wall[name], 0.5),
+                                "wall_ms_p95": _p(wall[name], 0.95)} for name in services}
+    return out
 
 
 async def step(session: aiohttp.ClientSession, designers: list[Designer], pid: int, step_s: float
@@ -190,9 +215,10 @@ def run(base: Path, storage: str = "sqlite", step_s: float = 10.0, probe_n: int 
             log(f"base ({base_commit}) on :{services['base'].port}, new ({new_commit}) on :{services['new'].port}, "
                 f"{storage}")
             out["probe"] = asyncio.run(probe(services, probe_n, offset=2000))
-            for name, p in out["probe"].items():
-                log(f"{name}: sequential PATCH, service CPU p50 {p['cpu_ms_p50']:.2f} ms (p90 {p['cpu_ms_p90']:.2f}),"
-                    f" wall p50 {p['wall_ms_p50']:.2f} ms")
+            for kind, probes in out["probe"].items():
+                for name, p in probes.items():
+                    log(f"{name}: sequential {kind}, service CPU p50 {p['cpu_ms_p50']:.2f} ms (p90 "
+                        f"{p['cpu_ms_p90']:.2f}), wall p50 {p['wall_ms_p50']:.2f} ms")
             out["ladder"] = asyncio.run(ladder(services, counts, step_s))
         finally:
             for s in services.values():
@@ -209,11 +235,14 @@ def render(r: dict[str, Any]) -> str:
     la0, la1 = r["loadavg_start"][0], r["loadavg_end"][0]
     lines = [f"\nIssue #20 A/B on {r['storage']} ({r['nproc']} CPU, load average {la0:.1f} at the start, {la1:.1f} at "
              f"the end; {r['started']}); base = {r['base']}, new = {r['new']}",
-             "Sequential PATCH (service CPU per request from schedstat, every thread):",
-             "variant  requests  CPU p50 ms  CPU p90 ms  CPU mean ms  wall p50 ms  wall p95 ms"]
-    for name, p in r["probe"].items():
-        lines.append(f"{name:<7}  {p['requests']:>8}  {p['cpu_ms_p50']:>10.2f}  {p['cpu_ms_p90']:>10.2f}  "
-                     f"{p['cpu_ms_mean']:>11.2f}  {p['wall_ms_p50']:>11.2f}  {p['wall_ms_p95']:>11.2f}")
+             "Sequential edits (service CPU per edit from schedstat, every thread; patch = a bare PATCH, client_edit ="
+             " as fw_kernel's remote client edits: base PATCH + GET, new PATCH with X-FW-Return: design):",
+             "kind         variant  edits  CPU p50 ms  CPU p90 ms  CPU mean ms  wall p50 ms  wall p95 ms"]
+    for kind, probes in r["probe"].items():
+        for name, p in probes.items():
+            lines.append(f"{kind:<11}  {name:<7}  {p['requests']:>5}  {p['cpu_ms_p50']:>10.2f}  "
+                         f"{p['cpu_ms_p90']:>10.2f}  {p['cpu_ms_mean']:>11.2f}  {p['wall_ms_p50']:>11.2f}  "
+                         f"{p['wall_ms_p95']:>11.2f}")
     lines += [f"Load (edit every {r['edit_interval_s']:.0f} s +-25 %, checkpoint every {r['checkpoint_every']}th edit, "
               f"{r['step_s']:.0f} s steps, base and new interleaved per count):",
               "variant  designers  req/s   p50    p95  edit p95  errors  service cores  CPU ms/req  generator  load"
