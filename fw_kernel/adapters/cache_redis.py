@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -32,6 +33,7 @@ class RedisStateCache:
         self._threads: list[Any] = []
         self._outbox: queue.Queue[tuple[str, str] | threading.Event | None] = queue.Queue(OUTBOX_MAX)
         self._sender: threading.Thread | None = None
+        self._sender_pid = 0  # a forked child (an RQ work horse) has no sender thread: it starts its own
         self._sender_lock = threading.Lock()
         self._dropped = 0
 
@@ -55,9 +57,9 @@ class RedisStateCache:
         for design_id, version, state in entries:
             pipe.set(self.state_key(design_id), json.dumps({"version": version, "state": state},
                                                            separators=(",", ":")), ex=ttl_s)
-            pipe.publish(self.channel(design_id), json.dumps(
-                {"type": "autosaved", "design_id": design_id, "version": version, "at": at}, separators=(",", ":")))
         pipe.execute()
+        for design_id, version, _ in entries:  # in line with the edits' events (one queue per process)
+            self.publish(design_id, {"type": "autosaved", "design_id": design_id, "version": version, "at": at})
 
     def publish(self, design_id: str, event: dict[str, Any]) -> None:
         """Queue ``event`` for the design's channel; the sender thread publishes it (see the module)."""
@@ -65,16 +67,19 @@ class RedisStateCache:
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until every event queued before this call is published (or failed); False on timeout."""
-        if self._sender is None:
+        if self._sender is None or self._sender_pid != os.getpid():
             return True
         done = threading.Event()
         self._enqueue(done)
         return done.wait(timeout_s)
 
     def _enqueue(self, item: tuple[str, str] | threading.Event) -> None:
-        if self._sender is None:
+        if self._sender is None or self._sender_pid != os.getpid():
             with self._sender_lock:
-                if self._sender is None:
+                if self._sender is None or self._sender_pid != os.getpid():
+                    if self._sender_pid != os.getpid():  # what the parent had queued is the parent's to send
+                        self._outbox = queue.Queue(OUTBOX_MAX)
+                    self._sender_pid = os.getpid()
                     self._sender = threading.Thread(target=self._send_loop, name="fw-redis-publish", daemon=True)
                     self._sender.start()
         try:
@@ -141,7 +146,7 @@ class RedisStateCache:
         return unsubscribe
 
     def close(self) -> None:
-        if self._sender is not None:
+        if self._sender is not None and self._sender_pid == os.getpid():
             self._outbox.put(None)  # after what is queued: sent first
             self._sender.join(timeout=5)
             self._sender = None

@@ -215,3 +215,40 @@ def test_a_remote_edit_is_one_request(sqlite_service: Any, client_env: Any, monk
     design.undo()
     assert design.layer(layer.id).opacity == 100
     ws.close()
+
+
+def test_a_forked_child_publishes_through_its_own_sender(redis_url: str) -> None:
+    """An RQ work horse is a fork of a worker whose cache may have started its sender thread already."""
+    import os
+
+    from fw_kernel.adapters.cache_redis import RedisStateCache
+
+    design = f"fork-{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(RedisStateCache.channel(design))
+    time.sleep(0.1)
+    cache = RedisStateCache(redis_url)
+    cache.publish(design, {"type": "update_layer", "version": 1})  # the parent's sender thread is running
+    assert cache.flush(5)
+    pid = os.fork()
+    if pid == 0:  # the child: no sender thread was inherited
+        code = 1
+        try:
+            cache.publish(design, {"type": "update_layer", "version": 2})
+            code = 0 if cache.flush(5) else 1
+            cache.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    got: list[int] = []
+    deadline = time.monotonic() + 5
+    while len(got) < 2 and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.2)
+        if message:
+            got.append(json.loads(message["data"])["version"])
+    assert got == [1, 2]
+    cache.close()
+    pubsub.close()
+    client.close()
