@@ -47,6 +47,11 @@ SESSION_HEADER: Final = "X-FW-Session"
 """Names the client session whose undo/redo stacks an edit joins (one per connected workspace)."""
 BASE_HEADER: Final = "X-FW-Base-Version"
 """The design version an edit was decided on: a stale one is re-applied when nothing it touches changed."""
+RETURN_HEADER: Final = "X-FW-Return"
+"""``design`` on an edit: answer with the whole design as saved (what ``GET /designs/{id}`` would return), so a
+client that keeps the design's state needs one request per edit, not the edit and a read."""
+RETURNED_HEADER: Final = "X-FW-Returned"
+"""``design`` on an answer that honoured :data:`RETURN_HEADER` (a service without it answers as before)."""
 
 
 def segment(value: object) -> str:

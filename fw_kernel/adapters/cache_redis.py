@@ -1,9 +1,18 @@
-"""State cache and events on Redis: ``design:{id}:state`` (JSON, TTL) and pub/sub on ``design:{id}:events``."""
+"""State cache and events on Redis: ``design:{id}:state`` (JSON, TTL) and pub/sub on ``design:{id}:events``.
+
+:meth:`RedisStateCache.publish` does not wait for Redis: the event is serialised on the caller's thread and
+queued, and one sender thread per cache PUBLISHes what has queued up in one pipelined round trip, in order. An
+edit's request therefore never waits on the event bus (events are best-effort: the edit is durable already);
+:meth:`RedisStateCache.flush` waits until everything queued so far is sent, :meth:`close` sends the rest.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,6 +21,9 @@ from .require_ import require_driver
 
 log = logging.getLogger("fw_kernel.events")
 
+OUTBOX_MAX = 10_000   # events queued for PUBLISH at most (Redis down: newer ones are dropped, with a warning)
+BATCH_MAX = 500       # PUBLISHes per pipelined round trip
+
 
 class RedisStateCache:
     def __init__(self, url: str, timeout_s: float = 1.0):
@@ -19,6 +31,11 @@ class RedisStateCache:
         self._client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                             health_check_interval=30)
         self._threads: list[Any] = []
+        self._outbox: queue.Queue[tuple[str, str] | threading.Event | None] = queue.Queue(OUTBOX_MAX)
+        self._sender: threading.Thread | None = None
+        self._sender_pid = 0  # a forked child (an RQ work horse) has no sender thread: it starts its own
+        self._sender_lock = threading.Lock()
+        self._dropped = 0
 
     @staticmethod
     def state_key(design_id: str) -> str:
@@ -40,12 +57,60 @@ class RedisStateCache:
         for design_id, version, state in entries:
             pipe.set(self.state_key(design_id), json.dumps({"version": version, "state": state},
                                                            separators=(",", ":")), ex=ttl_s)
-            pipe.publish(self.channel(design_id), json.dumps(
-                {"type": "autosaved", "design_id": design_id, "version": version, "at": at}, separators=(",", ":")))
         pipe.execute()
+        for design_id, version, _ in entries:  # in line with the edits' events (one queue per process)
+            self.publish(design_id, {"type": "autosaved", "design_id": design_id, "version": version, "at": at})
 
     def publish(self, design_id: str, event: dict[str, Any]) -> None:
-        self._client.publish(self.channel(design_id), json.dumps(event, separators=(",", ":"), default=str))
+        """Queue ``event`` for the design's channel; the sender thread publishes it (see the module)."""
+        self._enqueue((self.channel(design_id), json.dumps(event, separators=(",", ":"), default=str)))
+
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every event queued before this call is published (or failed); False on timeout."""
+        if self._sender is None or self._sender_pid != os.getpid():
+            return True
+        done = threading.Event()
+        self._enqueue(done)
+        return done.wait(timeout_s)
+
+    def _enqueue(self, item: tuple[str, str] | threading.Event) -> None:
+        if self._sender is None or self._sender_pid != os.getpid():
+            with self._sender_lock:
+                if self._sender is None or self._sender_pid != os.getpid():
+                    if self._sender_pid != os.getpid():  # what the parent had queued is the parent's to send
+                        self._outbox = queue.Queue(OUTBOX_MAX)
+                    self._sender_pid = os.getpid()
+                    self._sender = threading.Thread(target=self._send_loop, name="fw-redis-publish", daemon=True)
+                    self._sender.start()
+        try:
+            self._outbox.put_nowait(item)
+        except queue.Full:
+            self._dropped += 1
+            if self._dropped in (1, 100) or self._dropped % 10_000 == 0:
+                log.warning("%d events dropped: Redis does not take them fast enough", self._dropped)
+
+    def _send_loop(self) -> None:
+        while True:
+            batch = [self._outbox.get()]
+            while len(batch) < BATCH_MAX:
+                try:
+                    batch.append(self._outbox.get_nowait())
+                except queue.Empty:
+                    break
+            events = [b for b in batch if isinstance(b, tuple)]
+            if events:
+                try:
+                    pipe = self._client.pipeline(transaction=False)
+                    for channel, payload in events:
+                        pipe.publish(channel, payload)
+                    pipe.execute()
+                except Exception as exc:  # best-effort, as before: the edits are durable already
+                    log.warning("%d events not published: %s", len(events), exc)
+            for b in batch:
+                if isinstance(b, threading.Event):
+                    b.set()
+            if any(b is None for b in batch):
+                return
 
     def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``callback(event)`` on a pub/sub thread for every event of the design. When Redis goes away the
@@ -81,6 +146,10 @@ class RedisStateCache:
         return unsubscribe
 
     def close(self) -> None:
+        if self._sender is not None and self._sender_pid == os.getpid():
+            self._outbox.put(None)  # after what is queued: sent first
+            self._sender.join(timeout=5)
+            self._sender = None
         for thread in self._threads:
             thread.stop()
             thread.join(timeout=2)

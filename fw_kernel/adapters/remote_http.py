@@ -46,6 +46,8 @@ from .remote_metrics import RemoteMetricsService
 API = wire.API_PATH
 SESSION_HEADER = wire.SESSION_HEADER
 BASE_HEADER = wire.BASE_HEADER
+RETURN_HEADER = wire.RETURN_HEADER
+RETURNED_HEADER = wire.RETURNED_HEADER
 ServiceError = wire.ServiceError
 _error = wire.error_of
 _seg = wire.segment
@@ -68,14 +70,20 @@ class HttpClient:
         self._lock = threading.Lock()  # requests.Session is not documented thread-safe; the studio uses threads
 
     def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
-             session: bool = False, base: int | None = None) -> Any:
+             session: bool = False, base: int | None = None, returned: dict[str, str] | None = None) -> Any:
+        """One call; ``returned``: ask for the whole design back (``X-FW-Return``) and fill it with the
+        answer's ``X-FW-Returned`` header (empty from a service that answers edits as before)."""
         headers = {SESSION_HEADER: self.session_id} if session else {}
         if base is not None:  # the version the edit was decided on: a stale one is checked by the service
             headers[BASE_HEADER] = str(int(base))
+        if returned is not None:
+            headers[RETURN_HEADER] = "design"
         query = {k: v for k, v in (params or {}).items() if v is not None}
         with self._lock:
             response = self._http.request(method, self.api + path, json=body, params=query, headers=headers,
                                           timeout=self.timeout_s)
+        if returned is not None and response.headers.get(RETURNED_HEADER):
+            returned[RETURNED_HEADER] = response.headers[RETURNED_HEADER]
         if response.status_code == 204:
             return None
         try:
@@ -153,13 +161,21 @@ class RemoteDesignService:
             kind = "redo" if action == "redo" else "undo"
             answer = self._http.call("POST", f"{path}/{kind}", session=True, base=state.version)
             return self._state(answer["design"])[0], command
-        self._send(path, command, state.version)
-        return self.open(user, state.id)[0], RemoteStep(action=command.action)
+        saved = self._send(path, command, state.version)
+        if saved is None:  # a service that does not answer with the design: read it
+            saved = self.open(user, state.id)[0]
+        return saved, RemoteStep(action=command.action)
 
-    def _send(self, path: str, command: Command, base: int) -> None:
-        """The REST call of one command (one undo step of the session on the service), decided on ``base``."""
+    def _send(self, path: str, command: Command, base: int) -> Design | None:
+        """The REST call of one command (one undo step of the session on the service), decided on ``base``;
+        the design as saved when the service sent it back (``X-FW-Return``)."""
         request = wire.edit_request(command)
-        self._http.call(request.method, path + request.path, request.body, session=True, base=base)
+        returned: dict[str, str] = {}
+        data = self._http.call(request.method, path + request.path, request.body, session=True, base=base,
+                               returned=returned)
+        if returned.get(RETURNED_HEADER) == "design" and isinstance(data, dict):
+            return self._state(data)[0]
+        return None
 
     def restore(self, user: str, state: Design, version_number: int) -> tuple[Design, Command]:
         data = self._http.call("POST", f"/designs/{_seg(state.id)}/versions/{int(version_number)}/restore",

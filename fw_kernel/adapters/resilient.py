@@ -46,5 +46,10 @@ class BreakerStateCache:
     def subscribe(self, design_id: str, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         return self._inner.subscribe(design_id, callback)
 
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Until the events published so far are sent (an asynchronous publisher's; at once otherwise)."""
+        flush = getattr(self._inner, "flush", None)
+        return True if flush is None else bool(flush(timeout_s))
+
     def close(self) -> None:
         self._inner.close()

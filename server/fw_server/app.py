@@ -27,7 +27,7 @@ from .events import EventHub, EventsHandler
 from .handlers import JsonErrors
 from .openapi import document
 from .ratelimit import RateLimiter
-from .routes import ROUTES, Context, FileBody, Redirect, Route
+from .routes import ROUTES, Context, FileBody, Redirect, Route, state_out
 from .signing import UrlSigner
 from .undo import UndoStore
 from .workspace import UserWorkspace
@@ -39,6 +39,8 @@ SESSION_ALLOWED = "1 to 64 letters, digits, '_', '.' or '-' (one id per open des
 BASE_HEADER = wire.BASE_HEADER
 BASE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}$")
 BASE_ALLOWED = "the design version the edit was decided on, an integer from 1 to 999999999"
+RETURN_HEADER = wire.RETURN_HEADER
+RETURNED_HEADER = wire.RETURNED_HEADER
 
 
 class Service:
@@ -197,12 +199,21 @@ class ApiHandler(JsonErrors):
                 user = query.user
                 await service.rate_limit(user)
             session = self._session(route)
-            ws = UserWorkspace(service.services, user, service.undo, session, self._base_version(route))
+            ws = UserWorkspace(service.services, user, service.undo, session, self._base_version(route),
+                               load_undo=route.session == "required")  # undo/redo read the stacks; edits append
             ctx = Context(ws, user, request_body, query, service.prefix, service.signer, admin, service)
+
+            want_design = (route.session != "none" and "design_id" in path_params
+                           and self.request.headers.get(RETURN_HEADER, "").strip().lower() == "design")
 
             def call() -> tuple[int, Any]:
                 result = route.endpoint(ctx, **kwargs)
                 ws.save_undo()
+                if want_design and result[0] < 300:  # X-FW-Return: design (one request per edit for a client)
+                    design = ws.opened.get(path_params["design_id"])
+                    if design is not None:
+                        self._returned_design = True
+                        return 200, state_out(design.state, design.role)
                 return result
 
             status, payload = await asyncio.get_running_loop().run_in_executor(service.executor, call)
@@ -213,6 +224,8 @@ class ApiHandler(JsonErrors):
             err = from_kernel(exc, path_params.get("design_id"))
             self.send_error_body(err.status, err.body, err.headers)
             return
+        if getattr(self, "_returned_design", False):
+            self.set_header(RETURNED_HEADER, "design")
         self._respond(status, payload)
 
     def _body(self, route: Route) -> Any:

@@ -2,8 +2,9 @@
 
 The kernel publishes every saved edit on ``design:{id}:events`` and photo-avatar progress on the channel of
 ``avatars/{user}`` (Redis pub/sub in production, in-process on the embedded default). Each service process
-holds ONE pattern subscription to Redis and fans events out to its own sockets, so an edit made through any
-process (or any kernel) reaches listeners on every process.
+holds one Redis pub/sub connection subscribed to the channels that have listeners on it (see
+:class:`EventHub`) and fans events out to its own sockets, so an edit made through any process (or any
+kernel) reaches listeners on every process, and a process hears only the events someone on it listens to.
 
 Protocol (JSON text frames):
 
@@ -57,7 +58,14 @@ def publish_catalog_event(services: Any, kind: str, data: dict[str, Any]) -> Non
 
 
 class EventHub:
-    """This process's listeners by key, fed from Redis (one pattern subscription) or the in-process bus."""
+    """This process's listeners by key, fed from Redis or the in-process bus.
+
+    On Redis the hub holds one pub/sub connection subscribed to the channel of each key that has a listener on
+    this process (plus the catalog's, always): Redis sends a process only the events of designs someone on it
+    is watching, not every edit of every process. :meth:`add` subscribes the first listener's channel;
+    ``await`` :meth:`wait_subscribed` before telling the client it is subscribed (Redis confirmed it, so no
+    event published afterwards is missed); :meth:`remove` of the last listener unsubscribes.
+    """
 
     def __init__(self, bus: EventBus, redis_url: str | None):
         self._bus = bus
@@ -66,7 +74,16 @@ class EventHub:
         self._redis_url = redis_url
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pubsub: Any = None                      # the live redis.asyncio PubSub, None while (re)connecting
+        self._confirmed: dict[str, asyncio.Event] = {}  # Redis channel -> set once Redis confirmed SUBSCRIBE
+        self._changes: set[asyncio.Task[Any]] = set()  # (un)subscribe commands in flight
         self.ready = asyncio.Event()
+
+    @staticmethod
+    def redis_channel(key: Key) -> str:
+        from fw_kernel.adapters.cache_redis import RedisStateCache
+
+        return RedisStateCache.channel(channel_id(key))
 
     async def start(self) -> None:
         """Start reading Redis (a no-op on the embedded default)."""
@@ -82,18 +99,28 @@ class EventHub:
 
         from fw_kernel.adapters.cache_redis import RedisStateCache
 
-        pattern = RedisStateCache.channel("*")
-        head, tail = pattern.split("*")
+        head, tail = RedisStateCache.channel("*").split("*")
+        always = self.redis_channel(("/catalog", ""))
         while True:
             client = aioredis.Redis.from_url(self._redis_url or "")
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.psubscribe(pattern)
-                    self.ready.set()
+                    for event in self._confirmed.values():
+                        event.clear()  # a new connection: confirmed again below
+                    self._pubsub = pubsub  # first: a listener added while this SUBSCRIBE is sent sends its own
+                    await pubsub.subscribe(always, *{self.redis_channel(k) for k in self.listeners})
                     async for message in pubsub.listen():
-                        if message.get("type") != "pmessage":
-                            continue
+                        kind = message.get("type")
                         channel = message["channel"].decode()
+                        if kind == "subscribe":
+                            if channel == always:
+                                self.ready.set()
+                            confirmed = self._confirmed.get(channel)
+                            if confirmed is not None:
+                                confirmed.set()
+                            continue
+                        if kind != "message":
+                            continue
                         try:
                             event = json.loads(message["data"])
                         except ValueError:
@@ -105,7 +132,23 @@ class EventHub:
                 log.warning("event subscription to Redis lost (%s); retrying", exc)
                 await asyncio.sleep(1.0)
             finally:
+                self._pubsub = None
                 await client.aclose()
+
+    def _redis_command(self, verb: str, channel: str) -> None:
+        pubsub = self._pubsub
+        if pubsub is None:  # reconnecting: the new connection subscribes every listened channel itself
+            return
+
+        async def send() -> None:
+            try:
+                await getattr(pubsub, verb)(channel)
+            except Exception as exc:  # the reader reconnects and subscribes again
+                log.warning("%s %s failed: %s", verb, channel, exc)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._changes.add(task)
+        task.add_done_callback(self._changes.discard)
 
     def dispatch(self, key: Key, event: dict[str, Any]) -> None:
         listeners = self.listeners.get(key)
@@ -115,18 +158,36 @@ class EventHub:
         for handler in list(listeners):
             handler.deliver(key, message)
 
-    def add(self, key: Key, handler: EventsHandler) -> None:
+    def add(self, key: Key, handler: Any) -> None:
         first = not self.listeners[key]
         self.listeners[key].add(handler)
-        if first and not self._redis_url:  # the in-process bus: events arrive on the publishing thread
-            loop = self._loop or asyncio.get_running_loop()
+        if not first:
+            return
+        if self._redis_url:
+            channel = self.redis_channel(key)
+            if channel not in self._confirmed and key != ("/catalog", ""):
+                self._confirmed[channel] = asyncio.Event()
+                self._redis_command("subscribe", channel)
+            return
+        # the in-process bus: events arrive on the publishing thread
+        loop = self._loop or asyncio.get_running_loop()
 
-            def callback(event: dict[str, Any], key: Key = key) -> None:
-                loop.call_soon_threadsafe(self.dispatch, key, event)
+        def callback(event: dict[str, Any], key: Key = key) -> None:
+            loop.call_soon_threadsafe(self.dispatch, key, event)
 
-            self._local_unsubscribe[key] = self._bus.subscribe(channel_id(key), callback)
+        self._local_unsubscribe[key] = self._bus.subscribe(channel_id(key), callback)
 
-    def remove(self, key: Key, handler: EventsHandler) -> None:
+    async def wait_subscribed(self, key: Key, timeout_s: float = 5.0) -> None:
+        """Until Redis has confirmed the subscription of ``key``'s channel (at once without Redis)."""
+        confirmed = self._confirmed.get(self.redis_channel(key)) if self._redis_url else None
+        if confirmed is None or confirmed.is_set():
+            return
+        try:
+            await asyncio.wait_for(confirmed.wait(), timeout_s)
+        except TimeoutError:
+            log.warning("Redis did not confirm the subscription of %s within %.0f s", key, timeout_s)
+
+    def remove(self, key: Key, handler: Any) -> None:
         listeners = self.listeners.get(key)
         if listeners is None:
             return
@@ -136,6 +197,10 @@ class EventHub:
             unsubscribe = self._local_unsubscribe.pop(key, None)
             if unsubscribe is not None:
                 unsubscribe()
+            if self._redis_url and key != ("/catalog", ""):
+                channel = self.redis_channel(key)
+                if self._confirmed.pop(channel, None) is not None:
+                    self._redis_command("unsubscribe", channel)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -222,6 +287,7 @@ class EventsHandler(tornado.websocket.WebSocketHandler, JsonErrors):
                 design_sessions(1)
             self.keys.add(key)
             self.service.events.add(key, self)
+            await self.service.events.wait_subscribed(key)
             self._send({"type": "subscribed", "namespace": key[0], "design_id": key[1] or None})
         else:
             if key[0] == "/design" and key in self.keys:

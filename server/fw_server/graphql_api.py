@@ -547,6 +547,7 @@ async def _events(ctx: RequestContext, design_id: str) -> AsyncGenerator[dict[st
     hub = ctx.service.events
     hub.add(key, listener)
     try:
+        await hub.wait_subscribed(key)
         while True:
             message = await listener.queue.get()
             if message.get("event") == "collaborator_left" and (message.get("data") or {}).get("user") == ctx.user:

@@ -57,6 +57,12 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
                                       "nothing they touched, else refused with 409 conflict; without it the "
                                       "edit applies to the current version",
                        "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}})
+        if "design_id" in route.params:
+            params.append({"name": "X-FW-Return", "in": "header", "required": False,
+                           "description": "design: answer a successful edit with the whole design as saved "
+                                          "(status 200, the body of GET /designs/{design_id}, response header "
+                                          "X-FW-Returned: design) instead of the documented response",
+                           "schema": {"type": "string", "enum": ["design"]}})
     if route.query is not None:
         query: dict[str, Any] = route.query.model_json_schema(ref_template=REF)
         required = set(query.get("required", ()))

@@ -1,5 +1,8 @@
 """Per-user rate limits in fixed windows: ``INCR fw:rl:{user}:{window}`` with an expiry in Redis, so every
-service process counts against the same budget; an in-process counter when there is no Redis (one process)."""
+service process counts against the same budget; an in-process counter when there is no Redis (one process).
+
+On Redis one hit is one round trip and one command: a small Lua script INCRs the counter and sets its expiry
+when it creates it (``EVALSHA``; redis-py loads the script again after a Redis restart)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,12 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 class RateLimiter:
@@ -23,6 +32,7 @@ class RateLimiter:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+            self._script = self._redis.register_script(_HIT)
         self._local: dict[tuple[str, int], int] = {}
 
     async def hit(self, user: str) -> int | None:
@@ -31,10 +41,7 @@ class RateLimiter:
         retry_after = max(1, math.ceil((window + 1) * self.window_s - now))
         if self._redis is not None:
             key = f"{self._prefix}:{user}:{window}"
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(key)
-            pipe.expire(key, self.window_s + 1)
-            count, _ = await pipe.execute()
+            count = await self._script(keys=[key], args=[self.window_s + 1])
         else:
             key2 = (user, window)
             count = self._local[key2] = self._local.get(key2, 0) + 1

@@ -20,13 +20,17 @@ class UserWorkspace(Workspace):
     process's)."""
 
     def __init__(self, services: Services, user: str, undo: Any = None, session: str | None = None,
-                 base_version: int | None = None):
+                 base_version: int | None = None, load_undo: bool = True):
         super().__init__(services, user)  # the request's user, not the settings'
         self._local = services
         self.session = session
         self._undo_store = undo
+        # False (every edit but undo/redo): the handle starts with empty stacks and what it appends is pushed
+        # onto the kept ones after the call, without reading them (an edit only appends and empties redo)
+        self.load_undo = load_undo
         self.base_version = base_version  # X-FW-Base-Version: the version the client's edit was decided on
         self._opened: list[tuple[Design, tuple[int, int, int, int]]] = []
+        self.opened: dict[str, Design] = {}  # the handles this request opened, by design id (X-FW-Return)
 
     @property
     def services(self) -> Services:
@@ -44,16 +48,22 @@ class UserWorkspace(Workspace):
                                           f"a version design {state.id!r} has had: 1 to {state.version}")
             designs = _BasedOn(designs, self.base_version)
         design = Design(self, state, role, service=designs)
+        self.opened[design.id] = design
         if self.session is not None and self._undo_store is not None:
-            design.undo_stacks = self._undo_store.load(self.user, design.id, self.session)
+            if self.load_undo:
+                design.undo_stacks = self._undo_store.load(self.user, design.id, self.session)
             self._opened.append((design, _marks(design)))
         return design
 
     def save_undo(self) -> None:
         """Keep the stacks of the designs this request changed (called after the endpoint)."""
         for design, before in self._opened:
-            if _marks(design) != before:
+            if _marks(design) == before:
+                continue
+            if self.load_undo:
                 self._undo_store.save(self.user, design.id, self.session, design.undo_stacks)
+            else:  # started empty: everything on its undo stack is new, and its edits emptied the redo stack
+                self._undo_store.push(self.user, design.id, self.session, design.undo_stacks[0])
 
     def close(self) -> None:
         pass

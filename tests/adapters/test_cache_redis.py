@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.service, pytest.mark.parametrize("backend", ["postgres
 def test_every_edit_publishes_an_event_and_autosave_refreshes_the_state(connect, redis_url: str) -> None:
     ws = connect()
     design = ws.designs.create("evented")
+    assert ws._services.cache.flush()  # events are sent asynchronously: the create's is out before we listen
     client = redis.Redis.from_url(redis_url)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(f"design:{design.id}:events")
@@ -41,6 +42,7 @@ def test_every_edit_publishes_an_event_and_autosave_refreshes_the_state(connect,
 def test_subscribe_through_the_port(connect) -> None:
     ws = connect()
     design = ws.designs.create("listened")
+    assert ws._services.cache.flush()  # the create's event is sent before the subscription
     got: list[dict] = []
     arrived = threading.Event()
 

@@ -31,11 +31,12 @@ def _send(ws: Any, **message: Any) -> dict:
 
 
 def _next(ws: Any, event: str, timeout: float = 10.0) -> dict:
-    """The next message named ``event`` (others, e.g. autosaved, are skipped)."""
+    """The next message named ``event`` (others, and auto-saves, design_updated with action autosaved, whose
+    timing against an edit's event is the auto-saver's, are skipped)."""
     deadline = time.monotonic() + timeout
     while True:
         message = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if message.get("event") == event:
+        if message.get("event") == event and message.get("action") != "autosaved":
             return message
 
 

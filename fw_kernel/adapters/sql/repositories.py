@@ -43,6 +43,21 @@ def _meta_row(meta: DesignMeta) -> dict[str, Any]:
     return meta.model_dump(mode="json")
 
 
+# Prebuilt statements of every edit's hot path (open, save, history): built once with bind parameters instead
+# of per call, so a request pays only for executing them (SQLAlchemy's compiled cache does the rest).
+_GET_DESIGN = select(t.designs).where(t.designs.c.id == bindparam("b_id"))
+_GET_DESIGN_FOR_UPDATE = _GET_DESIGN.with_for_update()
+_GET_LAYERS = select(t.layers).where(t.layers.c.design_id == bindparam("b_id")).order_by(t.layers.c.order_index)
+_BUMP_VERSION = update(t.designs).where(and_(
+    t.designs.c.id == bindparam("b_id"), t.designs.c.version == bindparam("b_version"),
+    t.designs.c.deleted_at.is_(None)))  # SET: the columns of the parameters
+_UPDATE_LAYER = update(t.layers).where(and_(t.layers.c.design_id == bindparam("b_design_id"),
+                                            t.layers.c.id == bindparam("b_layer_id")))  # SET: likewise
+_ADD_HISTORY = insert(t.history)
+_ROLE = select(t.collaborators.c.role).where(and_(t.collaborators.c.design_id == bindparam("b_design_id"),
+                                                  t.collaborators.c.user_name == bindparam("b_user")))
+
+
 class SqlDesignRepository:
     def __init__(self, conn: Connection):
         self.c = conn
@@ -59,12 +74,11 @@ class SqlDesignRepository:
             self.c.execute(insert(t.layers), [_layer_row(design.id, x, now) for x in design.layers])
 
     def get(self, design_id: str, for_update: bool = False) -> Design | None:
-        query = select(t.designs).where(t.designs.c.id == design_id)
-        row = self.c.execute(query.with_for_update() if for_update else query).first()
+        key = {"b_id": design_id}
+        row = self.c.execute(_GET_DESIGN_FOR_UPDATE if for_update else _GET_DESIGN, key).first()
         if row is None:
             return None
-        layer_rows = self.c.execute(select(t.layers).where(t.layers.c.design_id == design_id)
-                                    .order_by(t.layers.c.order_index)).all()
+        layer_rows = self.c.execute(_GET_LAYERS, key).all()
         return self._design_from(row, [_layer_from(r) for r in layer_rows])
 
     @staticmethod
@@ -83,9 +97,7 @@ class SqlDesignRepository:
             values.update(_meta_row(new.meta))
         if new.canvas is not old.canvas:
             values["canvas"] = new.canvas.model_dump(mode="json")
-        result = self.c.execute(update(t.designs).where(
-            and_(t.designs.c.id == old.id, t.designs.c.version == old.version, t.designs.c.deleted_at.is_(None))
-        ).values(**values))
+        result = self.c.execute(_BUMP_VERSION, {**values, "b_id": old.id, "b_version": old.version})
         if result.rowcount != 1:
             raise StaleVersion(old.id)
         before = {layer.id: layer for layer in old.layers}
@@ -99,8 +111,8 @@ class SqlDesignRepository:
         for layer_id, layer in after.items():
             if layer_id in before and before[layer_id] is not layer:
                 row = _layer_row(old.id, layer, now)
-                self.c.execute(update(t.layers).where(and_(t.layers.c.design_id == old.id,
-                                                           t.layers.c.id == layer_id)).values(**row))
+                del row["design_id"], row["id"]  # the key: not SET
+                self.c.execute(_UPDATE_LAYER, {**row, "b_design_id": old.id, "b_layer_id": layer_id})
         return new.replace(version=old.version + 1, updated_at=now)
 
     def soft_delete(self, design_id: str, now: datetime) -> None:
@@ -239,9 +251,9 @@ class SqlHistoryRepository:
         self.c = conn
 
     def add(self, entry: HistoryEntry) -> None:
-        self.c.execute(insert(t.history).values(design_id=entry.design_id, version=entry.version,
-                                                user_name=entry.user, action=entry.action, data=entry.data,
-                                                created_at=entry.created_at))
+        self.c.execute(_ADD_HISTORY, {"design_id": entry.design_id, "version": entry.version,
+                                      "user_name": entry.user, "action": entry.action, "data": entry.data,
+                                      "created_at": entry.created_at})
 
     def list(self, design_id: str, since_version: int | None = None, limit: int | None = None
              ) -> list[HistoryEntry]:
@@ -286,8 +298,7 @@ class SqlCollaboratorRepository:
         return out
 
     def role(self, design_id: str, user: str) -> str | None:
-        return self.c.execute(select(t.collaborators.c.role).where(and_(
-            t.collaborators.c.design_id == design_id, t.collaborators.c.user_name == user))).scalar()
+        return self.c.execute(_ROLE, {"b_design_id": design_id, "b_user": user}).scalar()
 
 
 class SqlCommentRepository:
