@@ -187,8 +187,9 @@ def _timed(fn: Any, repeat: int) -> dict[str, Any]:
             "rows": rows}
 
 
-def plans(ws: Any) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the SQL behind activity("D") and designs(), as an analyst."""
+def plans(ws: Any, designer: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the SQL behind activity("D") and designs() as an analyst, and activity("D")
+    as ``designer``, under the reader's own settings (work_mem, no JIT)."""
     from sqlalchemy import text
 
     metrics = ws.services.metrics
@@ -198,9 +199,11 @@ def plans(ws: Any) -> str:
     out = []
     for title, query in (("activity('D'): events per day", reader.activity_query(scope, "day")),
                          ("designs(): one row per design with counts and last activity", reader.designs_query(scope)),
-                         ("designs(): the layers for the bill of materials", reader.layers_query(scope))):
+                         ("designs(): the layers for the bill of materials", reader.layers_query(scope)),
+                         (f"activity('D') as {designer} (the designs they can read)",
+                          reader.activity_query(metrics.scope(designer), "day"))):
         sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        with engine.connect() as c:
+        with reader._connect() as c:
             plan = "\n".join(r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)))
         out.append(f"=== {title}\n{sql}\n\n{plan}\n")
     return "\n".join(out)
@@ -231,11 +234,19 @@ def million(events: int, designs: int, repeat: int) -> dict[str, Any]:
                                  "designs": _timed(ws.metrics.designs, repeat),
                                  "events_one_design": _timed(lambda: ws.metrics.events(
                                      design="d" + "7".rjust(31, "0")), repeat)}
+            from fw_kernel.api.metrics import activity_frame
+
+            t = time.perf_counter()
+            one.metrics.activity("D")  # a designer's first call: which designs every designer can read
+            result["first_designer_call_s"] = time.perf_counter() - t
+            reader, scope = one.services.metrics._reader, one.services.metrics.scope(one.user)
             result["designer"] = {"activity_D": _timed(lambda: one.metrics.activity("D"), repeat),
+                                  "activity_D_from_events": _timed(lambda: activity_frame(
+                                      reader.activity(scope, "day", rolled=False), "D"), repeat),
                                   "designs": _timed(one.metrics.designs, repeat)}
             log(f"analyst {result['analyst']}")
             (HERE / "metrics_plans.txt").write_text(
-                f"PostgreSQL, {events} events, {designs} designs (benchmarks/metrics.py)\n\n" + plans(ws))
+                f"PostgreSQL, {events} events, {designs} designs (benchmarks/metrics.py)\n\n" + plans(ws, one.user))
             with tempfile.TemporaryDirectory() as folder:
                 t = time.perf_counter()
                 written = ws.metrics.to_parquet(folder)
@@ -300,7 +311,8 @@ def render(r: dict[str, Any]) -> str:
     m = r.get("million")
     if m:
         lines += ["", f"PostgreSQL, {m['events']:,} events, {m['designs']:,} designs (load {m['load_s']:.0f} s; the "
-                  f"day's first activity() call, which rolls up the past days: {m['first_call_with_rollup_s']:.2f} s)",
+                  f"day's first activity() call, which rolls up the past days: {m['first_call_with_rollup_s']:.2f} s; "
+                  f"a designer's first: {m.get('first_designer_call_s', float('nan')):.2f} s)",
                   "",
                   "| call | scope | median (s) | min / max (s) | rows |", "|---|---|---|---|---|"]
         for scope in ("analyst", "designer"):
