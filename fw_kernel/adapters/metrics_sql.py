@@ -166,6 +166,8 @@ class SqlMetricsReader:
                     c.execute(tds.insert(), [{"design_id": i} for i in part])
         if gone:
             c.execute(delete(t.team_daily).where(t.team_daily.c.events <= 0))
+        if self._postgres and len(gone) + len(new) > 100:  # many rows moved: the planner's counts
+            c.execute(text("ANALYZE analytics.team_daily, analytics.team_designs"))
 
     def rollup(self, today: datetime | None = None, team: bool = False) -> datetime:
         """Aggregate the events of the days before ``today`` (UTC) not rolled up yet into
