@@ -203,18 +203,20 @@ class SqlMetricsReader:
         return until
 
     def _roll_days(self, c: Connection, start: datetime | None, until: datetime) -> None:
+        """One scan of the new days' events into ``design_daily``; the other roll-ups are sums of its rows."""
         window = ev.c.time < until if start is None else and_(ev.c.time >= start, ev.c.time < until)
         day = self._day(ev.c.time).label("day")
-        per_day = select(day, ev.c.actor, *_counts()).where(window).group_by(day, ev.c.actor)
-        c.execute(t.activity_daily.insert().from_select(["day", "actor", *t.ROLLUP_COUNTS], per_day))
         design = func.coalesce(ev.c.design_id, t.NO_DESIGN).label("design_id")
-        per_design = select(design, day, ev.c.actor, *_counts()).where(window).group_by(design, day, ev.c.actor)
+        per_design = (select(design, day, ev.c.actor, *_counts()).where(window).group_by(design, day, ev.c.actor)
+                      .order_by(design, day, ev.c.actor))  # in key order: appends to the primary key's index
         c.execute(t.design_daily.insert().from_select(["design_id", "day", "actor", *t.ROLLUP_COUNTS],
                                                       per_design))
         dd = t.design_daily.c
         days = dd.day < f"{until:%Y-%m-%d}"
         if start is not None:
             days = and_(dd.day >= f"{start:%Y-%m-%d}", days)
+        c.execute(t.activity_daily.insert().from_select(["day", "actor", *t.ROLLUP_COUNTS],
+                                                        self._design_sums(days)))
         self._add_sums(c, self._design_sums(and_(days, dd.design_id.in_(select(t.team_designs.c.design_id)))))
         last = (select(ev.c.design_id, func.max(ev.c.time)).where(and_(window, ev.c.design_id.is_not(None)))
                 .group_by(ev.c.design_id))
