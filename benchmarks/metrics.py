@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,41 +42,91 @@ def log(message: str) -> None:
 
 
 # -- 1. write overhead ----------------------------------------------------------------------------------------------
-def write_overhead(backend: infra.Backend, n: int, block: int = 25) -> dict[str, Any]:
-    import fw_kernel as fw
+def _previous_add(self: Any, event: Any) -> None:
+    """The event insert before 2026-12-03 13:30 (a cursor of its own, ``strftime``, default JSON), kept here so
+    one run measures it side by side with the current :meth:`SqlEventRepository.add`."""
+    import json
+    from datetime import UTC
 
-    on = fw.connect(**backend.connect_kwargs(), user="bench-on", autosave_thread=False)
-    off = fw.connect(**backend.connect_kwargs(), user="bench-off", autosave_thread=False, event_log=False)
+    cursor = self.c.connection.driver_connection.cursor()
+    try:
+        if self.c.dialect.name == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            cursor.execute("INSERT INTO analytics.events (time, type, actor, design_id, properties) "
+                           "VALUES (%s, %s, %s, %s, %s)", (event.time, event.type, event.actor, event.design_id,
+                                                           Jsonb(event.properties)))
+        else:
+            when = event.time.astimezone(UTC) if event.time.tzinfo is not None else event.time
+            cursor.execute("INSERT INTO events (time, type, actor, design_id, properties) VALUES (?, ?, ?, ?, ?)",
+                           (when.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), event.type, event.actor,
+                            event.design_id, json.dumps(event.properties)))
+    finally:
+        cursor.close()
+
+
+def write_overhead(backend: infra.Backend, n: int) -> dict[str, Any]:
+    """Three sides on one database: the event log off, on with the previous insert (``on_before``), on with the
+    current one (``on``). The sides take turns edit by edit (the order rotating), so a shared machine's load falls
+    on all alike; each edit's wall time and its thread's CPU time (user + system: what the edit itself cost,
+    whatever else the machine was running) are recorded."""
+    import fw_kernel as fw
+    from fw_kernel.adapters.sql.repositories import SqlEventRepository
+
+    current_add = SqlEventRepository.add
+    sides = {"off": fw.connect(**backend.connect_kwargs(), user="bench-off", autosave_thread=False, event_log=False),
+             "on_before": fw.connect(**backend.connect_kwargs(), user="bench-before", autosave_thread=False),
+             "on": fw.connect(**backend.connect_kwargs(), user="bench-on", autosave_thread=False)}
+    labels = list(sides)
     try:
         designs = {}
-        for label, ws in (("on", on), ("off", off)):
+        for label, ws in sides.items():
             design = ws.designs.create(f"bench {label}")
             for i in range(20):
                 design.add_layer(ITEMS[i % len(ITEMS)])
             designs[label] = design
-        samples: dict[str, dict[str, list[float]]] = {k: {"update_layer": [], "add_layer": []} for k in designs}
-        for start in range(0, n, block):
-            for label, design in designs.items():
-                layer_ids = [x.id for x in design.layers]
-                for i in range(start, min(n, start + block)):
-                    t = time.perf_counter()
-                    design.update_layer(layer_ids[i % 20], opacity=(i * 7) % 101)
-                    samples[label]["update_layer"].append(time.perf_counter() - t)
-                for _ in range(min(n, start + block) - start if start < n // 4 else 0):
-                    t = time.perf_counter()
-                    layer = design.add_layer("acc-leather-belt")
-                    samples[label]["add_layer"].append(time.perf_counter() - t)
+        layer_ids = {label: [x.id for x in design.layers] for label, design in designs.items()}
+        wall: dict[str, dict[str, list[float]]] = {k: {"update_layer": [], "add_layer": []} for k in designs}
+        cpu: dict[str, dict[str, list[float]]] = {k: {"update_layer": [], "add_layer": []} for k in designs}
+
+        def timed(label: str, op: str, fn: Any) -> Any:
+            SqlEventRepository.add = _previous_add if label == "on_before" else current_add  # type: ignore
+            c, t = time.thread_time(), time.perf_counter()
+            out = fn()
+            wall[label][op].append(time.perf_counter() - t)
+            cpu[label][op].append(time.thread_time() - c)
+            return out
+
+        for i in range(n):
+            turn = labels[i % 3:] + labels[:i % 3]
+            for label in turn:
+                design = designs[label]
+                timed(label, "update_layer", partial(design.update_layer, layer_ids[label][i % 20],
+                                                     opacity=(i * 7) % 101))
+            if i < n // 4:
+                for label in turn:
+                    design = designs[label]
+                    layer = timed(label, "add_layer", partial(design.add_layer, "acc-leather-belt"))
                     design.remove_layer(layer.id)  # untimed: the design stays at 20 layers
         out: dict[str, Any] = {}
         for op in ("update_layer", "add_layer"):
-            s_on, s_off = summary(samples["on"][op]), summary(samples["off"][op])
-            out[op] = {"log_on": s_on, "log_off": s_off,
-                       "overhead_p50_pct": (s_on["p50_ms"] / s_off["p50_ms"] - 1) * 100,
-                       "overhead_mean_pct": (s_on["mean_ms"] / s_off["mean_ms"] - 1) * 100}
+            s_off = summary(wall["off"][op])
+            cpu_off = statistics.median(cpu["off"][op])
+            out[op] = {"log_off": s_off, "log_off_cpu_p50_ms": cpu_off * 1e3}
+            for label, key in (("on_before", "before"), ("on", "")):
+                s_on = summary(wall[label][op])
+                cpu_on = statistics.median(cpu[label][op])
+                suffix = f"_{key}" if key else ""
+                out[op][f"log_on{suffix}"] = s_on
+                out[op][f"log_on{suffix}_cpu_p50_ms"] = cpu_on * 1e3
+                out[op][f"overhead_p50_pct{suffix}"] = (s_on["p50_ms"] / s_off["p50_ms"] - 1) * 100
+                out[op][f"overhead_mean_pct{suffix}"] = (s_on["mean_ms"] / s_off["mean_ms"] - 1) * 100
+                out[op][f"overhead_cpu_p50_pct{suffix}"] = (cpu_on / cpu_off - 1) * 100
         return out
     finally:
-        on.close()
-        off.close()
+        SqlEventRepository.add = current_add  # type: ignore[method-assign]
+        for ws in sides.values():
+            ws.close()
 
 
 # -- 2. one million events ------------------------------------------------------------------------------------------
@@ -136,8 +187,9 @@ def _timed(fn: Any, repeat: int) -> dict[str, Any]:
             "rows": rows}
 
 
-def plans(ws: Any) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the SQL behind activity("D") and designs(), as an analyst."""
+def plans(ws: Any, designer: str) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the SQL behind activity("D") and designs() as an analyst, and activity("D")
+    as ``designer``, under the reader's own settings (work_mem, no JIT)."""
     from sqlalchemy import text
 
     metrics = ws.services.metrics
@@ -147,9 +199,11 @@ def plans(ws: Any) -> str:
     out = []
     for title, query in (("activity('D'): events per day", reader.activity_query(scope, "day")),
                          ("designs(): one row per design with counts and last activity", reader.designs_query(scope)),
-                         ("designs(): the layers for the bill of materials", reader.layers_query(scope))):
+                         ("designs(): the layers for the bill of materials", reader.layers_query(scope)),
+                         (f"activity('D') as {designer} (the designs they can read)",
+                          reader.activity_query(metrics.scope(designer), "day"))):
         sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        with engine.connect() as c:
+        with reader._connect() as c:
             plan = "\n".join(r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)))
         out.append(f"=== {title}\n{sql}\n\n{plan}\n")
     return "\n".join(out)
@@ -180,11 +234,19 @@ def million(events: int, designs: int, repeat: int) -> dict[str, Any]:
                                  "designs": _timed(ws.metrics.designs, repeat),
                                  "events_one_design": _timed(lambda: ws.metrics.events(
                                      design="d" + "7".rjust(31, "0")), repeat)}
+            from fw_kernel.api.metrics import activity_frame
+
+            t = time.perf_counter()
+            one.metrics.activity("D")  # a designer's first call: which designs every designer can read
+            result["first_designer_call_s"] = time.perf_counter() - t
+            reader, scope = one.services.metrics._reader, one.services.metrics.scope(one.user)
             result["designer"] = {"activity_D": _timed(lambda: one.metrics.activity("D"), repeat),
+                                  "activity_D_from_events": _timed(lambda: activity_frame(
+                                      reader.activity(scope, "day", rolled=False), "D"), repeat),
                                   "designs": _timed(one.metrics.designs, repeat)}
             log(f"analyst {result['analyst']}")
             (HERE / "metrics_plans.txt").write_text(
-                f"PostgreSQL, {events} events, {designs} designs (benchmarks/metrics.py)\n\n" + plans(ws))
+                f"PostgreSQL, {events} events, {designs} designs (benchmarks/metrics.py)\n\n" + plans(ws, one.user))
             with tempfile.TemporaryDirectory() as folder:
                 t = time.perf_counter()
                 written = ws.metrics.to_parquet(folder)
@@ -209,17 +271,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--designs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-million", action="store_true")
+    parser.add_argument("--skip-overhead", action="store_true", help="only the million events")
     parser.add_argument("--out", default=str(HERE / "results-metrics.json"))
     args = parser.parse_args(argv)
     import os
 
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                "nproc": os.cpu_count(), "loadavg_start": os.getloadavg()}
-    for name in ("sqlite", "postgres"):
+    for name in () if args.skip_overhead else ("sqlite", "postgres"):
         with infra.backend(name) as backend:
             log(f"write overhead on {name}")
             results[f"write_overhead_{name}"] = write_overhead(backend, args.edits)
-            log(json.dumps({k: round(v["overhead_p50_pct"], 1) for k, v in results[f"write_overhead_{name}"].items()}))
+            log(json.dumps({k: [round(v["overhead_cpu_p50_pct_before"], 1), round(v["overhead_cpu_p50_pct"], 1)]
+                            for k, v in results[f"write_overhead_{name}"].items()}))
     if not args.skip_million:
         results["million"] = million(args.events, args.designs, args.repeat)
     results["loadavg_end"] = os.getloadavg()
@@ -230,17 +294,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(r: dict[str, Any]) -> str:
     lines = [f"Design metrics benchmarks {r['date']} ({r['nproc']} CPU, load {r['loadavg_start'][0]:.1f} -> "
-             f"{r['loadavg_end'][0]:.1f})", "", "| backend | edit | log off p50 / p95 (ms) | log on p50 / p95 (ms) | "
-             "overhead p50 | overhead mean |", "|---|---|---|---|---|---|"]
+             f"{r['loadavg_end'][0]:.1f})", "", "| backend | edit | log off p50 / p95 (ms), CPU p50 | log on, "
+             "previous insert: p50 / p95, CPU p50 | overhead p50 / mean / CPU p50 | log on: p50 / p95, CPU p50 | "
+             "overhead p50 / mean / CPU p50 |", "|---|---|---|---|---|---|---|"]
     for name in ("sqlite", "postgres"):
         for op, v in r.get(f"write_overhead_{name}", {}).items():
-            lines.append(f"| {name} | {op} | {v['log_off']['p50_ms']:.2f} / {v['log_off']['p95_ms']:.2f} | "
-                         f"{v['log_on']['p50_ms']:.2f} / {v['log_on']['p95_ms']:.2f} | "
-                         f"{v['overhead_p50_pct']:+.1f} % | {v['overhead_mean_pct']:+.1f} % |")
+            cells = [f"{v['log_off']['p50_ms']:.2f} / {v['log_off']['p95_ms']:.2f}, "
+                     f"{v.get('log_off_cpu_p50_ms', float('nan')):.2f}"]
+            for suffix in ("_before", ""):
+                if f"log_on{suffix}" in v:
+                    cells += [f"{v[f'log_on{suffix}']['p50_ms']:.2f} / {v[f'log_on{suffix}']['p95_ms']:.2f}, "
+                              f"{v.get(f'log_on{suffix}_cpu_p50_ms', float('nan')):.2f}",
+                              f"{v[f'overhead_p50_pct{suffix}']:+.1f} % / {v[f'overhead_mean_pct{suffix}']:+.1f} % / "
+                              f"{v.get(f'overhead_cpu_p50_pct{suffix}', float('nan')):+.1f} %"]
+            lines.append(f"| {name} | {op} | " + " | ".join(cells) + " |")
     m = r.get("million")
     if m:
         lines += ["", f"PostgreSQL, {m['events']:,} events, {m['designs']:,} designs (load {m['load_s']:.0f} s; the "
-                  f"day's first activity() call, which rolls up the past days: {m['first_call_with_rollup_s']:.2f} s)",
+                  f"day's first activity() call, which rolls up the past days: {m['first_call_with_rollup_s']:.2f} s; "
+                  f"a designer's first: {m.get('first_designer_call_s', float('nan')):.2f} s)",
                   "",
                   "| call | scope | median (s) | min / max (s) | rows |", "|---|---|---|---|---|"]
         for scope in ("analyst", "designer"):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     union_all,
 )
 from sqlalchemy.sql import ColumnElement, Select
@@ -36,6 +37,17 @@ from .sql import tables as t
 Columns = dict[str, list[Any]]
 
 d, lay, ver, col, com, exp, ev = t.designs, t.layers, t.versions, t.collaborators, t.comments, t.exports, t.events
+
+
+def _counts() -> list[Any]:
+    """The roll-ups' counts (``tables.ROLLUP_COUNTS``) of a group of events."""
+
+    def count(*types: str) -> Any:
+        return func.sum(case((ev.c.type.in_(types), 1), else_=0))
+
+    return [count(*EDIT_TYPES).label("edits"), count("design_created").label("created"),
+            count("version_checkpointed").label("checkpoints"), count("export_requested").label("exports"),
+            func.count().label("events")]
 
 
 def _columns(names: Sequence[str], rows: Sequence[Any]) -> Columns:
@@ -69,12 +81,16 @@ class SqlMetricsReader:
 
     # -- scope ---------------------------------------------------------------------------------------------
     @staticmethod
-    def _readable(user: str) -> ColumnElement[bool]:
+    def _team() -> ColumnElement[bool]:
+        """Designs every designer can read: public, or shared with the team and published (and not deleted)."""
+        published = and_(d.c.visibility == "shared", d.c.status == "published")
+        return and_(d.c.deleted_at.is_(None), or_(d.c.visibility == "public", published))
+
+    @classmethod
+    def _readable(cls, user: str) -> ColumnElement[bool]:
         """Designs ``user`` can read: owned, shared with them, published or public (and not deleted)."""
         shared = select(col.c.design_id).where(col.c.user_name == user)
-        published = and_(d.c.visibility == "shared", d.c.status == "published")  # to the team
-        return and_(d.c.deleted_at.is_(None), or_(d.c.owner == user, d.c.visibility == "public", published,
-                                                  d.c.id.in_(shared)))
+        return or_(cls._team(), and_(d.c.deleted_at.is_(None), or_(d.c.owner == user, d.c.id.in_(shared))))
 
     def _design_ids(self, scope: Scope) -> Select[Any] | None:
         """The ids in scope (None: every design)."""
@@ -105,49 +121,115 @@ class SqlMetricsReader:
             return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
         return func.substr(column, 1, 10)
 
-    def rollup(self, today: datetime | None = None) -> datetime:
+    def _upsert(self, table: Any) -> Any:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return (postgresql.insert if self._postgres else sqlite.insert)(table)
+
+    def _add_sums(self, c: Connection, rows: Select[Any]) -> None:
+        """``team_daily`` += ``rows`` (day, actor and the counts), per day and actor."""
+        td = t.team_daily
+        stmt = self._upsert(td).from_select(["day", "actor", *t.ROLLUP_COUNTS], rows)
+        c.execute(stmt.on_conflict_do_update(index_elements=[td.c.day, td.c.actor],
+                                             set_={n: td.c[n] + stmt.excluded[n] for n in t.ROLLUP_COUNTS}))
+
+    @staticmethod
+    def _design_sums(where: ColumnElement[bool], sign: int = 1) -> Select[Any]:
+        """The ``design_daily`` rows matching ``where`` summed per day and actor (``sign`` -1: negated)."""
+        r = t.design_daily.c
+        return (select(r.day, r.actor, *((func.sum(r[n]) if sign > 0 else -func.sum(r[n])).label(n)
+                                         for n in t.ROLLUP_COUNTS))
+                .where(where).group_by(r.day, r.actor))
+
+    def _team_changes(self) -> tuple[Select[Any], Select[Any]]:
+        """(designs every designer can read now that ``team_designs`` lacks, designs it holds that they can't)."""
+        held = select(t.team_designs.c.design_id)
+        added = select(d.c.id).where(and_(self._team(), d.c.id.not_in(held)))
+        removed = held.where(t.team_designs.c.design_id.not_in(select(d.c.id).where(self._team())))
+        return added, removed
+
+    def _sync_team(self, c: Connection) -> None:
+        """Make ``team_designs`` the designs every designer can read now, and ``team_daily`` the sums of their
+        ``design_daily`` rows: a design that became public adds its rows, one made private again subtracts them
+        (sums subtract exactly; a day and actor left with no events goes)."""
+        added, removed = self._team_changes()
+        gone = [row[0] for row in c.execute(removed)]
+        new = [row[0] for row in c.execute(added)]
+        dd, tds = t.design_daily.c, t.team_designs
+        for ids, sign in ((gone, -1), (new, 1)):
+            for at in range(0, len(ids), 5000):
+                part = ids[at:at + 5000]
+                self._add_sums(c, self._design_sums(dd.design_id.in_(part), sign))
+                if sign < 0:
+                    c.execute(delete(tds).where(tds.c.design_id.in_(part)))
+                else:
+                    c.execute(tds.insert(), [{"design_id": i} for i in part])
+        if gone:
+            c.execute(delete(t.team_daily).where(t.team_daily.c.events <= 0))
+        if self._postgres and len(gone) + len(new) > 100:  # many rows moved: the planner's counts
+            c.execute(text("ANALYZE analytics.team_daily, analytics.team_designs"))
+
+    def rollup(self, today: datetime | None = None, team: bool = False) -> datetime:
         """Aggregate the events of the days before ``today`` (UTC) not rolled up yet into
-        ``analytics.activity_daily`` (per day and actor) and ``analytics.design_activity`` (last event per design);
-        returns the start of the first day not rolled up (today's, or yesterday's in the first quarter of an
-        hour after midnight): events from then on are aggregated live. Once a day this scans the new
-        events; afterwards it reads one meta row."""
+        ``analytics.activity_daily`` (per day and actor), ``analytics.design_daily`` (per design, day and actor),
+        ``analytics.team_daily`` (the latter's sums over ``team_designs``) and ``analytics.design_activity``
+        (last event per design); with ``team``, bring ``team_designs`` up to date with the designs' visibility
+        first (a designer's scope reads it). Returns the start of the first day not rolled up (today's, or
+        yesterday's in the first quarter of an hour after midnight): events from then on are aggregated live.
+        Once a day this scans the new events; afterwards it reads one meta row (and, with ``team``, compares
+        two sets of design ids)."""
         now = today or datetime.now(UTC)
         # a day is rolled up a quarter of an hour after it ended: an event stamped just before midnight whose
         # transaction commits just after it is still counted
         until = (now.astimezone(UTC) - self.SETTLE).replace(hour=0, minute=0, second=0, microsecond=0)
+        until_key = select(t.meta_kv.c.value).where(t.meta_kv.c.key == self._UNTIL_KEY)
+        with self._connect() as c:  # most calls: nothing to do (read-only)
+            done = c.execute(until_key).scalar()
+            if done and datetime.fromisoformat(done) >= until:
+                if not team:
+                    return until
+                added, removed = self._team_changes()
+                if not c.execute(select(or_(added.exists(), removed.exists()))).scalar():
+                    return until
         with self._engine.begin() as c:
             if self._postgres:  # one roll-up at a time across processes
                 c.execute(text("SELECT pg_advisory_xact_lock(7261530002)"))
-            done = c.execute(select(t.meta_kv.c.value).where(t.meta_kv.c.key == self._UNTIL_KEY)).scalar()
+            done = c.execute(until_key).scalar()
             start = datetime.fromisoformat(done) if done else None
-            if start is not None and start >= until:
-                return until
-            window = ev.c.time < until if start is None else and_(ev.c.time >= start, ev.c.time < until)
-            day = self._day(ev.c.time).label("day")
-
-            def count(*types: str) -> Any:
-                return func.sum(case((ev.c.type.in_(types), 1), else_=0))
-
-            per_day = (select(day, ev.c.actor, count(*EDIT_TYPES), count("design_created"),
-                              count("version_checkpointed"), count("export_requested"), func.count())
-                       .where(window).group_by(day, ev.c.actor))
-            daily = t.activity_daily
-            c.execute(daily.insert().from_select(["day", "actor", "edits", "created", "checkpoints", "exports",
-                                                  "events"], per_day))
-            last = (select(ev.c.design_id, func.max(ev.c.time)).where(and_(window, ev.c.design_id.is_not(None)))
-                    .group_by(ev.c.design_id))
-            from sqlalchemy.dialects import postgresql, sqlite
-
-            upsert: Any = postgresql.insert if self._postgres else sqlite.insert
-            da = t.design_activity
-            stmt = upsert(da).from_select(["design_id", "last_time"], last)
-            newest = func.greatest if self._postgres else func.max
-            c.execute(stmt.on_conflict_do_update(index_elements=[da.c.design_id],
-                                                 set_={"last_time": newest(stmt.excluded.last_time,
-                                                                           da.c.last_time)}))
-            c.execute(delete(t.meta_kv).where(t.meta_kv.c.key == self._UNTIL_KEY))
-            c.execute(t.meta_kv.insert().values(key=self._UNTIL_KEY, value=until.isoformat()))
+            if start is None or start < until:
+                self._roll_days(c, start, until)
+            if team:
+                self._sync_team(c)
         return until
+
+    def _roll_days(self, c: Connection, start: datetime | None, until: datetime) -> None:
+        """One scan of the new days' events into ``design_daily``; the other roll-ups are sums of its rows."""
+        window = ev.c.time < until if start is None else and_(ev.c.time >= start, ev.c.time < until)
+        day = self._day(ev.c.time).label("day")
+        design = func.coalesce(ev.c.design_id, t.NO_DESIGN).label("design_id")
+        per_design = (select(design, day, ev.c.actor, *_counts()).where(window).group_by(design, day, ev.c.actor)
+                      .order_by(design, day, ev.c.actor))  # in key order: appends to the primary key's index
+        c.execute(t.design_daily.insert().from_select(["design_id", "day", "actor", *t.ROLLUP_COUNTS],
+                                                      per_design))
+        dd = t.design_daily.c
+        days = dd.day < f"{until:%Y-%m-%d}"
+        if start is not None:
+            days = and_(dd.day >= f"{start:%Y-%m-%d}", days)
+        c.execute(t.activity_daily.insert().from_select(["day", "actor", *t.ROLLUP_COUNTS],
+                                                        self._design_sums(days)))
+        self._add_sums(c, self._design_sums(and_(days, dd.design_id.in_(select(t.team_designs.c.design_id)))))
+        last = (select(ev.c.design_id, func.max(ev.c.time)).where(and_(window, ev.c.design_id.is_not(None)))
+                .group_by(ev.c.design_id))
+        da = t.design_activity
+        stmt = self._upsert(da).from_select(["design_id", "last_time"], last)
+        newest = func.greatest if self._postgres else func.max
+        c.execute(stmt.on_conflict_do_update(index_elements=[da.c.design_id],
+                                             set_={"last_time": newest(stmt.excluded.last_time, da.c.last_time)}))
+        c.execute(delete(t.meta_kv).where(t.meta_kv.c.key == self._UNTIL_KEY))
+        c.execute(t.meta_kv.insert().values(key=self._UNTIL_KEY, value=until.isoformat()))
+        if self._postgres:  # the planner's row counts of the roll-ups (autovacuum would take its time)
+            c.execute(text("ANALYZE analytics.activity_daily, analytics.design_daily, analytics.team_daily, "
+                           "analytics.design_activity"))
 
     # -- queries -------------------------------------------------------------------------------------------
     DESIGN_COLUMNS = ("id", "name", "owner", "category", "status", "visibility", "created", "updated", "deleted",
@@ -285,56 +367,62 @@ class SqlMetricsReader:
     ACTIVITY_COLUMNS = ("period", "active_designers", "edits", "designs_created", "checkpoints", "exports",
                         "events")
 
-    def activity(self, scope: Scope, unit: str) -> Columns:
-        query = self.activity_query(scope, unit)
+    def activity(self, scope: Scope, unit: str, rolled: bool = True) -> Columns:
+        """``rolled=False``: from the events alone (what the roll-ups must agree with)."""
+        query = self.activity_query(scope, unit, rolled)
         with self._connect() as c:
             return _columns(self.ACTIVITY_COLUMNS, c.execute(query).all())
 
     def _period_of_day(self, day: Any, unit: str) -> ColumnElement[Any]:
         """The start of the period of a 'YYYY-MM-DD' day."""
         if self._postgres:
-            return func.date_trunc(unit, cast(day, TIMESTAMP))
+            return cast(day, TIMESTAMP) if unit == "day" else func.date_trunc(unit, cast(day, TIMESTAMP))
         if unit == "week":
             return func.strftime("%Y-%m-%d 00:00:00", day, "-6 days", "weekday 1")
         return func.strftime("%Y-%m-01 00:00:00" if unit == "month" else "%Y-%m-%d 00:00:00", day)
 
-    def activity_query(self, scope: Scope, unit: str) -> Select[Any]:
+    def activity_query(self, scope: Scope, unit: str, rolled: bool = True) -> Select[Any]:
         """Counts per (period, actor) first, then per period: a ``count(DISTINCT actor)`` over the whole log would
-        sort every row. An analyst's days, weeks and months come from the roll-up of the days that are over plus
-        today's events (a designer's, and hours, from the events of the designs in scope)."""
-
-        def count(*types: str) -> Any:
-            return func.sum(case((ev.c.type.in_(types), 1), else_=0))
+        sort every row. Days, weeks and months come from a roll-up of the days that are over plus today's events
+        (an analyst's: ``activity_daily``; a designer's: the rows of ``design_daily`` of the designs they can read
+        and of their own events about no design); hours from the events."""
 
         def total(column: Any) -> Any:  # PostgreSQL's sum of bigint is numeric: back to integers
             return cast(func.sum(column), BigInteger)
 
-        if scope.everything and unit != "hour":
-            until = self.rollup()
+        names = t.ROLLUP_COUNTS
+        if rolled and unit != "hour":
+            until = self.rollup(team=not scope.everything)
             day = self._day(ev.c.time).label("day")
-            today = (select(day, ev.c.actor.label("actor"), count(*EDIT_TYPES).label("edits"),
-                            count("design_created").label("created"),
-                            count("version_checkpointed").label("checkpoints"),
-                            count("export_requested").label("exports"), func.count().label("events"))
-                     .where(ev.c.time >= until).group_by(day, ev.c.actor))
-            d_ = t.activity_daily.c
-            rows = union_all(select(d_.day, d_.actor, d_.edits, d_.created, d_.checkpoints, d_.exports, d_.events),
-                             today).subquery()
+            today = (select(day, ev.c.actor.label("actor"), *_counts())
+                     .where(and_(ev.c.time >= until, self._event_filter(scope))).group_by(day, ev.c.actor))
+            if scope.everything:
+                a_ = t.activity_daily.c
+                past: list[Select[Any]] = [select(a_.day, a_.actor, *(a_[n] for n in names))]
+            else:  # the designs every designer can read (summed), then the user's others and own design-less rows
+                r, team, held = t.design_daily.c, t.team_daily.c, t.team_designs.c
+                # the user's own and collaborations not in team_designs (the designs every designer can read, just
+                # synced): a predicate the planner estimates well (a few rows: index scans of design_daily)
+                kept = and_(d.c.deleted_at.is_(None),
+                            ~select(held.design_id).where(held.design_id == d.c.id).exists())
+                others = union(select(d.c.id).where(and_(d.c.owner == scope.user, kept)),
+                               select(d.c.id).select_from(d.join(col, col.c.design_id == d.c.id))
+                               .where(and_(col.c.user_name == scope.user, kept)))
+                counts = [r[n] for n in names]
+                past = [select(team.day, team.actor, *(team[n] for n in names)),  # separate: both index scans
+                        select(r.day, r.actor, *counts).where(r.design_id.in_(others)),
+                        select(r.day, r.actor, *counts).where(and_(r.design_id == t.NO_DESIGN,
+                                                                   r.actor == scope.user))]
+            rows = union_all(*past, today).subquery()
             period = self._period_of_day(rows.c.day, unit).label("period")
-            inner = (select(period, rows.c.actor, total(rows.c.edits).label("edits"),
-                            total(rows.c.created).label("created"), total(rows.c.checkpoints).label("checkpoints"),
-                            total(rows.c.exports).label("exports"), total(rows.c.events).label("events"))
+            inner = (select(period, rows.c.actor, *(total(rows.c[n]).label(n) for n in names))
                      .group_by(period, rows.c.actor).subquery())
         else:
             period = self._period(unit).label("period")
-            inner = (select(period, ev.c.actor.label("actor"), count(*EDIT_TYPES).label("edits"),
-                            count("design_created").label("created"),
-                            count("version_checkpointed").label("checkpoints"),
-                            count("export_requested").label("exports"), func.count().label("events"))
+            inner = (select(period, ev.c.actor.label("actor"), *_counts())
                      .where(self._event_filter(scope)).group_by(period, ev.c.actor).subquery())
         people = total(case((inner.c.actor != SYSTEM_ACTOR, 1), else_=0))  # auto-save is not a designer
-        return (select(inner.c.period, people, total(inner.c.edits), total(inner.c.created),
-                       total(inner.c.checkpoints), total(inner.c.exports), total(inner.c.events))
+        return (select(inner.c.period, people, *(total(inner.c[n]) for n in names))
                 .group_by(inner.c.period).order_by(inner.c.period))
 
     def catalog_usage(self, scope: Scope) -> Columns:
@@ -393,5 +481,6 @@ class SqlMetricsReader:
                         c.execute(text(f"DROP TABLE analytics.{name}"))
             dropped += c.execute(delete(ev).where(ev.c.time < before)).rowcount
             # the roll-ups name actors too: whole days before the cutoff go with the events
-            c.execute(delete(t.activity_daily).where(t.activity_daily.c.day < before.strftime("%Y-%m-%d")))
+            for daily in (t.activity_daily, t.design_daily, t.team_daily):
+                c.execute(delete(daily).where(daily.c.day < before.strftime("%Y-%m-%d")))
         return dropped

@@ -51,3 +51,13 @@ class RemoteMetricsService:
 
     def exports(self, scope: Scope) -> Columns:
         return self._get("exports")
+
+    def record(self, user: str, kind: str, design_id: str | None = None, **properties: Any) -> None:
+        """A kernel session opened or closed (``ws.metrics._session``), recorded by the service as the token's
+        user (``user`` is not sent: the service decides who is calling)."""
+        if kind not in ("session_opened", "session_closed") or design_id is not None:
+            raise ValueError(f"a remote kernel records only its own session events, not {kind!r}")
+        body: dict[str, Any] = {"event": kind.removeprefix("session_")}
+        if isinstance(properties.get("duration_s"), int | float):
+            body["duration_s"] = float(properties["duration_s"])
+        self._http.call("POST", "/metrics/sessions", body=body)

@@ -8,7 +8,7 @@ of designs they can read and never private content (snapshots, comment texts, ph
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -37,6 +37,14 @@ class EventsQuery(s.Query):
 class ActivityQuery(s.Query):
     freq: Annotated[str, Field(max_length=8, description="h, D, W (weeks from Monday) or M; UTC",
                                json_schema_extra={"enum": sorted(FREQUENCIES)})] = "D"
+
+
+class SessionEvent(s.Request):
+    """A kernel's session on the design service (a JupyterHub kernel's ``fw.connect()`` and ``ws.close()``)."""
+
+    event: Literal["opened", "closed"]
+    duration_s: Annotated[float, Field(ge=0, le=366 * 86400, description="how long the session was open "
+                                       "(closed)")] | None = None
 
 
 def is_analyst(ctx: Context) -> bool:
@@ -85,6 +93,19 @@ def metrics_exports(ctx: Context) -> tuple[int, Any]:
     return 200, FrameOut(columns=metrics.exports(scope), analyst=analyst)
 
 
+def metrics_session(ctx: Context) -> tuple[int, Any]:
+    """``session_opened`` / ``session_closed`` in the event log, as the caller (the token's user, never a name
+    from the body), ``via: "service"``."""
+    metrics = ctx.ws.services.metrics
+    if metrics is None:
+        raise NotFound("this design service keeps no metrics", field="metrics")
+    props: dict[str, Any] = {"via": "service"}
+    if ctx.body.event == "closed" and ctx.body.duration_s is not None:
+        props["duration_s"] = round(ctx.body.duration_s, 3)
+    metrics.record(ctx.user, f"session_{ctx.body.event}", **props)
+    return 204, None
+
+
 METRICS_ROUTES: tuple[Route, ...] = (
     Route("GET", "/metrics/designs", metrics_designs, "Design metrics: one row per design you can read (analysts: "
           "every design, names only of those they can read)", "metrics", response=FrameOut),
@@ -94,6 +115,8 @@ METRICS_ROUTES: tuple[Route, ...] = (
           "and exports per period", "metrics", query=ActivityQuery, response=FrameOut),
     Route("GET", "/metrics/catalog", metrics_catalog, "Per catalog item: designs using it, layers, first and last "
           "use", "metrics", response=FrameOut),
+    Route("POST", "/metrics/sessions", metrics_session, "Record a kernel session opened or closed (the event log's "
+          "session_opened / session_closed, as the caller)", "metrics", 204, body=SessionEvent),
     Route("GET", "/metrics/exports", metrics_exports, "Per export: type, status, queue wait, duration, size",
           "metrics", response=FrameOut),
 )

@@ -128,3 +128,61 @@ def test_rolled_up_days_give_the_same_activity_as_the_events(kind: str, tmp_path
             assert pd.Timestamp(now) - last < pd.Timedelta(minutes=5)
         finally:
             ws.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def test_designer_rollup_gives_the_same_activity_as_the_events(kind: str, tmp_path) -> None:
+    """A generated history (designs private, public, shared-and-published, shared with a collaborator; events of
+    several actors over 70 days, some about no design, some of today): every designer's and an analyst's
+    ``activity`` per day, week and month from the roll-ups equals the same from the events alone."""
+    import random
+
+    import fw_kernel as fw
+
+    rng = random.Random(14)
+    for url in _fresh_url(kind, tmp_path):
+        home = str(tmp_path / "fw")
+        opened = {u: fw.connect(home=home, database_url=url if kind == "postgres" else None, user=u,
+                                autosave_thread=False) for u in ("ann", "bo", "cy")}
+        try:
+            ann, bo, cy = opened["ann"], opened["bo"], opened["cy"]
+            ids = [ann.designs.create("private").id, ann.designs.create("public", visibility="public").id,
+                   bo.designs.create("team", visibility="shared", status="published").id,
+                   bo.designs.create("bo's own").id, cy.designs.create("cy's own").id]
+            bo.designs.get(ids[3]).share("cy", "editor")
+            reader = ann.services.metrics._reader
+            engine = ann.services.engine
+            now = datetime.now(UTC)
+            types = ("layer_added", "layer_updated", "design_created", "version_checkpointed", "export_requested",
+                     "comment_added", "session_opened")
+            rows = [Event(rng.choice(types), rng.choice(("ann", "bo", "cy", "dee", "fw-autosave")),
+                          now - timedelta(days=rng.randint(0, 70), minutes=rng.randint(0, 600)),
+                          rng.choice((*ids, None, "d" + "9" * 31)), {}) for _ in range(600)]
+            with engine.begin() as c:
+                c.execute(sa.insert(t.events), [event_row(e) for e in rows])
+            scopes = [Scope(u) for u in ("ann", "bo", "cy", "dee")] + [Scope("ann", everything=True)]
+            for scope in scopes:
+                for unit in ("day", "week", "month"):
+                    rolled = reader.activity(scope, unit)
+                    assert rolled == reader.activity(scope, unit, rolled=False), (scope, unit)
+                    assert sum(rolled["events"]) > 0
+            until = reader.rollup()
+            with engine.connect() as c:
+                past = c.execute(sa.select(sa.func.sum(t.design_daily.c.events))).scalar()
+                expected = c.execute(sa.select(sa.func.count()).select_from(t.events)
+                                     .where(t.events.c.time < until)).scalar()
+            assert past == expected > 0  # the past days did come from the roll-up
+            # the scope is the designs' visibility now: one made public, one made private again, one deleted
+            bo.designs.get(ids[3]).update(visibility="public")
+            ann.designs.get(ids[1]).update(visibility="private")
+            assert reader.activity(Scope("dee"), "day") == reader.activity(Scope("dee"), "day", rolled=False)
+            cy.designs.get(ids[4]).update(visibility="public")
+            bo.designs.get(ids[2]).delete()
+            for scope in scopes:
+                assert reader.activity(scope, "week") == reader.activity(scope, "week", rolled=False), scope
+            with engine.connect() as c:
+                team = set(c.execute(sa.select(t.team_designs.c.design_id)).scalars())
+            assert team == {ids[3], ids[4]}
+        finally:
+            for ws in opened.values():
+                ws.close()

@@ -80,3 +80,45 @@ def test_snapshots_read_from_rows_equal_the_domain_snapshot(connect) -> None:
         stored = uow.designs.get(design.id)
     assert (design_id, version) == (design.id, design.version)
     assert state == snapshot(stored) == design.snapshot()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def test_0009_adds_the_designer_rollups_and_empties_the_old_ones(kind: str, tmp_path) -> None:
+    """From 0008 with roll-ups filled: 0009 adds design_daily, team_daily and team_designs and empties
+    activity_daily and its high-water mark, so the next roll-up rebuilds them all from the same days; its
+    downgrade drops the three again."""
+    from fw_kernel.adapters.sql import tables as t
+    from tests.support.servers import fresh_postgres_database
+
+    def check(url: str) -> None:
+        engine = make_engine(url)
+        upgrade(engine, "0008")
+        with engine.begin() as c:
+            c.execute(sa.insert(t.activity_daily).values(day="2026-11-30", actor="ann", edits=1, created=0,
+                                                         checkpoints=0, exports=0, events=1))
+            c.execute(sa.insert(t.meta_kv).values(key="metrics_rollup_until", value="2026-12-01T00:00:00+00:00"))
+        upgrade(engine)
+        schema = "analytics" if kind == "postgres" else None
+        names = set(sa.inspect(engine).get_table_names(schema=schema))
+        assert {"design_daily", "team_daily", "team_designs", "activity_daily"} <= names
+        pk = sa.inspect(engine).get_pk_constraint("design_daily", schema=schema)["constrained_columns"]
+        assert pk == ["design_id", "day", "actor"]
+        with engine.connect() as c:
+            assert c.execute(sa.select(sa.func.count()).select_from(t.activity_daily)).scalar() == 0
+            assert c.execute(sa.select(t.meta_kv.c.value).where(t.meta_kv.c.key == "metrics_rollup_until")
+                             ).scalar() is None
+        upgrade_cfg = alembic_config()
+        from alembic import command
+
+        with engine.begin() as connection:
+            upgrade_cfg.attributes["connection"] = connection
+            command.downgrade(upgrade_cfg, "0008")
+        assert not {"design_daily", "team_daily", "team_designs"} & set(
+            sa.inspect(engine).get_table_names(schema=schema))
+        engine.dispose()
+
+    if kind == "sqlite":
+        check(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    else:
+        with fresh_postgres_database("fw_mig") as url:
+            check(url)

@@ -103,3 +103,33 @@ def test_hub_group_fw_analysts_sees_every_designs_rows(tmp_path: Path) -> None:
         running.stop()
         services.close()
         hub.stop()
+
+
+def test_a_hub_kernel_session_is_in_the_services_event_log(sqlite_service: RunningService) -> None:
+    """A kernel on the design service (a JupyterHub kernel) records session_opened on connect and session_closed
+    (with its duration) on close through the service, as the token's user, like a local kernel does."""
+    local = Workspace(sqlite_service.services, user="alice")
+
+    def sessions() -> pd.DataFrame:
+        ev = local.metrics.events(types=["session_opened", "session_closed"])
+        return ev[ev["actor"] == "alice"]
+
+    assert sessions().empty
+    remote = fw.connect(service_url=f"http://127.0.0.1:{sqlite_service.port}/", token=TOKENS["alice"])
+    opened = sessions()
+    assert list(opened["type"]) == ["session_opened"]
+    assert opened.iloc[0]["properties"] == {"via": "service"} and opened.iloc[0]["design_id"] is pd.NA
+    remote.close()
+    done = sessions()
+    assert list(done["type"]) == ["session_opened", "session_closed"]
+    closed = done.iloc[1]["properties"]
+    assert closed["via"] == "service" and 0 <= closed["duration_s"] < 60
+    # the service decides who the caller is: no name in the body, nothing but opened/closed
+    alice = sqlite_service.client("alice")
+    for body in ({"event": "opened", "user": "bob"}, {"event": "design_created"}, {"event": "closed",
+                                                                                    "duration_s": -1}):
+        assert alice.post("/metrics/sessions", json=body).status_code == 422, body
+    assert Client(sqlite_service.base, None).post("/metrics/sessions", json={"event": "opened"}).status_code == 401
+    assert alice.post("/metrics/sessions", json={"event": "opened"}).status_code == 204
+    assert list(sessions()["type"]).count("session_opened") == 2
+    assert local.metrics.activity("D")["events"].sum() >= 3  # sessions count as activity, no design needed

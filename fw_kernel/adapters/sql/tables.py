@@ -270,20 +270,30 @@ events = Table(
     implicit_returning=False,  # nobody needs the new id back: no RETURNING on each insert
 )
 
-# Roll-ups of the event log for days that are over (migration 0008): what ws.metrics reads instead of scanning a
-# million events; the current day is always aggregated live. Up to which day they hold: shared.meta
-# "metrics_rollup_until".
-activity_daily = Table(
-    "activity_daily", metadata,
-    Column("day", String(10), primary_key=True),   # 'YYYY-MM-DD' (UTC)
-    Column("actor", String(200), primary_key=True),
-    Column("edits", Integer, nullable=False),
-    Column("created", Integer, nullable=False),
-    Column("checkpoints", Integer, nullable=False),
-    Column("exports", Integer, nullable=False),
-    Column("events", Integer, nullable=False),
-    schema="analytics",
-)
+# Roll-ups of the event log for days that are over: what ws.metrics reads instead of scanning a million events;
+# the current day is always aggregated live. Up to which day they hold: shared.meta "metrics_rollup_until".
+ROLLUP_COUNTS = ("edits", "created", "checkpoints", "exports", "events")  # per day and key, see metrics_sql
+NO_DESIGN = ""  # design_daily's design_id of the events about no design (sessions): a key cannot be NULL
+
+
+def daily_rollup(name: str, *keys: tuple[str, int]) -> Table:
+    """A roll-up table ``analytics.<name>``: the primary key ``keys`` (name, length of the string; ``day``,
+    'YYYY-MM-DD' UTC, first unless placed), then one integer column per :data:`ROLLUP_COUNTS`."""
+    if "day" not in (key for key, _ in keys):
+        keys = (("day", 10), *keys)
+    return Table(name, metadata, *(Column(key, String(length), primary_key=True) for key, length in keys),
+                 *(Column(count, Integer, nullable=False) for count in ROLLUP_COUNTS), schema="analytics")
+
+
+activity_daily = daily_rollup("activity_daily", ("actor", 200))  # migration 0008: every design's, per actor
+# Migration 0009, for a designer's scope (the designs they can read): per design (NO_DESIGN: none), day and actor
+# (design first: a designer's own designs are index ranges), and the sums of design_daily over the designs every
+# designer can read (public, or shared and published: those in team_designs), per day and actor, kept equal to
+# them when a design's visibility changes (SqlMetricsReader.sync_team).
+design_daily = daily_rollup("design_daily", ("design_id", 32), ("day", 10), ("actor", 200))
+team_daily = daily_rollup("team_daily", ("actor", 200))
+team_designs = Table("team_designs", metadata, Column("design_id", String(32), primary_key=True),
+                     schema="analytics")
 
 design_activity = Table(
     "design_activity", metadata,
