@@ -165,11 +165,12 @@ def _across(panel: Panel, uv: np.ndarray) -> np.ndarray:
     the placement's azimuth range; above ``fit_top`` the scale is frozen (shoulders and caps keep proportions)."""
     plc = panel.placement
     a0, a1 = plc.azimuth
-    lo, hi = panel.polygon().bounds[1], panel.polygon().bounds[3]
+    _, lo, _, hi = panel.bounds()
     grid = np.linspace(lo, hi, max(8, int((hi - lo) / 1.0) + 2))
-    ext = np.array([panel.extent_at(y) or (0.0, 1.0) for y in grid])
     top = min(plc.fit_top, hi)
-    t_ext = np.array(panel.extent_at(top) or (ext[:, 0].min(), ext[:, 1].max()))
+    both = panel.extents_at(np.append(grid, top))
+    ext = np.where(np.isnan(both[:-1]), [0.0, 1.0], both[:-1])
+    t_ext = both[-1] if np.isfinite(both[-1]).all() else np.array([ext[:, 0].min(), ext[:, 1].max()])
     y = np.clip(uv[:, 1], lo, hi)
     bottom = lo
     if plc.flare_deg > 0:  # a flared hem curves up to the side seams: below its corners keep the corners' scale
@@ -223,14 +224,14 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
     body_panels = [p for p in pattern.panels if p.placement.surface in ("body", "legs_l", "legs_r")
                    and p.placement.azimuth != (0.0, 0.0) and p.placement.azimuth != (0, 0)]
     # a waistband starts where the front's waist is (the back rises a little higher at the centre back)
-    top_y = min((p.polygon().bounds[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
-    low_y = min((p.polygon().bounds[1] for p in body_panels), default=0.0)
+    top_y = min((p.bounds()[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
+    low_y = min((p.bounds()[1] for p in body_panels), default=0.0)
     neck_y = float(body.joints["neck_base"][1])
     head_pts = body.vertices[body.parts["head"] | body.parts["torso"]]
     garment_pts = base.vertices.astype(np.float64) if len(base.pieces) else np.zeros((0, 3))
     aux: dict[str, Piece] = {}
     hip_y = _hip_y(body)
-    front_half = _front_half_width(pattern)
+    front_half: np.ndarray | None = None   # only patches placed in the front's coordinates need it
     meshes: list[PanelMesh] = []
     order = sorted(pattern.panels, key=lambda p: p.placement.surface in ("neck", "hood"))  # necklines first
     for panel in order:
@@ -243,6 +244,8 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
         surface = plc.surface
         if surface in ("body", "legs_l", "legs_r") and plc.azimuth in ((0.0, 0.0), (0, 0)):
             # pockets and patches drawn in the front's coordinates: x across the front, y the height
+            if front_half is None:
+                front_half = _front_half_width(pattern)
             half = np.interp(flat[:, 1], front_half[:, 0], front_half[:, 1])
             az = 90.0 * flat[:, 0] / np.maximum(half, 1.0)
             v3 = _on_piece(torso, _s_of_heights(torso, flat[:, 1] / 100.0), _direction(az), lift)
@@ -461,7 +464,7 @@ def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pa
 def _face_outwards(mesh: PanelMesh, skin: tuple[Any, np.ndarray]) -> None:
     """Wind the panel's triangles so their normals point away from the body (mirrored panels come reversed)."""
     tree, normals = skin
-    v = mesh.vertices[mesh.faces]
+    v = mesh.vertices[mesh.faces[::3]]   # the median of a third of the faces decides (a panel is wound alike)
     n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     _, nearest = tree.query(v.mean(1))
     if np.median((n * normals[nearest]).sum(1)) < 0:
@@ -494,13 +497,18 @@ def push_out(points: np.ndarray, skin: tuple[Any, np.ndarray], offset: float = S
     """
     tree, normals = skin
     out = points.copy()
+    todo = np.arange(len(out))   # only points moved by the last round can still be under the skin
     for _ in range(rounds):
-        _, nearest = tree.query(out)
-        depth = ((out - tree.data[nearest]) * normals[nearest]).sum(1)
+        if not len(todo):
+            break
+        p = out[todo]
+        _, nearest = tree.query(p)
+        depth = ((p - tree.data[nearest]) * normals[nearest]).sum(1)
         low = depth < offset
         if not low.any():
             break
-        out[low] += normals[nearest[low]] * (offset - depth[low])[:, None]
+        out[todo[low]] = p[low] + normals[nearest[low]] * (offset - depth[low])[:, None]
+        todo = todo[low]
     return out
 
 
