@@ -129,14 +129,24 @@ def triangulate(panel: Panel, counts: dict[tuple[str, str], int], edge_cm: float
         edge_idx[e.name] = (np.arange(k, k + n) % n_total)
         k += n - 1
     boundary = np.concatenate(pts)
-    # drop repeated points (degenerate edges) so triangle gets a clean polygon
-    seg = np.stack([np.arange(len(boundary)), (np.arange(len(boundary)) + 1) % len(boundary)], axis=1)
-    out = triangle.triangulate({"vertices": boundary, "segments": seg}, f"pq28Ya{edge_cm ** 2 * 0.45:.3f}")
-    verts, faces = out["vertices"], out["triangles"]
-    a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-    faces = np.where((cross < 0)[:, None], faces[:, [0, 2, 1]], faces)
-    return verts, faces.astype(np.int64), edge_idx
+    options = f"pq28Ya{edge_cm ** 2 * 0.45:.3f}"
+    key = (boundary.tobytes(), options)
+    hit = _TRIANGULATIONS.get(key)
+    if hit is None:  # an unchanged panel (a parameter that moves other pieces, a rebuilt scene) is not redone
+        seg = np.stack([np.arange(len(boundary)), (np.arange(len(boundary)) + 1) % len(boundary)], axis=1)
+        out = triangle.triangulate({"vertices": boundary, "segments": seg}, options)
+        verts, faces = out["vertices"], out["triangles"]
+        a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
+        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+        hit = verts, np.where((cross < 0)[:, None], faces[:, [0, 2, 1]], faces).astype(np.int64)
+        if len(_TRIANGULATIONS) >= TRIANGULATION_CACHE:
+            _TRIANGULATIONS.pop(next(iter(_TRIANGULATIONS)))
+        _TRIANGULATIONS[key] = hit
+    return hit[0].copy(), hit[1].copy(), edge_idx
+
+
+TRIANGULATION_CACHE = 512   # panels kept triangulated (oldest out first)
+_TRIANGULATIONS: dict[tuple[bytes, str], tuple[np.ndarray, np.ndarray]] = {}
 
 
 # -- placing on the body --------------------------------------------------------------------------------------------
