@@ -8,6 +8,7 @@ designed cap ease. Edge polylines are sampled densely enough for 2 mm seam-lengt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,11 +185,7 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     sp = np.array([m.shoulder_width / 2 + b.shoulder_drop + 0.5, m.shoulder_y - (0.6 * b.shoulder_drop)])
     hps = np.array([nw, top])
     ua = side[-1]
-    depth = sp[1] - ua[1]
-    if front:
-        arm = bezier(ua, (ua[0] - 2.2, ua[1] + depth * 0.25), (sp[0] - 1.6, sp[1] - depth * 0.45), sp, 28)
-    else:
-        arm = bezier(ua, (ua[0] - 1.4, ua[1] + depth * 0.3), (sp[0] - 0.8, sp[1] - depth * 0.5), sp, 28)
+    arm = armhole(ua, sp, front, b.shoulder_drop)
     shoulder = line(sp, hps, 8)
     cf_top = np.array([0.0, top - nd])
     if b.neckline in ("v", "v_neck") and front:
@@ -202,6 +199,25 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     edges = [Edge("hem", hem, hem_sa), Edge("side", side), Edge("armhole", arm), Edge("shoulder", shoulder),
              Edge("neck", neck, 0.6), Edge("center", centre)]
     return BodiceHalf(edges, darts, targets, float(ua[1]))
+
+
+def armhole(ua: PtsLike, sp: PtsLike, front: bool, shoulder_drop: float = 0.0) -> Pts:
+    """The armhole from the underarm point ``ua`` (on the side seam) to the shoulder point ``sp``, (28, 2) cm.
+
+    As in Aldrich's bodice block: the curve leaves the side seam square (horizontal), scoops in to the across
+    front (across back) line, half the across measurement from the centre, which it meets vertically at about 40 %
+    (45 % at the back) of the armhole depth, and rises to the shoulder point, meeting the shoulder about square.
+    The across line lies 2.5 cm (front) and 1.5 cm (back) inside the shoulder point; a dropped shoulder moves the
+    shoulder point out and down the arm while the across line stays (a longer, deeper armhole).
+    """
+    ua, sp = np.asarray(ua, float), np.asarray(sp, float)
+    depth = sp[1] - ua[1]
+    inset = (2.5 if front else 1.5) + shoulder_drop   # a dropped shoulder moves out, the across line stays
+    across_x = min(sp[0] - inset, ua[0] - 1.0)
+    a = np.array([across_x, ua[1] + depth * (0.40 if front else 0.45)])
+    lower = bezier(ua, (ua[0] - 0.55 * (ua[0] - a[0]), ua[1]), (a[0], a[1] - 0.55 * (a[1] - ua[1])), a, 15)
+    upper = bezier(a, (a[0], a[1] + 0.4 * (sp[1] - a[1])), (sp[0] - 0.35, sp[1] - 0.3 * (sp[1] - a[1])), sp, 14)
+    return join(lower, upper)
 
 
 def full_panel(name: str, half: BodiceHalf, placement: Placement, right_suffix: str, left_suffix: str,
@@ -278,16 +294,21 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
             hi = w
     w = (lo + hi) / 2
     if w < bw:  # too tight for the arm: keep the width, lower the cap until the lengths match
-        w = bw
-        lo, hi = 0.5, h
-        for _ in range(50):
+        h_min = 0.55 * h   # ...but not below about half its height (a flat cap is no set-in sleeve)
+        w_h = _cap_width(cap_halves, h_min, total)
+        if w_h < bw:       # a short armhole for a big arm: the cap keeps h_min, the arm gets what ease is left
+            h, w = h_min, max(w_h, min(bw, m.upper_arm + 2.0))
+        else:
+            w = bw
+            lo, hi = h_min, h
+            for _ in range(50):
+                h = (lo + hi) / 2
+                back, front = cap_halves(h, w)
+                if (length(back) + length(front)) < total:
+                    lo = h
+                else:
+                    hi = h
             h = (lo + hi) / 2
-            back, front = cap_halves(h, w)
-            if (length(back) + length(front)) < total:
-                lo = h
-            else:
-                hi = h
-        h = (lo + hi) / 2
     back, front = cap_halves(h, w)
     back, front = _fit_half(back, target_b), _fit_half(front, target_f)
     bottom = -length_cm
@@ -307,13 +328,26 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
     edges = [Edge("hem", hem, HEM_SA), Edge("underarm front", line(hem[-1], front[-1], 12)),
              Edge("cap front", front[::-1].copy()), Edge("cap back", back[::-1].copy()),
              Edge("underarm back", line(back[0], hem[0], 12))]
-    grain = np.array([[0.0, -h - 2], [0.0, bottom + 5]])
+    grain = np.array([[0.0, -0.3 * h], [0.0, bottom + 0.15 * length_cm]])   # centre line, cap to hem
     plc = placement or Placement("sleeve_l", (-180.0, 180.0), fit_top=-h)
     notches = [np.array([0.0, 0.0]), front[len(front) // 2], back[len(back) // 2]]
     panel = Panel(name, edges, grain, plc, notches=notches)
     if style in ("puff", "bishop"):
         panel.darts.append(Dart(0.0, 0.0, -h * 0.3, -h * 0.3, 0.0, "gathers"))
     return panel
+
+
+def _cap_width(cap_halves: Callable[[float, float], tuple[Pts, Pts]], h: float, total: float) -> float:
+    """The width (cm) at which a cap of height ``h`` is ``total`` long."""
+    lo, hi = 1.0, total
+    for _ in range(50):
+        w = (lo + hi) / 2
+        back, front = cap_halves(h, w)
+        if (length(back) + length(front)) < total:
+            lo = w
+        else:
+            hi = w
+    return (lo + hi) / 2
 
 
 def _fit_half(p: Pts, target: float) -> Pts:

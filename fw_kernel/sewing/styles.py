@@ -404,7 +404,7 @@ def shirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
         back.marks.append(("box pleat", np.array([[0.0, y_cut], [0.0, y_cut - 4.0]])))
         back.darts.append(Dart(0.0, y_cut, y_cut, y_cut - 4.0, 0.0, "pleat"))
     long_sleeve = float(v.get("sleeve_length", 0.62)) >= 0.4
-    _sleeves(d, m, names, v, cap_ease=0.8, ease_arm=6 + e * 0.3, cuff=6.0 if long_sleeve else 0.0,
+    _sleeves(d, m, names, v, cap_ease=1.0, ease_arm=6 + e * 0.3, cuff=6.0 if long_sleeve else 0.0, cap_ratio=0.22,
              wrist_ease=6.0 if long_sleeve else 14.0)
     if long_sleeve:
         for side in ("left", "right"):
@@ -464,7 +464,7 @@ def hoodie(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     zip_ = v.get("front", "pullover") == "full_zip"
     names = _torso(d, m, spec, front="zip" if zip_ else "fold")
     _side_and_shoulder(d, names)
-    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=8 + e * 0.3, cuff=7.0, wrist_ease=2.0, cap_ratio=0.12)
+    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=6 + e * 0.2, cuff=7.0, wrist_ease=2.0, cap_ratio=0.12)
     if hood:
         _hood(d, m, names)
     else:
@@ -1059,7 +1059,7 @@ def blazer(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
         d.seams = [s for s in d.seams if not (s.a[1].startswith("side") and s.b[1].startswith("side"))]
         for side in ("left", "right"):
             d.sew(_ref(names, "front", side, "side"), _ref(names, "back", side, "side"), 0.0)
-    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=7 + e * 0.3, wrist_ease=14.0)
+    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=4 + e * 0.3, wrist_ease=14.0, cap_ratio=0.33)
     for side in ("left", "right"):  # welt pockets and the chest pocket
         p = d.panel(f"front {side}")
         s = 1 if side == "left" else -1
@@ -1086,7 +1086,7 @@ def coat(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     _side_and_shoulder(d, names)
     for p in names["back"]:
         _centre_vent(d.panel(p), 30.0)
-    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=10 + e * 0.3, wrist_ease=16.0)
+    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=6 + e * 0.3, wrist_ease=16.0, cap_ratio=0.32)
     if v.get("neckline", "collar") == "hood":
         _hood(d, m, names)
     else:

@@ -175,3 +175,41 @@ def test_made_to_measure_drafts_for_the_avatar() -> None:
 def test_an_unknown_silhouette_is_refused() -> None:
     with pytest.raises(KeyError, match="no pattern for silhouette"):
         draft("sil-nope", {}, standard_size("M"))
+
+
+# cap height / armhole, bicep - upper arm (cm), cap - armhole (cm): Aldrich's ranges for each kind of sleeve
+SLEEVES = {"sil-tshirt": ((0.15, 0.30), (3.0, 14.0), (-0.1, 1.0)),      # knit: shallow cap, no ease
+           "sil-hoodie": ((0.08, 0.20), (8.0, 25.0), (-0.1, 1.0)),      # dropped shoulder: almost flat
+           "sil-shirt": ((0.17, 0.30), (7.0, 16.0), (1.0, 3.0)),
+           "sil-blouse": ((0.20, 0.36), (5.0, 11.0), (1.0, 3.0)),
+           "sil-wrap-dress": ((0.20, 0.36), (4.0, 9.0), (1.0, 3.0)),
+           "sil-blazer": ((0.25, 0.38), (5.0, 10.0), (1.0, 3.0)),
+           "sil-coat": ((0.24, 0.38), (8.0, 14.0), (1.0, 3.0))}
+
+
+@pytest.mark.parametrize("sil", list(SLEEVES))
+def test_sleeves_are_drafted_to_the_armhole_and_the_arm(sil) -> None:
+    (h_lo, h_hi), (b_lo, b_hi), (e_lo, e_hi) = SLEEVES[sil]
+    item = _by(sil)
+    for size, sex in BODIES:
+        body = standard_size(size, sex)
+        p = draft(sil, item.defaults(), body, size)
+        s = p.panel("sleeve left")
+        top = s.outline[:, 1].max()
+        underarm = s.edge("underarm front").points[:, 1].max()
+        cap_h = top - underarm
+        left, right = s.extents_at(np.array([underarm - 0.05]))[0]
+        bicep = right - left
+        caps = [x for x in p.seams if x.a[0] == "sleeve left" and x.a[1].startswith("cap")]
+        cap = sum(p.seam_lengths(x)[0] for x in caps)
+        armhole = sum(p.seam_lengths(x)[1] for x in caps)
+        what = f"{sil} {sex} {size}"
+        assert h_lo <= cap_h / armhole <= h_hi, f"{what}: cap height {cap_h:.1f} for an armhole of {armhole:.1f}"
+        assert b_lo <= bicep - body.upper_arm <= b_hi, f"{what}: bicep {bicep:.1f} on an arm of {body.upper_arm:.1f}"
+        assert e_lo - 0.2 <= cap - armhole <= e_hi + 0.2, f"{what}: cap {cap:.1f} vs armhole {armhole:.1f}"
+        # no more cloth than a block sleeve of that bicep, cap and cuff: the cap about two thirds of its box
+        # (two humps), below it a trapezoid from the bicep to the hem
+        length_ = top - s.outline[:, 1].min()
+        hem = s.edge("hem").length
+        block = 2 / 3 * bicep * cap_h + (bicep + hem) / 2 * (length_ - cap_h)
+        assert 0.85 < s.polygon().area / block < 1.1, f"{what}: {s.polygon().area:.0f} cm2 vs block {block:.0f}"
