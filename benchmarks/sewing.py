@@ -68,9 +68,11 @@ def _worker(root: str, body_file: str) -> None:
         item, repeat = items[req["id"]], int(req["repeat"])
         spec, pattern = _spec_and_pattern(item, measures, spec_from, spec_values, draft)
         values = item.defaults()
-        t_draft, _ = timed(lambda: draft(item.id, values, measures), repeat)
-        t_today, _ = timed(lambda: make_garment(body, item.id, spec), repeat)
-        t_3d, garment = timed(lambda: assemble.garment_from_pattern(body, item.id, spec, pattern), repeat, clear)
+        sil = item.id
+        t_draft, _ = timed(lambda sil=sil, values=values: draft(sil, values, measures), repeat)
+        t_today, _ = timed(lambda sil=sil, spec=spec: make_garment(body, sil, spec), repeat)
+        t_3d, garment = timed(lambda sil=sil, spec=spec, pattern=pattern: assemble.garment_from_pattern(
+            body, sil, spec, pattern), repeat, clear)
         fresh = pickle.loads(blob)
         clear()
         t = time.perf_counter()
@@ -78,7 +80,7 @@ def _worker(root: str, body_file: str) -> None:
         t_first = (time.perf_counter() - t) * 1000
         print(json.dumps({"draft_ms": round(t_draft, 1), "today_ms": round(t_today, 1), "pattern_3d_ms": round(t_3d, 1),
                           "first_3d_ms": round(t_first, 1), "panels": len(pattern.panels),
-                          "triangles": int(len(garment.faces))}), flush=True)
+                          "triangles": len(garment.faces)}), flush=True)
 
 
 def _spec_and_pattern(item, measures, spec_from, spec_values, draft) -> tuple:

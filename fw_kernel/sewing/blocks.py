@@ -405,3 +405,114 @@ def patch(name: str, corners: PtsLike, placement: Placement, edge_names: list[st
     c = corners.mean(0)
     h = np.ptp(corners[:, 1])
     return Panel(name, edges, np.array([[c[0], c[1] - h / 3], [c[0], c[1] + h / 3]]), placement)
+
+
+# -- cutting and joining pieces ---------------------------------------------------------------------------------
+def split_edge(panel: Panel, name: str, at: float, first: str, second: str) -> None:
+    """Split edge ``name`` at ``at`` cm along it (from its start) into ``first`` and ``second`` (in place)."""
+    i = next(k for k, e in enumerate(panel.edges) if e.name == name)
+    e = panel.edges[i]
+    p = e.points
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
+    at = float(np.clip(at, 1e-3, cum[-1] - 1e-3))
+    k = int(np.searchsorted(cum, at))
+    f = (at - cum[k - 1]) / max(cum[k] - cum[k - 1], 1e-12)
+    mid = p[k - 1] * (1 - f) + p[k] * f
+    a, b = np.vstack([p[:k], mid]), np.vstack([mid, p[k:]])
+    panel.edges[i:i + 1] = [Edge(first, a, e.seam_allowance), Edge(second, b, e.seam_allowance)]
+
+
+def cut_panel(panel: Panel, point: PtsLike, direction: PtsLike, names: tuple[str, str],
+              cut: tuple[str, str]) -> tuple[Panel, Panel]:
+    """Cut a piece in two along a straight line (a yoke line, the seams of a two-piece sleeve).
+
+    The line passes through ``point`` along ``direction`` and must cross the outline twice. Returns the piece on
+    its left (``names[0]``, new edge ``cut[0]``) and the one on its right (``names[1]``, ``cut[1]``); edges that
+    cross the line keep their name in both. Darts, marks and notches go with the side they lie on.
+    """
+    p0, d = np.asarray(point, float), np.asarray(direction, float)
+    d = d / np.linalg.norm(d)
+
+    def side(q: np.ndarray) -> np.ndarray:
+        q = np.atleast_2d(q)
+        return d[0] * (q[:, 1] - p0[1]) - d[1] * (q[:, 0] - p0[0])
+
+    pieces: list[tuple[str, float, list[np.ndarray], bool]] = []   # (edge, allowance, points, left?)
+    for e in panel.edges:
+        s = side(e.points)
+        left = bool(s[0] >= 0)
+        cur = [e.points[0]]
+        for a, b, sa, sb in zip(e.points[:-1], e.points[1:], s[:-1], s[1:]):
+            if (sb >= 0) != left:
+                c = a + (b - a) * (sa / (sa - sb))
+                cur.append(c)
+                pieces.append((e.name, e.seam_allowance, cur, left))
+                cur, left = [c], not left
+            cur.append(b)
+        pieces.append((e.name, e.seam_allowance, cur, left))
+    crossings = [k for k in range(len(pieces)) if pieces[k][3] != pieces[k - 1][3]]
+    if len(crossings) != 2:
+        raise ValueError(f"{panel.name}: the cut line crosses the outline {len(crossings)} times, not twice")
+    start = crossings[0]
+    pieces = pieces[start:] + pieces[:start]
+    k2 = crossings[1] - start
+    runs = {pieces[0][3]: pieces[:k2], pieces[k2][3]: pieces[k2:]}
+    out = []
+    for left, name, cut_name in ((True, names[0], cut[0]), (False, names[1], cut[1])):
+        run = runs[left]
+        edges = [Edge(n, np.asarray(p), sa) for n, sa, p, _ in run if len(p) >= 2 and length(np.asarray(p)) > 1e-9]
+        merged: list[Edge] = []
+        for e in edges:   # pieces of one edge on one side stay one edge
+            if merged and merged[-1].name == e.name:
+                merged[-1] = Edge(e.name, join(merged[-1].points, e.points), e.seam_allowance)
+            else:
+                merged.append(e)
+        merged.append(Edge(cut_name, line(merged[-1].points[-1], merged[0].points[0], 12)))
+        def keep(q: PtsLike, left: bool = left) -> bool:
+            return bool((side(np.asarray(q, float)) >= 0).all() == left)
+
+        pts = np.concatenate([e.points for e in merged])
+        grain = panel.grain if keep(panel.grain) else np.array(
+            [pts.mean(0) - (panel.grain[1] - panel.grain[0]) * 0.25, pts.mean(0) + (panel.grain[1] - panel.grain[0])
+             * 0.25])
+        out.append(Panel(name, merged, grain, Placement(**vars(panel.placement)),
+                         notches=[n for n in panel.notches if keep(n)],
+                         darts=[x for x in panel.darts if keep((x.x, x.y_wide))],
+                         marks=[mk for mk in panel.marks if keep(mk[1].mean(0))], overlap=panel.overlap,
+                         quantity=panel.quantity, fabric=panel.fabric, centre_x=panel.centre_x,
+                         centre_side=panel.centre_side))
+    return out[0], out[1]
+
+
+def glue(a: Panel, edge_a: str, b: Panel, edge_b: str, name: str, placement: Placement) -> Panel:
+    """One piece from two sewn along an edge (the under sleeve from its two halves): ``b`` turned and moved so
+    its ``edge_b`` lies on ``edge_a`` (start on end, end on start); the two edges disappear."""
+    ea, eb = a.edge(edge_a), b.edge(edge_b)
+    A0, A1, B0, B1 = ea.points[0], ea.points[-1], eb.points[0], eb.points[-1]
+    u, v = B1 - B0, A0 - A1
+    ang = np.arctan2(v[1], v[0]) - np.arctan2(u[1], u[0])
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+
+    def move(p: np.ndarray) -> np.ndarray:
+        return (np.asarray(p, float) - B0) @ rot.T + A1
+
+    ia, ib = a.edges.index(ea), b.edges.index(eb)
+    chain = a.edges[ia + 1:] + a.edges[:ia]
+    chain += [Edge(e.name, move(e.points), e.seam_allowance) for e in b.edges[ib + 1:] + b.edges[:ib]]
+    chain[0].points = chain[0].points.copy()
+    chain[-1].points = chain[-1].points.copy()
+    merged: list[Edge] = []
+    for e in chain:   # the halves of an edge cut in two (the hem) are one edge again
+        if merged and merged[-1].name == e.name:
+            merged[-1] = Edge(e.name, join(merged[-1].points, e.points), e.seam_allowance)
+        else:
+            merged.append(e)
+    if len(merged) > 1 and merged[-1].name == merged[0].name:
+        first = merged.pop(0)
+        merged[-1] = Edge(first.name, join(merged[-1].points, first.points), first.seam_allowance)
+    for e0, e1 in zip(merged, merged[1:] + merged[:1]):   # exact corners where the pieces meet
+        e1.points = e1.points.copy()
+        e1.points[0] = e0.points[-1]
+    marks = a.marks + [(label, move(p)) for label, p in b.marks]
+    return Panel(name, merged, a.grain.copy(), placement, notches=list(a.notches), marks=marks,
+                 fabric=a.fabric, quantity=a.quantity)
