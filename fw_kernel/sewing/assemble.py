@@ -88,6 +88,52 @@ class PatternGarment(Garment):
         n = np.cross(p3[1] - p3[0], p3[2] - p3[0])
         return w @ p3, n / max(np.linalg.norm(n), 1e-12)
 
+    def points_3d(self, panel: str, uv_cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`point_3d` for many points of one panel: (N, 3) positions (m) and (N, 3) unit normals."""
+        pts = np.atleast_2d(np.asarray(uv_cm, float))
+        out = [self.point_3d(panel, q) for q in pts]
+        return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+    def element_spots(self, kind: str, count: int = 2) -> list[tuple[str, np.ndarray]]:
+        """Where the pattern puts an element other than buttons: (panel, (K, 2) cm) per element, a point for a
+        pocket (its centre), a line for a zip. Pockets go on the pattern's pocket marks (welts, flaps, pocket
+        placements) or else on the fronts at hip level; zips on the pattern's zip marks or else down the centre
+        front. Empty without a pattern (the caller falls back to the fitting surface)."""
+        if self.pattern is None:
+            return []
+        worn = {m.panel.name: m.panel for m in self.meshes}
+        marked = [(n, pts) for n, p in worn.items() for label, pts in p.marks
+                  if (("pocket" in label or "welt" in label) if kind == "pocket" else
+                      ("zip" in label or label == "fly"))]
+        if kind == "pocket":   # the centre of each marked pocket, the lowest (hip pockets) first
+            spots = sorted(((n, ((pts.min(0) + pts.max(0)) / 2)[None]) for n, pts in marked),
+                           key=lambda spot: float(spot[1][0, 1]))
+            if not spots:
+                hip = float(self.pattern.measurements.get("hip_y", 90.0))
+                for n, p in worn.items():
+                    if p.placement.surface not in ("body", "legs_l", "legs_r") or "front" not in n:
+                        continue
+                    lo, hi = p.bounds()[1], p.bounds()[3]
+                    y = float(np.clip(hip + 6.0, lo + 5.0, hi - 5.0))
+                    ext = p.extents_at(np.array([y]))[0]
+                    if not np.isfinite(ext).all():
+                        continue
+                    if p.centre_side == 0 and p.placement.surface == "body":   # a whole front: one each side
+                        spots += [(n, np.array([[ext[0] * 0.5, y]])), (n, np.array([[ext[1] * 0.5, y]]))]
+                    else:
+                        spots.append((n, np.array([[ext[0] + 0.5 * (ext[1] - ext[0]), y]])))
+            return spots[:count]
+        if marked:
+            return marked[:count]
+        for n, p in worn.items():
+            if n.startswith("front") and p.placement.surface == "body":
+                e = p.edge("center") if any(x.name == "center" for x in p.edges) else None
+                if e is not None:
+                    return [(n, e.points.copy())]
+                lo, hi = p.bounds()[1], p.bounds()[3]
+                return [(n, np.array([[0.0, hi - 2.0], [0.0, hi - 0.6 * (hi - lo)]]))]
+        return []
+
     def button_anchors(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(position, outward normal) of every button the pattern marks, for button elements."""
         if self.pattern is None:

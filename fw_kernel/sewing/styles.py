@@ -466,7 +466,7 @@ def _yoke(d: Draft, names: dict[str, Any], y_cut: float) -> None:
     d.sew(("back yoke", "yoke seam"), ("back", "yoke seam"), 0.0, same=False)
     names["neck_panels"] = [*names["front"], "back yoke"]
     names["armhole_back"] = {side: [("back yoke", f"armhole {side}"), ("back", f"armhole {side}")]
-                             for side in ("left", "right")}
+                             for side in ("left", "right") if any(e.name == f"armhole {side}" for e in yoke.edges)}
 
 
 @style("sil-shirt")
@@ -479,7 +479,7 @@ def shirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     names = _torso(d, m, spec, front="open", overlap=1.75)
     _side_and_shoulder(d, names)
     if v.get("has_back_yoke", True):  # the back is cut 9 cm below the neck: a yoke across the shoulders
-        _yoke(d, names, m.hps_y - 9.0)
+        _yoke(d, names, min(m.hps_y - 9.0, m.shoulder_y - 3.0))   # across the armholes, below the shoulders
     long_sleeve = float(v.get("sleeve_length", 0.62)) >= 0.4
     _sleeves(d, m, names, v, cap_ease=1.0, ease_arm=6 + e * 0.3, cuff=6.0 if long_sleeve else 0.0, cap_ratio=0.22,
              wrist_ease=6.0 if long_sleeve else 14.0)
