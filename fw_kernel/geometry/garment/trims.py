@@ -89,7 +89,8 @@ def _pattern_element(garment: Garment, kind: str, params: dict[str, Any]) -> lis
             length = min(float(params.get("length", 50)), float(cum[-1]))
             t = np.linspace(0.0, length, max(2, int(length / 3.0) + 1))
             mid = np.stack([np.interp(t, cum, pts[:, 0]), np.interp(t, cum, pts[:, 1])], axis=1)
-            grid = np.stack([mid - [0.5, 0.0], mid + [0.5, 0.0]], axis=1)      # 1 cm wide tape
+            half = np.array([0.5, 0.0])
+            grid = np.stack([mid - half, mid + half], axis=1)                    # 1 cm wide tape
         flat = grid.reshape(-1, 2)
         at, normal = garment.points_3d(panel, flat)  # type: ignore[attr-defined]
         lift = LIFT + (0.001 if kind == "zipper" else 0.0)
