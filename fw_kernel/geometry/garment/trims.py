@@ -81,7 +81,7 @@ def _pattern_element(garment: Garment, kind: str, params: dict[str, Any]) -> lis
         if kind == "pocket":
             w, h = float(params.get("width", 14)), float(params.get("height", 16))
             c = pts[0]
-            u, v = np.meshgrid(np.linspace(-w / 2, w / 2, 6), np.linspace(-h / 2, h / 2, 6))
+            u, v = np.meshgrid(np.linspace(-w / 2, w / 2, 7), np.linspace(-h / 2, h / 2, 7))  # centre on a vertex
             grid = np.stack([c[0] + u, c[1] + v], axis=-1)                       # (rows, cols, 2) cm
         else:
             seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
