@@ -94,11 +94,12 @@ class PatternGarment(Garment):
         out = [self.point_3d(panel, q) for q in pts]
         return np.array([o[0] for o in out]), np.array([o[1] for o in out])
 
-    def element_spots(self, kind: str, count: int = 2) -> list[tuple[str, np.ndarray]]:
+    def element_spots(self, kind: str, count: int = 2, height_cm: float = 16.0) -> list[tuple[str, np.ndarray]]:
         """Where the pattern puts an element other than buttons: (panel, (K, 2) cm) per element, a point for a
         pocket (its centre), a line for a zip. Pockets go on the pattern's pocket marks (welts, flaps, pocket
         placements) or else on the fronts at hip level; zips on the pattern's zip marks or else down the centre
-        front. Empty without a pattern (the caller falls back to the fitting surface)."""
+        front (a pocket ``height_cm`` tall kept above the hips, clear of the seat seams). Empty without a pattern
+        (the caller falls back to the fitting surface)."""
         if self.pattern is None:
             return []
         worn = {m.panel.name: m.panel for m in self.meshes}
@@ -114,7 +115,8 @@ class PatternGarment(Garment):
                     if p.placement.surface not in ("body", "legs_l", "legs_r") or "front" not in n:
                         continue
                     lo, hi = p.bounds()[1], p.bounds()[3]
-                    y = float(np.clip(hip + 6.0, lo + 5.0, hi - 5.0))
+                    y = float(np.clip(hip + max(6.0, height_cm / 2 + 1.0), lo + height_cm / 2,
+                                      hi - height_cm / 2 - 1.0))
                     ext = p.extents_at(np.array([y]))[0]
                     if not np.isfinite(ext).all():
                         continue

@@ -70,7 +70,7 @@ def _oriented(mesh: trimesh.Trimesh, at: np.ndarray, facing: np.ndarray) -> trim
 
 def _pattern_spots(garment: Garment, kind: str, params: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
     spots = getattr(garment, "element_spots", None)
-    return spots(kind, int(params.get("count", 2))) if spots else []
+    return spots(kind, int(params.get("count", 2)), float(params.get("height", 16))) if spots else []
 
 
 def _pattern_element(garment: Garment, kind: str, params: dict[str, Any]) -> list[trimesh.Trimesh]:
@@ -93,6 +93,8 @@ def _pattern_element(garment: Garment, kind: str, params: dict[str, Any]) -> lis
             grid = np.stack([mid - half, mid + half], axis=1)                    # 1 cm wide tape
         flat = grid.reshape(-1, 2)
         at, normal = garment.points_3d(panel, flat)  # type: ignore[attr-defined]
+        mean = normal.mean(0) / max(float(np.linalg.norm(normal.mean(0))), 1e-9)
+        normal = np.where(((normal * mean).sum(1) < 0.3)[:, None], mean, normal)  # folds at seams: the mean
         lift = LIFT + (0.001 if kind == "zipper" else 0.0)
         shape = (*grid.shape[:2], 3)
         out.append(_slab((at + normal * lift).reshape(shape), (at + normal * (lift - 0.0015)).reshape(shape)))
