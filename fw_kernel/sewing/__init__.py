@@ -25,7 +25,16 @@ __all__ = [
 
 def grade(silhouette: str, values: dict, sizes: tuple[str, ...] = ("XS", "S", "M", "L", "XL", "XXL", "3XL", "4XL"),
           sex: str = "female") -> dict[str, Pattern]:
-    """The pattern in every size of the size chart (graded by redrafting from each size's body)."""
+    """The pattern in every size of the size chart, each drafted from its size's body.
+
+    Industry grading moves a base size's cardinal points by grade rules (x/y increments per size step). Here every
+    size is redrafted instead, on purpose: a draft takes 1-15 ms (``benchmarks/sewing.py``), so grade rules
+    would save nothing; the drafts hit each size's girths + ease within 1 cm and keep seams trued (a rule table
+    applied to one base size drifts from the chart wherever the chart is not linear, e.g. the 4XL armholes and
+    hips, and would need re-truing); and the graded set stays consistent with made-to-measure, which has no
+    base size to grade from. Rules would also first need cardinal points: the same piece has different point
+    counts in different sizes where seams are trued or pieces cut (shirt, blazer, trousers), so there is no
+    point-for-point correspondence to hang increments on yet."""
     return {s: draft(silhouette, values, standard_size(s, sex), size=s) for s in sizes}
 
 

@@ -88,6 +88,54 @@ class PatternGarment(Garment):
         n = np.cross(p3[1] - p3[0], p3[2] - p3[0])
         return w @ p3, n / max(np.linalg.norm(n), 1e-12)
 
+    def points_3d(self, panel: str, uv_cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`point_3d` for many points of one panel: (N, 3) positions (m) and (N, 3) unit normals."""
+        pts = np.atleast_2d(np.asarray(uv_cm, float))
+        out = [self.point_3d(panel, q) for q in pts]
+        return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+    def element_spots(self, kind: str, count: int = 2, height_cm: float = 16.0) -> list[tuple[str, np.ndarray]]:
+        """Where the pattern puts an element other than buttons: (panel, (K, 2) cm) per element, a point for a
+        pocket (its centre), a line for a zip. Pockets go on the pattern's pocket marks (welts, flaps, pocket
+        placements) or else on the fronts at hip level; zips on the pattern's zip marks or else down the centre
+        front (a pocket ``height_cm`` tall kept above the hips, clear of the seat seams). Empty without a pattern
+        (the caller falls back to the fitting surface)."""
+        if self.pattern is None:
+            return []
+        worn = {m.panel.name: m.panel for m in self.meshes}
+        marked = [(n, pts) for n, p in worn.items() for label, pts in p.marks
+                  if (("pocket" in label or "welt" in label) if kind == "pocket" else
+                      ("zip" in label or label == "fly"))]
+        if kind == "pocket":   # the centre of each marked pocket, the lowest (hip pockets) first
+            spots = sorted(((n, ((pts.min(0) + pts.max(0)) / 2)[None]) for n, pts in marked),
+                           key=lambda spot: float(spot[1][0, 1]))
+            if not spots:
+                hip = float(self.pattern.measurements.get("hip_y", 90.0))
+                for n, p in worn.items():
+                    if p.placement.surface not in ("body", "legs_l", "legs_r") or "front" not in n:
+                        continue
+                    lo, hi = p.bounds()[1], p.bounds()[3]
+                    y = float(np.clip(hip + max(6.0, height_cm / 2 + 1.0), lo + height_cm / 2,
+                                      hi - height_cm / 2 - 1.0))
+                    ext = p.extents_at(np.array([y]))[0]
+                    if not np.isfinite(ext).all():
+                        continue
+                    if p.centre_side == 0 and p.placement.surface == "body":   # a whole front: one each side
+                        spots += [(n, np.array([[ext[0] * 0.5, y]])), (n, np.array([[ext[1] * 0.5, y]]))]
+                    else:
+                        spots.append((n, np.array([[ext[0] + 0.5 * (ext[1] - ext[0]), y]])))
+            return spots[:count]
+        if marked:
+            return marked[:count]
+        for n, p in worn.items():
+            if n.startswith("front") and p.placement.surface == "body":
+                e = p.edge("center") if any(x.name == "center" for x in p.edges) else None
+                if e is not None:
+                    return [(n, e.points.copy())]
+                lo, hi = p.bounds()[1], p.bounds()[3]
+                return [(n, np.array([[0.0, hi - 2.0], [0.0, hi - 0.6 * (hi - lo)]]))]
+        return []
+
     def button_anchors(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(position, outward normal) of every button the pattern marks, for button elements."""
         if self.pattern is None:
@@ -129,14 +177,24 @@ def triangulate(panel: Panel, counts: dict[tuple[str, str], int], edge_cm: float
         edge_idx[e.name] = (np.arange(k, k + n) % n_total)
         k += n - 1
     boundary = np.concatenate(pts)
-    # drop repeated points (degenerate edges) so triangle gets a clean polygon
-    seg = np.stack([np.arange(len(boundary)), (np.arange(len(boundary)) + 1) % len(boundary)], axis=1)
-    out = triangle.triangulate({"vertices": boundary, "segments": seg}, f"pq28Ya{edge_cm ** 2 * 0.45:.3f}")
-    verts, faces = out["vertices"], out["triangles"]
-    a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-    faces = np.where((cross < 0)[:, None], faces[:, [0, 2, 1]], faces)
-    return verts, faces.astype(np.int64), edge_idx
+    options = f"pq28Ya{edge_cm ** 2 * 0.45:.3f}"
+    key = (boundary.tobytes(), options)
+    hit = _TRIANGULATIONS.get(key)
+    if hit is None:  # an unchanged panel (a parameter that moves other pieces, a rebuilt scene) is not redone
+        seg = np.stack([np.arange(len(boundary)), (np.arange(len(boundary)) + 1) % len(boundary)], axis=1)
+        out = triangle.triangulate({"vertices": boundary, "segments": seg}, options)
+        verts, faces = out["vertices"], out["triangles"]
+        a, b, c = verts[faces[:, 0]], verts[faces[:, 1]], verts[faces[:, 2]]
+        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+        hit = verts, np.where((cross < 0)[:, None], faces[:, [0, 2, 1]], faces).astype(np.int64)
+        if len(_TRIANGULATIONS) >= TRIANGULATION_CACHE:
+            _TRIANGULATIONS.pop(next(iter(_TRIANGULATIONS)))
+        _TRIANGULATIONS[key] = hit
+    return hit[0].copy(), hit[1].copy(), edge_idx
+
+
+TRIANGULATION_CACHE = 512   # panels kept triangulated (oldest out first)
+_TRIANGULATIONS: dict[tuple[bytes, str], tuple[np.ndarray, np.ndarray]] = {}
 
 
 # -- placing on the body --------------------------------------------------------------------------------------------
@@ -165,11 +223,12 @@ def _across(panel: Panel, uv: np.ndarray) -> np.ndarray:
     the placement's azimuth range; above ``fit_top`` the scale is frozen (shoulders and caps keep proportions)."""
     plc = panel.placement
     a0, a1 = plc.azimuth
-    lo, hi = panel.polygon().bounds[1], panel.polygon().bounds[3]
+    _, lo, _, hi = panel.bounds()
     grid = np.linspace(lo, hi, max(8, int((hi - lo) / 1.0) + 2))
-    ext = np.array([panel.extent_at(y) or (0.0, 1.0) for y in grid])
     top = min(plc.fit_top, hi)
-    t_ext = np.array(panel.extent_at(top) or (ext[:, 0].min(), ext[:, 1].max()))
+    both = panel.extents_at(np.append(grid, top))
+    ext = np.where(np.isnan(both[:-1]), [0.0, 1.0], both[:-1])
+    t_ext = both[-1] if np.isfinite(both[-1]).all() else np.array([ext[:, 0].min(), ext[:, 1].max()])
     y = np.clip(uv[:, 1], lo, hi)
     bottom = lo
     if plc.flare_deg > 0:  # a flared hem curves up to the side seams: below its corners keep the corners' scale
@@ -223,14 +282,14 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
     body_panels = [p for p in pattern.panels if p.placement.surface in ("body", "legs_l", "legs_r")
                    and p.placement.azimuth != (0.0, 0.0) and p.placement.azimuth != (0, 0)]
     # a waistband starts where the front's waist is (the back rises a little higher at the centre back)
-    top_y = min((p.polygon().bounds[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
-    low_y = min((p.polygon().bounds[1] for p in body_panels), default=0.0)
+    top_y = min((p.bounds()[3] for p in body_panels), default=body.joints["neck_base"][1] * 100)
+    low_y = min((p.bounds()[1] for p in body_panels), default=0.0)
     neck_y = float(body.joints["neck_base"][1])
     head_pts = body.vertices[body.parts["head"] | body.parts["torso"]]
     garment_pts = base.vertices.astype(np.float64) if len(base.pieces) else np.zeros((0, 3))
     aux: dict[str, Piece] = {}
     hip_y = _hip_y(body)
-    front_half = _front_half_width(pattern)
+    front_half: np.ndarray | None = None   # only patches placed in the front's coordinates need it
     meshes: list[PanelMesh] = []
     order = sorted(pattern.panels, key=lambda p: p.placement.surface in ("neck", "hood"))  # necklines first
     for panel in order:
@@ -243,6 +302,8 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
         surface = plc.surface
         if surface in ("body", "legs_l", "legs_r") and plc.azimuth in ((0.0, 0.0), (0, 0)):
             # pockets and patches drawn in the front's coordinates: x across the front, y the height
+            if front_half is None:
+                front_half = _front_half_width(pattern)
             half = np.interp(flat[:, 1], front_half[:, 0], front_half[:, 1])
             az = 90.0 * flat[:, 0] / np.maximum(half, 1.0)
             v3 = _on_piece(torso, _s_of_heights(torso, flat[:, 1] / 100.0), _direction(az), lift)
@@ -461,7 +522,7 @@ def garment_from_pattern(body: BodyGeometry, item_id: str, spec: GarmentSpec, pa
 def _face_outwards(mesh: PanelMesh, skin: tuple[Any, np.ndarray]) -> None:
     """Wind the panel's triangles so their normals point away from the body (mirrored panels come reversed)."""
     tree, normals = skin
-    v = mesh.vertices[mesh.faces]
+    v = mesh.vertices[mesh.faces[::3]]   # the median of a third of the faces decides (a panel is wound alike)
     n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     _, nearest = tree.query(v.mean(1))
     if np.median((n * normals[nearest]).sum(1)) < 0:
@@ -494,13 +555,18 @@ def push_out(points: np.ndarray, skin: tuple[Any, np.ndarray], offset: float = S
     """
     tree, normals = skin
     out = points.copy()
+    todo = np.arange(len(out))   # only points moved by the last round can still be under the skin
     for _ in range(rounds):
-        _, nearest = tree.query(out)
-        depth = ((out - tree.data[nearest]) * normals[nearest]).sum(1)
+        if not len(todo):
+            break
+        p = out[todo]
+        _, nearest = tree.query(p)
+        depth = ((p - tree.data[nearest]) * normals[nearest]).sum(1)
         low = depth < offset
         if not low.any():
             break
-        out[low] += normals[nearest[low]] * (offset - depth[low])[:, None]
+        out[todo[low]] = p[low] + normals[nearest[low]] * (offset - depth[low])[:, None]
+        todo = todo[low]
     return out
 
 

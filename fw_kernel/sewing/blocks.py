@@ -8,6 +8,7 @@ designed cap ease. Edge polylines are sampled densely enough for 2 mm seam-lengt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,11 +185,7 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     sp = np.array([m.shoulder_width / 2 + b.shoulder_drop + 0.5, m.shoulder_y - (0.6 * b.shoulder_drop)])
     hps = np.array([nw, top])
     ua = side[-1]
-    depth = sp[1] - ua[1]
-    if front:
-        arm = bezier(ua, (ua[0] - 2.2, ua[1] + depth * 0.25), (sp[0] - 1.6, sp[1] - depth * 0.45), sp, 28)
-    else:
-        arm = bezier(ua, (ua[0] - 1.4, ua[1] + depth * 0.3), (sp[0] - 0.8, sp[1] - depth * 0.5), sp, 28)
+    arm = armhole(ua, sp, front, b.shoulder_drop)
     shoulder = line(sp, hps, 8)
     cf_top = np.array([0.0, top - nd])
     if b.neckline in ("v", "v_neck") and front:
@@ -202,6 +199,25 @@ def bodice_half(m: BodyMeasures, b: BodiceSpec, front: bool) -> BodiceHalf:
     edges = [Edge("hem", hem, hem_sa), Edge("side", side), Edge("armhole", arm), Edge("shoulder", shoulder),
              Edge("neck", neck, 0.6), Edge("center", centre)]
     return BodiceHalf(edges, darts, targets, float(ua[1]))
+
+
+def armhole(ua: PtsLike, sp: PtsLike, front: bool, shoulder_drop: float = 0.0) -> Pts:
+    """The armhole from the underarm point ``ua`` (on the side seam) to the shoulder point ``sp``, (28, 2) cm.
+
+    As in Aldrich's bodice block: the curve leaves the side seam square (horizontal), scoops in to the across
+    front (across back) line, half the across measurement from the centre, which it meets vertically at about 40 %
+    (45 % at the back) of the armhole depth, and rises to the shoulder point, meeting the shoulder about square.
+    The across line lies 2.5 cm (front) and 1.5 cm (back) inside the shoulder point; a dropped shoulder moves the
+    shoulder point out and down the arm while the across line stays (a longer, deeper armhole).
+    """
+    ua, sp = np.asarray(ua, float), np.asarray(sp, float)
+    depth = sp[1] - ua[1]
+    inset = (2.5 if front else 1.5) + shoulder_drop   # a dropped shoulder moves out, the across line stays
+    across_x = min(sp[0] - inset, ua[0] - 1.0)
+    a = np.array([across_x, ua[1] + depth * (0.40 if front else 0.45)])
+    lower = bezier(ua, (ua[0] - 0.55 * (ua[0] - a[0]), ua[1]), (a[0], a[1] - 0.55 * (a[1] - ua[1])), a, 15)
+    upper = bezier(a, (a[0], a[1] + 0.4 * (sp[1] - a[1])), (sp[0] - 0.35, sp[1] - 0.3 * (sp[1] - a[1])), sp, 14)
+    return join(lower, upper)
 
 
 def full_panel(name: str, half: BodiceHalf, placement: Placement, right_suffix: str, left_suffix: str,
@@ -278,16 +294,21 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
             hi = w
     w = (lo + hi) / 2
     if w < bw:  # too tight for the arm: keep the width, lower the cap until the lengths match
-        w = bw
-        lo, hi = 0.5, h
-        for _ in range(50):
+        h_min = 0.55 * h   # ...but not below about half its height (a flat cap is no set-in sleeve)
+        w_h = _cap_width(cap_halves, h_min, total)
+        if w_h < bw:       # a short armhole for a big arm: the cap keeps h_min, the arm gets what ease is left
+            h, w = h_min, max(w_h, min(bw, m.upper_arm + 2.0))
+        else:
+            w = bw
+            lo, hi = h_min, h
+            for _ in range(50):
+                h = (lo + hi) / 2
+                back, front = cap_halves(h, w)
+                if (length(back) + length(front)) < total:
+                    lo = h
+                else:
+                    hi = h
             h = (lo + hi) / 2
-            back, front = cap_halves(h, w)
-            if (length(back) + length(front)) < total:
-                lo = h
-            else:
-                hi = h
-        h = (lo + hi) / 2
     back, front = cap_halves(h, w)
     back, front = _fit_half(back, target_b), _fit_half(front, target_f)
     bottom = -length_cm
@@ -307,13 +328,26 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
     edges = [Edge("hem", hem, HEM_SA), Edge("underarm front", line(hem[-1], front[-1], 12)),
              Edge("cap front", front[::-1].copy()), Edge("cap back", back[::-1].copy()),
              Edge("underarm back", line(back[0], hem[0], 12))]
-    grain = np.array([[0.0, -h - 2], [0.0, bottom + 5]])
+    grain = np.array([[0.0, -0.3 * h], [0.0, bottom + 0.15 * length_cm]])   # centre line, cap to hem
     plc = placement or Placement("sleeve_l", (-180.0, 180.0), fit_top=-h)
     notches = [np.array([0.0, 0.0]), front[len(front) // 2], back[len(back) // 2]]
     panel = Panel(name, edges, grain, plc, notches=notches)
     if style in ("puff", "bishop"):
         panel.darts.append(Dart(0.0, 0.0, -h * 0.3, -h * 0.3, 0.0, "gathers"))
     return panel
+
+
+def _cap_width(cap_halves: Callable[[float, float], tuple[Pts, Pts]], h: float, total: float) -> float:
+    """The width (cm) at which a cap of height ``h`` is ``total`` long."""
+    lo, hi = 1.0, total
+    for _ in range(50):
+        w = (lo + hi) / 2
+        back, front = cap_halves(h, w)
+        if (length(back) + length(front)) < total:
+            lo = w
+        else:
+            hi = w
+    return (lo + hi) / 2
 
 
 def _fit_half(p: Pts, target: float) -> Pts:
@@ -371,3 +405,114 @@ def patch(name: str, corners: PtsLike, placement: Placement, edge_names: list[st
     c = corners.mean(0)
     h = np.ptp(corners[:, 1])
     return Panel(name, edges, np.array([[c[0], c[1] - h / 3], [c[0], c[1] + h / 3]]), placement)
+
+
+# -- cutting and joining pieces ---------------------------------------------------------------------------------
+def split_edge(panel: Panel, name: str, at: float, first: str, second: str) -> None:
+    """Split edge ``name`` at ``at`` cm along it (from its start) into ``first`` and ``second`` (in place)."""
+    i = next(k for k, e in enumerate(panel.edges) if e.name == name)
+    e = panel.edges[i]
+    p = e.points
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(p, axis=0), axis=1))])
+    at = float(np.clip(at, 1e-3, cum[-1] - 1e-3))
+    k = int(np.searchsorted(cum, at))
+    f = (at - cum[k - 1]) / max(cum[k] - cum[k - 1], 1e-12)
+    mid = p[k - 1] * (1 - f) + p[k] * f
+    a, b = np.vstack([p[:k], mid]), np.vstack([mid, p[k:]])
+    panel.edges[i:i + 1] = [Edge(first, a, e.seam_allowance), Edge(second, b, e.seam_allowance)]
+
+
+def cut_panel(panel: Panel, point: PtsLike, direction: PtsLike, names: tuple[str, str],
+              cut: tuple[str, str]) -> tuple[Panel, Panel]:
+    """Cut a piece in two along a straight line (a yoke line, the seams of a two-piece sleeve).
+
+    The line passes through ``point`` along ``direction`` and must cross the outline twice. Returns the piece on
+    its left (``names[0]``, new edge ``cut[0]``) and the one on its right (``names[1]``, ``cut[1]``); edges that
+    cross the line keep their name in both. Darts, marks and notches go with the side they lie on.
+    """
+    p0, d = np.asarray(point, float), np.asarray(direction, float)
+    d = d / np.linalg.norm(d)
+
+    def side(q: np.ndarray) -> np.ndarray:
+        q = np.atleast_2d(q)
+        return d[0] * (q[:, 1] - p0[1]) - d[1] * (q[:, 0] - p0[0])
+
+    pieces: list[tuple[str, float, list[np.ndarray], bool]] = []   # (edge, allowance, points, left?)
+    for e in panel.edges:
+        s = side(e.points)
+        left = bool(s[0] >= 0)
+        cur = [e.points[0]]
+        for a, b, sa, sb in zip(e.points[:-1], e.points[1:], s[:-1], s[1:]):
+            if (sb >= 0) != left:
+                c = a + (b - a) * (sa / (sa - sb))
+                cur.append(c)
+                pieces.append((e.name, e.seam_allowance, cur, left))
+                cur, left = [c], not left
+            cur.append(b)
+        pieces.append((e.name, e.seam_allowance, cur, left))
+    crossings = [k for k in range(len(pieces)) if pieces[k][3] != pieces[k - 1][3]]
+    if len(crossings) != 2:
+        raise ValueError(f"{panel.name}: the cut line crosses the outline {len(crossings)} times, not twice")
+    start = crossings[0]
+    pieces = pieces[start:] + pieces[:start]
+    k2 = crossings[1] - start
+    runs = {pieces[0][3]: pieces[:k2], pieces[k2][3]: pieces[k2:]}
+    out = []
+    for left, name, cut_name in ((True, names[0], cut[0]), (False, names[1], cut[1])):
+        run = runs[left]
+        edges = [Edge(n, np.asarray(p), sa) for n, sa, p, _ in run if len(p) >= 2 and length(np.asarray(p)) > 1e-9]
+        merged: list[Edge] = []
+        for e in edges:   # pieces of one edge on one side stay one edge
+            if merged and merged[-1].name == e.name:
+                merged[-1] = Edge(e.name, join(merged[-1].points, e.points), e.seam_allowance)
+            else:
+                merged.append(e)
+        merged.append(Edge(cut_name, line(merged[-1].points[-1], merged[0].points[0], 12)))
+        def keep(q: PtsLike, left: bool = left) -> bool:
+            return bool((side(np.asarray(q, float)) >= 0).all() == left)
+
+        pts = np.concatenate([e.points for e in merged])
+        grain = panel.grain if keep(panel.grain) else np.array(
+            [pts.mean(0) - (panel.grain[1] - panel.grain[0]) * 0.25, pts.mean(0) + (panel.grain[1] - panel.grain[0])
+             * 0.25])
+        out.append(Panel(name, merged, grain, Placement(**vars(panel.placement)),
+                         notches=[n for n in panel.notches if keep(n)],
+                         darts=[x for x in panel.darts if keep((x.x, x.y_wide))],
+                         marks=[mk for mk in panel.marks if keep(mk[1].mean(0))], overlap=panel.overlap,
+                         quantity=panel.quantity, fabric=panel.fabric, centre_x=panel.centre_x,
+                         centre_side=panel.centre_side))
+    return out[0], out[1]
+
+
+def glue(a: Panel, edge_a: str, b: Panel, edge_b: str, name: str, placement: Placement) -> Panel:
+    """One piece from two sewn along an edge (the under sleeve from its two halves): ``b`` turned and moved so
+    its ``edge_b`` lies on ``edge_a`` (start on end, end on start); the two edges disappear."""
+    ea, eb = a.edge(edge_a), b.edge(edge_b)
+    A0, A1, B0, B1 = ea.points[0], ea.points[-1], eb.points[0], eb.points[-1]
+    u, v = B1 - B0, A0 - A1
+    ang = np.arctan2(v[1], v[0]) - np.arctan2(u[1], u[0])
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+
+    def move(p: np.ndarray) -> np.ndarray:
+        return (np.asarray(p, float) - B0) @ rot.T + A1
+
+    ia, ib = a.edges.index(ea), b.edges.index(eb)
+    chain = a.edges[ia + 1:] + a.edges[:ia]
+    chain += [Edge(e.name, move(e.points), e.seam_allowance) for e in b.edges[ib + 1:] + b.edges[:ib]]
+    chain[0].points = chain[0].points.copy()
+    chain[-1].points = chain[-1].points.copy()
+    merged: list[Edge] = []
+    for e in chain:   # the halves of an edge cut in two (the hem) are one edge again
+        if merged and merged[-1].name == e.name:
+            merged[-1] = Edge(e.name, join(merged[-1].points, e.points), e.seam_allowance)
+        else:
+            merged.append(e)
+    if len(merged) > 1 and merged[-1].name == merged[0].name:
+        first = merged.pop(0)
+        merged[-1] = Edge(first.name, join(merged[-1].points, first.points), first.seam_allowance)
+    for e0, e1 in zip(merged, merged[1:] + merged[:1]):   # exact corners where the pieces meet
+        e1.points = e1.points.copy()
+        e1.points[0] = e0.points[-1]
+    marks = a.marks + [(label, move(p)) for label, p in b.marks]
+    return Panel(name, merged, a.grain.copy(), placement, notches=list(a.notches), marks=marks,
+                 fabric=a.fabric, quantity=a.quantity)

@@ -85,7 +85,7 @@ def standard_size(size: str, sex: str = "female") -> BodyMeasures:
 
 def from_body(body: object) -> BodyMeasures:
     """Measure a fitted body mesh (a ``BodyGeometry``, metres) so the pattern fits the body it is worn on."""
-    from ..geometry.sections import horizontal_girths, mesh_edges
+    from ..geometry.sections import girth, horizontal_girths, mesh_edges
 
     v = np.asarray(body.vertices, dtype=np.float64)  # type: ignore[attr-defined]
     faces = np.asarray(body.faces)  # type: ignore[attr-defined]
@@ -108,15 +108,9 @@ def from_body(body: object) -> BodyMeasures:
     ankle_y = float(j["ankle_l"][1])
     knee, ankle = (horizontal_girths(v, leg_edges, [knee_y, ankle_y + 0.06]) * 100).tolist()
     sh, el, wr = j["shoulder_l"], j["elbow_l"], j["wrist_l"]
-    arm_pts = v[parts["arm_l"]]
-    # upper arm: mean distance of the arm's vertices from the shoulder-elbow axis near its middle, as a girth
-    axis = (el - sh) / np.linalg.norm(el - sh)
-    rel = arm_pts - sh
-    along = rel @ axis
-    mid = np.abs(along - 0.45 * np.linalg.norm(el - sh)) < 0.02
-    radial = np.linalg.norm(rel[mid] - np.outer(along[mid], axis), axis=1) if mid.any() else np.array([0.048])
-    upper_arm = float(2 * np.pi * np.percentile(radial, 75) * 100)
-    del arm_edges
+    # upper arm: a tape round the arm, square to the shoulder-elbow axis, 45 % of the way down (the convex hull
+    # of the section, as the body fit measures it)
+    upper_arm = float(girth(v, arm_edges, sh + 0.45 * (el - sh), el - sh) * 100) or 0.31 * bust
     height = float(v[:, 1].max() - v[:, 1].min()) * 100
     shoulder_width = float(abs(j["shoulder_l"][0] - j["shoulder_r"][0]) * 100 + 8.0)  # joint centres to acromia
     return BodyMeasures(

@@ -209,6 +209,33 @@ class Panel:
         b = cut.bounds
         return float(b[0]), float(b[2])
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(min x, min y, max x, max y) of the outline, cm."""
+        out = self.outline
+        lo, hi = out.min(0), out.max(0)
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    def extents_at(self, ys: np.ndarray) -> np.ndarray:
+        """:meth:`extent_at` for many heights at once: (K, 2) leftmost and rightmost x (cm), NaN where a
+        height misses the panel. Vectorised over the outline's segments (no polygon per height)."""
+        out = self.outline
+        nxt = np.roll(out, -1, axis=0)
+        miny, maxy = out[:, 1].min(), out[:, 1].max()
+        y = np.minimum(np.maximum(np.asarray(ys, float), miny + 1e-6), maxy - 1e-6)[:, None]   # (K, 1)
+        y0, y1, x0, x1 = out[:, 1], nxt[:, 1], out[:, 0], nxt[:, 0]                            # (N,)
+        lo_y, hi_y = np.minimum(y0, y1), np.maximum(y0, y1)
+        hit = (y >= lo_y) & (y <= hi_y)                                                          # (K, N)
+        dy = y1 - y0
+        flat = np.abs(dy) < 1e-12
+        t = np.where(flat, 0.0, (y - y0) / np.where(flat, 1.0, dy))
+        x = x0 + t * (x1 - x0)
+        x_lo = np.where(flat, np.minimum(x0, x1), x)   # a horizontal segment on the line: both of its ends
+        x_hi = np.where(flat, np.maximum(x0, x1), x)
+        left = np.where(hit, x_lo, np.inf).min(1)
+        right = np.where(hit, x_hi, -np.inf).max(1)
+        miss = ~np.isfinite(left)
+        return np.stack([np.where(miss, np.nan, left), np.where(miss, np.nan, right)], axis=1)
+
     def check(self) -> list[str]:
         """What is wrong with the outline (empty if it is a closed, simple, counter-clockwise polygon)."""
         problems = []

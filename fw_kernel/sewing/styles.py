@@ -17,13 +17,16 @@ from .blocks import (
     band,
     bezier,
     bodice_half,
+    cut_panel,
     full_panel,
+    glue,
     half_panel,
     join,
     line,
     mirror_panel,
     patch,
     sleeve,
+    split_edge,
 )
 from .measures import BodyMeasures
 from .model import HEM_SA, Dart, Edge, FitTarget, Panel, Pattern, Placement, Seam
@@ -210,7 +213,10 @@ def _fit_targets(d: Draft, names: dict[str, Any], levels: tuple[str, ...] = ("bu
 
 def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str, Any], cap_ease: float,
              ease_arm: float, style_: str = "set_in", cuff: float = 0.0, wrist_ease: float = 6.0,
-             cap_ratio: float = 0.3) -> None:
+             cap_ratio: float = 0.3, two_piece: bool = False) -> None:
+    """Sleeves set into the armholes (or armhole bindings when sleeveless). A back cut at a yoke
+    (``names["armhole_back"]``: per side the back armhole's pieces from the shoulder down) gets a cap back in as
+    many parts; ``two_piece``: a tailored top sleeve and under sleeve instead of one piece."""
     length_cm = float(values.get("sleeve_length", 0.0)) * 100 - cuff
     if length_cm < 2.0:
         for side in ("left", "right"):  # sleeveless: a facing finishes each armhole
@@ -221,18 +227,27 @@ def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str,
             d.join((p.name, "seam"), [fa, ba], 0.0, "binding")
         return
     for side in ("left", "right"):
-        fa, ba = _ref(names, "front", side, "armhole"), _ref(names, "back", side, "armhole")
-        lf, lb = d.panel(fa[0]).edge(fa[1]).length, d.panel(ba[0]).edge(ba[1]).length
+        fa = _ref(names, "front", side, "armhole")
+        backs = names.get("armhole_back", {}).get(side) or [_ref(names, "back", side, "armhole")]
+        lbs = [d.panel(r[0]).edge(r[1]).length for r in backs]
+        lf, lb = d.panel(fa[0]).edge(fa[1]).length, sum(lbs)
         s = sleeve(m, lf, lb, length_cm, cap_ease, ease_arm, m.wrist + wrist_ease, style_, f"sleeve {side}",
                    Placement(f"sleeve_{side[0]}", (-180.0, 180.0)), hem_shape="straight",
                    cap_ratio=cap_ratio * (1.15 if style_ == "puff" else 1.0))
         s.placement.fit_top = float(s.edge("underarm front").points[:, 1].max())
+        kind = "gathered" if style_ in ("puff", "bishop") else "plain"
+        if two_piece:
+            _two_piece_sleeve(d, s, side, fa, backs[-1], cap_ease, kind)
+            continue
+        if len(backs) > 1:  # the cap back, drafted from its top down, meets the yoke first
+            split_edge(s, "cap back", s.edge("cap back").length * lbs[0] / lb, "cap back yoke", "cap back")
         if side == "right":
             s = mirror_panel(s, s.name, s.placement)
         d.add(s)
-        kind = "gathered" if style_ in ("puff", "bishop") else "plain"
         d.sew((s.name, "cap front"), fa, cap_ease / 2, kind, same=True)
-        d.sew((s.name, "cap back"), ba, cap_ease / 2, kind, same=True)
+        if len(backs) > 1:
+            d.sew((s.name, "cap back yoke"), backs[0], cap_ease / 2 * lbs[0] / lb, kind, same=True)
+        d.sew((s.name, "cap back"), backs[-1], cap_ease / 2 * lbs[-1] / lb, kind, same=True)
         d.sew((s.name, "underarm front"), (s.name, "underarm back"), 0.0, same=False)
         if cuff > 0:
             hem = s.edge("hem")
@@ -243,13 +258,60 @@ def _sleeves(d: Draft, m: BodyMeasures, names: dict[str, Any], values: dict[str,
                   "gathered" if hem.length - c.edge("seam").length > 1 else "plain")
 
 
+def _two_piece_sleeve(d: Draft, s: Panel, side: str, fa: tuple[str, str], ba: tuple[str, str], cap_ease: float,
+                      kind: str) -> None:
+    """A tailored sleeve in two pieces, cut from the one-piece draft ``s`` (drafted as the left sleeve): the top
+    sleeve between a forearm seam and a hindarm seam 62 % of the half bicep either side of the cap's centre line,
+    the under sleeve the two outer strips joined along the old underarm seam. The armholes' lower stretches take
+    the under sleeve's cap; the top sleeve's cap carries all the ease."""
+    fit_top = s.placement.fit_top
+    xl, xr = s.extents_at(np.array([fit_top - 0.05]))[0]
+    c, half = (xl + xr) / 2, (xr - xl) / 2
+    x_f, x_b = c + 0.62 * half, c - 0.62 * half
+    rest, front_strip = cut_panel(s, (x_f, 0.0), (0.0, 1.0), ("rest", "front strip"), ("forearm", "forearm"))
+    back_strip, top = cut_panel(rest, (x_b, 0.0), (0.0, 1.0), ("back strip", f"top sleeve {side}"),
+                                ("hindarm", "hindarm"))
+    front_strip.edge("cap front").name = "under cap front"
+    back_strip.edge("cap back").name = "under cap back"
+
+    def az(x: float) -> float:
+        return -180.0 + 360.0 * (x - xl) / (xr - xl)
+
+    a_f, a_b = az(x_f), az(x_b)
+    top.placement = Placement(f"sleeve_{side[0]}", (a_b, a_f), fit_top=fit_top)
+    under = glue(front_strip, "underarm front", back_strip, "underarm back", f"under sleeve {side}",
+                 Placement(f"sleeve_{side[0]}", (a_f, a_b + 360.0), fit_top=fit_top))
+    if side == "right":
+        top = mirror_panel(top, top.name, Placement("sleeve_r", (-a_f, -a_b), fit_top=fit_top))
+        under = mirror_panel(under, under.name, Placement("sleeve_r", (-a_b - 360.0, -a_f), fit_top=fit_top))
+    d.add(top, under)
+    for ref, cap_name in ((fa, "under cap front"), (ba, "under cap back")):
+        panel = d.panel(ref[0])
+        arm = panel.edge(ref[1])
+        under_len = under.edge(cap_name).length
+        low_first = arm.points[0, 1] < arm.points[-1, 1]   # the armhole starts at the underarm
+        if low_first:
+            split_edge(panel, ref[1], under_len, f"{ref[1]} under", ref[1])
+        else:
+            split_edge(panel, ref[1], arm.length - under_len, ref[1], f"{ref[1]} under")
+        d.sew((under.name, cap_name), (ref[0], f"{ref[1]} under"), 0.0, kind, same=True)
+    d.sew((top.name, "cap front"), fa, cap_ease / 2, kind, same=True)
+    d.sew((top.name, "cap back"), ba, cap_ease / 2, kind, same=True)
+    d.sew((top.name, "forearm"), (under.name, "forearm"), 0.0, same=False)
+    d.sew((top.name, "hindarm"), (under.name, "hindarm"), 0.0, same=False)
+
+
+def _neck_panels(names: dict[str, Any]) -> list[str]:
+    return names.get("neck_panels") or names["front"] + names["back"]
+
+
 def _neck_refs(names: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(p, "neck") for p in names["front"] + names["back"]]
+    return [(p, "neck") for p in _neck_panels(names)]
 
 
 def _neck_length(d: Draft, names: dict[str, Any]) -> float:
     total = 0.0
-    for p in names["front"] + names["back"]:
+    for p in _neck_panels(names):
         total += d.panel(p).edge("neck").length
     return total
 
@@ -382,6 +444,31 @@ def tshirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     return d.finish()
 
 
+def _yoke(d: Draft, names: dict[str, Any], y_cut: float) -> None:
+    """Cut the (one-piece) back at ``y_cut``: a ``back yoke`` with the neck, the shoulders and the armholes' tops,
+    sewn across to the ``back`` (with a box pleat at the centre) along the ``yoke seam``."""
+    back = d.panel("back")
+    yoke, lower = cut_panel(back, (0.0, y_cut), (1.0, 0.0), ("back yoke", "back"), ("yoke seam", "yoke seam"))
+    # the yoke worn where the back would be: its x -> azimuth scale is the back's above the underarm
+    plc = back.placement
+    lo, hi = back.extent_at(plc.fit_top) or (-1.0, 1.0)
+    k = (plc.azimuth[1] - plc.azimuth[0]) / max(hi - lo, 1e-6)
+    xl, xr = yoke.extent_at(y_cut + 0.05) or (lo, hi)
+    yoke.placement = Placement("body", (plc.azimuth[0] + (xl - lo) * k, plc.azimuth[0] + (xr - lo) * k),
+                               fit_top=y_cut)
+    lower.marks.append(("box pleat", np.array([[0.0, y_cut], [0.0, y_cut - 4.0]])))
+    lower.darts.append(Dart(0.0, y_cut, y_cut, y_cut - 4.0, 0.0, "pleat"))
+    i = d.panels.index(back)
+    d.panels[i:i + 1] = [yoke, lower]
+    for seam in d.seams:   # the shoulders are sewn to the yoke now
+        if seam.b[0] == "back" and seam.b[1].startswith("shoulder"):
+            seam.b = ("back yoke", seam.b[1])
+    d.sew(("back yoke", "yoke seam"), ("back", "yoke seam"), 0.0, same=False)
+    names["neck_panels"] = [*names["front"], "back yoke"]
+    names["armhole_back"] = {side: [("back yoke", f"armhole {side}"), ("back", f"armhole {side}")]
+                             for side in ("left", "right") if any(e.name == f"armhole {side}" for e in yoke.edges)}
+
+
 @style("sil-shirt")
 def shirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     d = Draft("top")
@@ -391,20 +478,10 @@ def shirt(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
                       hem_shape=v.get("hem_shape", "curved"), armhole_drop=1.0 + FIT_ARMHOLE[v.get("fit", "regular")])
     names = _torso(d, m, spec, front="open", overlap=1.75)
     _side_and_shoulder(d, names)
-    if v.get("has_back_yoke", True):  # the back's top 8 cm become a yoke (its own piece, sewn across)
-        back = d.panel("back")
-        y_cut = m.hps_y - 9.0
-        extent = back.extent_at(y_cut)
-        assert extent is not None, "the back reaches the yoke line"
-        x = float(extent[1])
-        yoke = patch("back yoke", [(-x, y_cut), (x, y_cut), (x * 0.96, y_cut + 6.0), (-x * 0.96, y_cut + 6.0)],
-                     Placement("body", (90.0, 270.0), lift=0.15), ["yoke seam", "side r", "top", "side l"])
-        d.add(yoke)
-        back.marks.append(("yoke line", np.array([[-x, y_cut], [x, y_cut]])))
-        back.marks.append(("box pleat", np.array([[0.0, y_cut], [0.0, y_cut - 4.0]])))
-        back.darts.append(Dart(0.0, y_cut, y_cut, y_cut - 4.0, 0.0, "pleat"))
+    if v.get("has_back_yoke", True):  # the back is cut 9 cm below the neck: a yoke across the shoulders
+        _yoke(d, names, min(m.hps_y - 9.0, m.shoulder_y - 3.0))   # across the armholes, below the shoulders
     long_sleeve = float(v.get("sleeve_length", 0.62)) >= 0.4
-    _sleeves(d, m, names, v, cap_ease=0.8, ease_arm=6 + e * 0.3, cuff=6.0 if long_sleeve else 0.0,
+    _sleeves(d, m, names, v, cap_ease=1.0, ease_arm=6 + e * 0.3, cuff=6.0 if long_sleeve else 0.0, cap_ratio=0.22,
              wrist_ease=6.0 if long_sleeve else 14.0)
     if long_sleeve:
         for side in ("left", "right"):
@@ -464,7 +541,7 @@ def hoodie(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     zip_ = v.get("front", "pullover") == "full_zip"
     names = _torso(d, m, spec, front="zip" if zip_ else "fold")
     _side_and_shoulder(d, names)
-    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=8 + e * 0.3, cuff=7.0, wrist_ease=2.0, cap_ratio=0.12)
+    _sleeves(d, m, names, v, cap_ease=0.0, ease_arm=6 + e * 0.2, cuff=7.0, wrist_ease=2.0, cap_ratio=0.12)
     if hood:
         _hood(d, m, names)
     else:
@@ -1059,7 +1136,7 @@ def blazer(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
         d.seams = [s for s in d.seams if not (s.a[1].startswith("side") and s.b[1].startswith("side"))]
         for side in ("left", "right"):
             d.sew(_ref(names, "front", side, "side"), _ref(names, "back", side, "side"), 0.0)
-    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=7 + e * 0.3, wrist_ease=14.0)
+    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=4 + e * 0.3, wrist_ease=14.0, cap_ratio=0.33, two_piece=True)
     for side in ("left", "right"):  # welt pockets and the chest pocket
         p = d.panel(f"front {side}")
         s = 1 if side == "left" else -1
@@ -1086,7 +1163,7 @@ def coat(m: BodyMeasures, v: dict[str, Any]) -> Pattern:
     _side_and_shoulder(d, names)
     for p in names["back"]:
         _centre_vent(d.panel(p), 30.0)
-    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=10 + e * 0.3, wrist_ease=16.0)
+    _sleeves(d, m, names, v, cap_ease=3.0, ease_arm=6 + e * 0.3, wrist_ease=16.0, cap_ratio=0.32)
     if v.get("neckline", "collar") == "hood":
         _hood(d, m, names)
     else:

@@ -130,3 +130,28 @@ def test_buttons_sit_where_the_pattern_marks_them(bodies: dict) -> None:
     mesh = element_mesh("button", g, {"count": 4, "diameter": 20})
     for at, _ in anchors:                                            # a button disc at each marked point
         assert np.linalg.norm(mesh.vertices - at, axis=1).min() < 0.012
+
+
+def test_pockets_and_zips_sit_where_the_pattern_puts_them(bodies: dict) -> None:
+    from scipy.spatial import cKDTree
+
+    from fw_kernel.geometry.garment.trims import element_mesh
+
+    items = {i.id: i for i in SILHOUETTES}
+    body = bodies["female_M"]
+    blazer = _make(body, items["sil-blazer"])
+    spots = blazer.element_spots("pocket", 2)
+    assert sorted(n for n, _ in spots) == ["front left", "front right"]       # the welt pockets' marks
+    mesh = element_mesh("pocket", blazer, {"count": 2, "width": 14, "height": 16})
+    fronts = cKDTree(np.concatenate([m.vertices for m in blazer.meshes if m.panel.name.startswith("front")]))
+    for name, uv in spots:
+        at, _ = blazer.point_3d(name, uv[0])
+        assert np.linalg.norm(mesh.vertices - at, axis=1).min() < 0.01       # a pocket round each mark
+    assert np.median(fronts.query(mesh.vertices)[0]) < 0.01                  # lying on the fronts
+    trousers = _make(body, items["sil-straight-trousers"])
+    (panel, line_), = trousers.element_spots("zipper", 1)
+    assert panel == "front left"                                             # down the fly
+    zip_ = element_mesh("zipper", trousers, {"length": 18})
+    for uv in (line_[0], line_[-1]):
+        at, _ = trousers.point_3d(panel, uv)
+        assert np.linalg.norm(zip_.vertices - at, axis=1).min() < 0.02

@@ -147,7 +147,7 @@ def test_parameters_do_what_their_names_say() -> None:
 def test_set_in_sleeves_carry_their_cap_ease() -> None:
     blazer = _by("sil-blazer")
     p = draft(blazer.id, blazer.defaults(), standard_size("M"))
-    cap = [s for s in p.seams if s.a[0] == "sleeve left" and s.a[1].startswith("cap")]
+    cap = [s for s in p.seams if s.a[0] == "top sleeve left" and s.a[1].startswith("cap")]
     assert len(cap) == 2
     for s in cap:
         la, lb = p.seam_lengths(s)
@@ -175,3 +175,63 @@ def test_made_to_measure_drafts_for_the_avatar() -> None:
 def test_an_unknown_silhouette_is_refused() -> None:
     with pytest.raises(KeyError, match="no pattern for silhouette"):
         draft("sil-nope", {}, standard_size("M"))
+
+
+# cap height / armhole, bicep - upper arm (cm), cap - armhole (cm): Aldrich's ranges for each kind of sleeve
+SLEEVES = {"sil-tshirt": ((0.15, 0.30), (3.0, 14.0), (-0.1, 1.0)),      # knit: shallow cap, no ease
+           "sil-hoodie": ((0.08, 0.20), (8.0, 25.0), (-0.1, 1.0)),      # dropped shoulder: almost flat
+           "sil-shirt": ((0.17, 0.30), (7.0, 16.0), (1.0, 3.0)),
+           "sil-blouse": ((0.20, 0.36), (5.0, 11.0), (1.0, 3.0)),
+           "sil-wrap-dress": ((0.20, 0.36), (4.0, 9.0), (1.0, 3.0)),
+           "sil-blazer": ((0.25, 0.38), (5.0, 10.0), (1.0, 3.0)),
+           "sil-coat": ((0.24, 0.38), (8.0, 14.0), (1.0, 3.0))}
+
+
+@pytest.mark.parametrize("sil", list(SLEEVES))
+def test_sleeves_are_drafted_to_the_armhole_and_the_arm(sil) -> None:
+    (h_lo, h_hi), (b_lo, b_hi), (e_lo, e_hi) = SLEEVES[sil]
+    item = _by(sil)
+    for size, sex in BODIES:
+        body = standard_size(size, sex)
+        p = draft(sil, item.defaults(), body, size)
+        pieces = [x for x in p.panels if x.placement.surface == "sleeve_l"]   # one piece, or top + under sleeve
+        assert len(pieces) == (2 if sil == "sil-blazer" else 1)
+        underarm = pieces[0].placement.fit_top
+        top = max(x.outline[:, 1].max() for x in pieces)
+        cap_h = top - underarm
+        bicep = sum(float(np.diff(x.extents_at(np.array([underarm - 0.05]))[0])[0]) for x in pieces)
+        names = {x.name for x in pieces}
+        caps = [x for x in p.seams if x.a[0] in names and "cap" in x.a[1]]
+        cap = sum(p.seam_lengths(x)[0] for x in caps)
+        armhole = sum(p.seam_lengths(x)[1] for x in caps)
+        what = f"{sil} {sex} {size}"
+        assert h_lo <= cap_h / armhole <= h_hi, f"{what}: cap height {cap_h:.1f} for an armhole of {armhole:.1f}"
+        assert b_lo <= bicep - body.upper_arm <= b_hi, f"{what}: bicep {bicep:.1f} on an arm of {body.upper_arm:.1f}"
+        assert e_lo - 0.2 <= cap - armhole <= e_hi + 0.2, f"{what}: cap {cap:.1f} vs armhole {armhole:.1f}"
+        # no more cloth than a block sleeve of that bicep, cap and cuff: the cap about two thirds of its box
+        # (two humps), below it a trapezoid from the bicep to the hem
+        length_ = top - min(x.outline[:, 1].min() for x in pieces)
+        hem = sum(x.edge("hem").length for x in pieces)
+        block = 2 / 3 * bicep * cap_h + (bicep + hem) / 2 * (length_ - cap_h)
+        area = sum(x.polygon().area for x in pieces)
+        assert 0.85 < area / block < 1.1, f"{what}: {area:.0f} cm2 vs block {block:.0f}"
+
+
+def test_a_blazer_has_a_two_piece_sleeve_and_a_shirt_a_back_yoke() -> None:
+    body = standard_size("M")
+    blazer = draft("sil-blazer", _by("sil-blazer").defaults(), body)
+    for side in ("left", "right"):
+        top, under = blazer.panel(f"top sleeve {side}"), blazer.panel(f"under sleeve {side}")
+        assert top.polygon().area > 1.5 * under.polygon().area       # the seams sit under the arm
+        sewn = {(x.a, x.b) for x in blazer.seams}
+        assert ((top.name, "forearm"), (under.name, "forearm")) in sewn
+        assert ((top.name, "hindarm"), (under.name, "hindarm")) in sewn
+        assert not [n for n in _names(blazer) if n == f"sleeve {side}"]
+    shirt = draft("sil-shirt", _by("sil-shirt").defaults(), body)
+    yoke, back = shirt.panel("back yoke"), shirt.panel("back")
+    assert ("back yoke", "yoke seam") in {x.a for x in shirt.seams}
+    assert abs(yoke.edge("yoke seam").length - back.edge("yoke seam").length) < 0.01
+    assert yoke.bounds()[1] == pytest.approx(back.bounds()[3])       # the yoke sits on the back, no overlap
+    assert {x.b for x in shirt.seams if x.b[1].startswith("shoulder")} == {("back yoke", "shoulder left"),
+                                                                          ("back yoke", "shoulder right")}
+    assert shirt.check() == []

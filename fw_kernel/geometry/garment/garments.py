@@ -10,7 +10,7 @@ Units: metres for geometry, centimetres for ease (as the catalog gives it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,29 @@ class BodyGeometry:
     levels: dict[str, float]
 
     def surface_points(self, part_names: Sequence[str], per_face: int = 4) -> np.ndarray:
-        """Points on the triangles of the named parts (vertices plus interior samples), (P, 3) metres."""
+        """Points on the triangles of the named parts (vertices plus interior samples), (P, 3) metres.
+
+        Computed once per body and set of parts (the array is read-only: copy before changing it)."""
+        return self.derived(("surface_points", tuple(part_names), per_face),
+                            lambda: _readonly(self._surface_points(part_names, per_face)))
+
+    def unique_surface_points(self, part_names: Sequence[str], per_face: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct points of :meth:`surface_points` (corners and edge midpoints are shared by neighbouring
+        triangles) and how many times each occurs there: ``(U, 3)`` metres, ``(U,)`` int counts."""
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            pts = self.surface_points(part_names, per_face)
+            u, counts = np.unique(pts, axis=0, return_counts=True)
+            return _readonly(u), _readonly(counts)
+        return self.derived(("unique_surface_points", tuple(part_names), per_face), make)
+
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A value computed from this body once and kept with it (the body is immutable)."""
+        cache = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
+    def _surface_points(self, part_names: Sequence[str], per_face: int) -> np.ndarray:
         mask = np.zeros(len(self.vertices), dtype=bool)
         for name in part_names:
             mask |= self.parts[name]
@@ -58,6 +80,11 @@ class BodyGeometry:
         weights = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1 / 3, 1 / 3, 1 / 3],
                             [0.5, 0.5, 0], [0, 0.5, 0.5], [0.5, 0, 0.5]])[: 3 + per_face]
         return np.einsum("wk,fkd->fwd", weights, tri).reshape(-1, 3)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 @dataclass(frozen=True)
@@ -165,6 +192,11 @@ def make_garment(body: BodyGeometry, item_id: str, spec: GarmentSpec, under: Seq
 
 
 def _limb_frame(body: BodyGeometry, side: str) -> TubeFrame:
+    """The axis of an arm (shoulder, elbow, wrist) or a leg (hip, knee, ankle), once per body."""
+    return body.derived(("limb_frame", side), lambda: _make_limb_frame(body, side))
+
+
+def _make_limb_frame(body: BodyGeometry, side: str) -> TubeFrame:
     suffix = side[-1]
     if side.startswith("arm"):
         axis = [body.joints[f"shoulder_{suffix}"], body.joints[f"elbow_{suffix}"], body.joints[f"wrist_{suffix}"]]
@@ -203,15 +235,15 @@ def _torso(body: BodyGeometry, spec: GarmentSpec, ease_r: float, under: Sequence
         # trousers: the body piece stops at the hip joints; each leg wraps its own half of the seat below
         bottom_y = max(lv["waist"] - spec.length, 0.03) if spec.kind == "skirt" else _hip_y(body)
     spans_legs = spec.kind in ("dress", "skirt") or (spec.kind == "top" and bottom_y < lv["crotch"])
-    pts = body.surface_points(["torso", "leg_l", "leg_r"])  # thighs reach above the crotch: always obstacles
-    if spec.kind == "trousers":
-        pts = pts[pts[:, 1] >= bottom_y - 0.03]
-    # The roots of the arms belong to the body of the garment (shoulder caps).
-    for side, frame in sleeve_frames.items():
-        arm = body.surface_points([side])
-        coords = tube_coordinates(frame, arm)
-        pts = np.vstack([pts, arm[coords[:, 0] < 0.09]])
-    pts = pts[(pts[:, 1] >= bottom_y - 0.03) & (pts[:, 1] <= top_y + 0.03)]
+    # Distinct body points with their multiplicities (what the 10th percentile floor below counts): the thighs
+    # reach above the crotch (always obstacles) and the roots of the arms belong to the body of the garment
+    # (shoulder caps).
+    parts = [body.unique_surface_points(["torso", "leg_l", "leg_r"])]
+    parts += [_arm_root(body, side, frame) for side, frame in sleeve_frames.items()]
+    pts = np.concatenate([p for p, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    keep = (pts[:, 1] >= bottom_y - 0.03) & (pts[:, 1] <= top_y + 0.03)
+    pts, counts = pts[keep], counts[keep]
     axis = _torso_axis(pts, bottom_y - 0.04, top_y + 0.04)
     frame = frame_from_polyline(axis, FRONT)
     coords = tube_coordinates(frame, pts)
@@ -224,9 +256,10 @@ def _torso(body: BodyGeometry, spec: GarmentSpec, ease_r: float, under: Sequence
     if len(below):
         c = tube_coordinates(frame, below)
         coords = np.vstack([coords, _with_gap(c, LAYER_GAP)])
+        counts = np.concatenate([counts, np.ones(len(c), counts.dtype)])
     s_grid = np.arange(0.0, frame.length + 1e-9, 0.01)
     n_phi = 72
-    floor = float(np.percentile(coords[:, 2], 10)) if len(coords) else 0.1
+    floor = float(np.percentile(np.repeat(coords[:, 2], counts), 10)) if len(coords) else 0.1
     env = radial_envelope(coords, s_grid, n_phi, floor=floor) + CLEARANCE + ease_r
     s_top = _s_at_height(frame, top_y)
     s_bottom = _s_at_height(frame, bottom_y)
@@ -239,6 +272,31 @@ def _torso(body: BodyGeometry, spec: GarmentSpec, ease_r: float, under: Sequence
         s_high = s_top - _neckline_depth(spec.neckline, phi)
     s_low = np.full(n_phi, s_bottom)
     return Piece("body", "torso", frame, s_grid, env, s_low, s_high)
+
+
+def _arm_root(body: BodyGeometry, side: str, frame: TubeFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The arm's distinct surface points within 9 cm of the sleeve axis' start, and their counts (once per body)."""
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        pts, counts = body.unique_surface_points([side])
+        near = tube_coordinates(frame, pts)[:, 0] < 0.09
+        return pts[near], counts[near]
+    return body.derived(("arm_root", side), make)
+
+
+def _limb_coordinates(body: BodyGeometry, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """A limb's surface points (an arm; a leg with its half of the seat, without the foot) and their (s, phi, r)
+    around the limb's axis, once per body."""
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        frame = _limb_frame(body, side)
+        pts = body.surface_points([side])
+        if side.startswith("leg"):
+            hip_y, ankle_y = _hip_y(body), float(body.joints[f"ankle_{side[-1]}"][1])
+            sign = 1.0 if side.endswith("l") else -1.0  # the body's left is +X
+            seat = body.surface_points(["torso"])
+            seat = seat[(seat[:, 1] < hip_y + 0.04) & (seat[:, 0] * sign > -0.01)]  # this leg's half of the seat
+            pts = np.vstack([pts[(pts[:, 1] <= hip_y + 0.04) & (pts[:, 1] >= ankle_y + 0.01)], seat])  # not the foot
+        return _readonly(pts), _readonly(tube_coordinates(frame, pts))
+    return body.derived(("limb_coordinates", side), make)
 
 
 def _torso_axis(points: np.ndarray, y0: float, y1: float) -> np.ndarray:
@@ -286,8 +344,10 @@ def _hang(env: np.ndarray, s_grid: np.ndarray, s_start: float, flare: float, dow
 
 def _sleeve(body: BodyGeometry, side: str, frame: TubeFrame, spec: GarmentSpec, ease_r: float,
             under: Sequence[Garment]) -> Piece:
-    pts = body.surface_points([side])
-    coords = tube_coordinates(frame, pts)
+    if frame is _limb_frame(body, side):  # the body's own arm axis: its coordinates are computed once
+        coords = _limb_coordinates(body, side)[1]
+    else:
+        coords = tube_coordinates(frame, body.surface_points([side]))
     below = _under_points(under, [side])
     if len(below):
         coords = np.vstack([coords, _with_gap(tube_coordinates(frame, below), LAYER_GAP)])
@@ -305,11 +365,7 @@ def _trouser_leg(body: BodyGeometry, side: str, spec: GarmentSpec, ease_r: float
     ankle_y = float(body.joints[f"ankle_{side[-1]}"][1])
     hip_y = _hip_y(body)
     sign = 1.0 if side.endswith("l") else -1.0  # the body's left is +X
-    pts = body.surface_points([side])
-    seat = body.surface_points(["torso"])
-    seat = seat[(seat[:, 1] < hip_y + 0.04) & (seat[:, 0] * sign > -0.01)]  # this leg's half of the seat
-    pts = np.vstack([pts[(pts[:, 1] <= hip_y + 0.04) & (pts[:, 1] >= ankle_y + 0.01)], seat])  # not the foot
-    coords = tube_coordinates(frame, pts)
+    _, coords = _limb_coordinates(body, side)
     below = _under_points(under, [side])
     tucked = _under_points(under, ["torso"])  # a top's hem below the hips goes inside the trousers
     tucked = tucked[(tucked[:, 1] < hip_y + 0.04) & (tucked[:, 0] * sign > -0.01)]
@@ -344,7 +400,7 @@ def _fit_budget(pieces: list[Piece]) -> None:
 
 def _face_outwards(piece: Piece) -> None:
     """Flip the winding if the faces point towards the axis."""
-    v = piece.vertices[piece.faces]
+    v = piece.vertices[piece.faces[::4]]  # the tube's faces are wound alike: a quarter of them decide
     normal = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     centre = v.mean(1)
     coords = tube_coordinates(piece.frame, centre)

@@ -68,6 +68,39 @@ def _oriented(mesh: trimesh.Trimesh, at: np.ndarray, facing: np.ndarray) -> trim
     return mesh
 
 
+def _pattern_spots(garment: Garment, kind: str, params: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    spots = getattr(garment, "element_spots", None)
+    return spots(kind, int(params.get("count", 2)), float(params.get("height", 16))) if spots else []
+
+
+def _pattern_element(garment: Garment, kind: str, params: dict[str, Any]) -> list[trimesh.Trimesh]:
+    """Pockets and zips of a garment sewn from a pattern, drawn on the panel the pattern puts them on: a grid in
+    the panel's own centimetres mapped to where that panel is worn (as buttons are), lifted off it."""
+    out = []
+    for panel, pts in _pattern_spots(garment, kind, params):
+        if kind == "pocket":
+            w, h = float(params.get("width", 14)), float(params.get("height", 16))
+            c = pts[0]
+            u, v = np.meshgrid(np.linspace(-w / 2, w / 2, 7), np.linspace(-h / 2, h / 2, 7))  # centre on a vertex
+            grid = np.stack([c[0] + u, c[1] + v], axis=-1)                       # (rows, cols, 2) cm
+        else:
+            seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+            cum = np.concatenate([[0.0], np.cumsum(seg)])
+            length = min(float(params.get("length", 50)), float(cum[-1]))
+            t = np.linspace(0.0, length, max(2, int(length / 3.0) + 1))
+            mid = np.stack([np.interp(t, cum, pts[:, 0]), np.interp(t, cum, pts[:, 1])], axis=1)
+            half = np.array([0.5, 0.0])
+            grid = np.stack([mid - half, mid + half], axis=1)                    # 1 cm wide tape
+        flat = grid.reshape(-1, 2)
+        at, normal = garment.points_3d(panel, flat)  # type: ignore[attr-defined]
+        mean = normal.mean(0) / max(float(np.linalg.norm(normal.mean(0))), 1e-9)
+        normal = np.where(((normal * mean).sum(1) < 0.3)[:, None], mean, normal)  # folds at seams: the mean
+        lift = LIFT + (0.001 if kind == "zipper" else 0.0)
+        shape = (*grid.shape[:2], 3)
+        out.append(_slab((at + normal * lift).reshape(shape), (at + normal * (lift - 0.0015)).reshape(shape)))
+    return out
+
+
 def _piece(garment: Garment, name: str) -> Piece | None:
     return next((p for p in garment.pieces if p.name == name), None)
 
@@ -93,6 +126,8 @@ def element_mesh(kind: str, garment: Garment, params: dict[str, Any]) -> trimesh
             at, facing = _on_surface(body, s, 0.0, LIFT + 0.001)
             meshes.append(_oriented(trimesh.creation.cylinder(radius=diameter / 2, height=0.003, sections=16),
                                     at, facing))
+    elif kind in ("pocket", "zipper") and _pattern_spots(garment, kind, params):
+        meshes += _pattern_element(garment, kind, params)
     elif kind == "pocket":
         width = float(params.get("width", 14)) / 100.0
         height = float(params.get("height", 16)) / 100.0
