@@ -177,3 +177,37 @@ def test_the_gap_between_the_legs_is_followed_up_to_the_crotch():
         mask[r, round(centre - half):round(centre + half) + 1] = 0.0
     view = pm.view_of(mask, lm, 170.0)
     assert pm._leg_gap_top(view) == pytest.approx(float(view.y_cm(crotch - 0.5)), abs=0.1)
+
+
+def _with_arm_to_the_edge(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The mask with a right arm (the image's left) running from the shoulder out past the photo's edge,
+    apart from the torso: a hand cut off at the side."""
+    out = mask.copy()
+    sh = lm[pm.LM["right_shoulder"], :2]
+    for r in range(int(sh[1]), int(sh[1]) + 200):
+        x = sh[0] - 40 - 1.6 * (r - sh[1])  # down and out, 20+ px clear of the torso below the armpit
+        out[r, max(int(x) - 9, 0):max(int(x) + 9, 0)] = 1.0
+    return out
+
+
+def test_a_hand_cut_off_at_the_side_is_accepted_when_the_torso_is_whole():
+    lm = _landmarks()
+    mask = _with_arm_to_the_edge(_column_person(40), lm)
+    assert mask[:, 0].max() == 1.0  # the arm reaches the edge
+    assert pm.cut_sections(mask, lm) == []
+    pm.check_photo("front", mask, lm, 1)  # accepted
+
+
+def test_hips_cut_off_at_the_side_are_refused_naming_the_hips():
+    lm = _landmarks()
+    mask = _column_person(40)
+    sh, hp = lm[pm.LM["right_shoulder"], 1], lm[pm.LM["right_hip"], 1]
+    rows = slice(int(sh + 0.95 * (hp - sh)), int(sh + 1.15 * (hp - sh)))
+    mask[rows, :300] = 1.0  # the hips (only) run into the image's left edge
+    assert pm.cut_sections(mask, lm) == ["hips"]
+    with pytest.raises(pm.PhotoProblem, match="hips is cut off at the side") as err:
+        pm.check_photo("front", mask, lm, 1)
+    assert "hips inside the frame" in err.value.retake and "bust" not in str(err.value)
+    whole_side = _column_person(40, cx=30)  # the whole body at the edge: every section is named
+    with pytest.raises(pm.PhotoProblem, match="bust, waist and hips are cut off"):
+        pm.check_photo("side", np.maximum(whole_side, 0), _landmarks(cx=30), 1)

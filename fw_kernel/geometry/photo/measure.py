@@ -578,12 +578,81 @@ def check_photo(kind: str, mask: np.ndarray | None, landmarks: np.ndarray | None
     feet = ("left_ankle", "right_ankle", "left_heel", "right_heel")
     if rows[-1] >= h - 2 or not (any(seen(f) for f in feet[:2]) and any(seen(f) for f in feet[2:])):
         raise PhotoProblem(kind, "the feet are cut off at the bottom", FULL_BODY)
-    cols = np.nonzero(inside.any(axis=0))[0]
-    if cols[0] <= 1 or cols[-1] >= w - 2:
-        raise PhotoProblem(kind, "the body is cut off at the side", FULL_BODY)
+    cut = cut_sections(mask, lm)
+    if cut:
+        names = " and ".join((", ".join(cut[:-1]), cut[-1])) if len(cut) > 1 else cut[0]
+        raise PhotoProblem(kind, f"the {names} {'are' if len(cut) > 1 else 'is'} cut off at the side",
+                           f"Retake it with the {names} inside the frame: step back or stand in the middle of "
+                           "the picture, head to feet in the frame (hands may touch the edge)")
     if rows[-1] - rows[0] < MIN_PERSON_PX:
         raise PhotoProblem(kind, f"the person is only {rows[-1] - rows[0]} pixels tall",
                            f"Step closer or use a higher resolution: at least {MIN_PERSON_PX} pixels head to feet")
+
+
+SECTION_ROWS: dict[str, tuple[float, float]] = {"bust": (0.2, 0.5), "waist": (0.5, 0.85), "hips": (0.85, 1.25)}
+"""Rows each measured section spans, as fractions of the shoulders-to-hips landmark distance below the
+shoulders (the hips' band reaches a quarter of the torso below the hip joints: the seat)."""
+
+
+def cut_sections(mask: np.ndarray, landmarks: np.ndarray, edge_px: int = 1) -> list[str]:
+    """The measured sections (bust, waist, hips: :data:`SECTION_ROWS`) whose run of person pixels through the
+    body's centre line touches the left or right edge of the photo (within ``edge_px``); [] when they are
+    whole. A hand or an arm at the edge does not count: the run through the centre line stops at the gap
+    between the arm and the torso.
+
+    Parameters
+    ----------
+    mask : (H, W) person probability.
+    landmarks : (33, 3) pixel x, pixel y, visibility.
+    """
+    h, w = mask.shape
+    inside = mask > 0.5
+    cols = np.nonzero(inside.any(axis=0))[0]
+    if cols.size == 0 or (cols[0] > edge_px and cols[-1] < w - 1 - edge_px):
+        return []
+    lm = np.asarray(landmarks, dtype=np.float64)
+    sh = 0.5 * (lm[LM["left_shoulder"], :2] + lm[LM["right_shoulder"], :2])
+    hp = 0.5 * (lm[LM["left_hip"], :2] + lm[LM["right_hip"], :2])
+    torso = max(hp[1] - sh[1], 1.0)
+    out = []
+    for name, (a, b) in SECTION_ROWS.items():
+        r0, r1 = math.floor(sh[1] + a * torso), math.ceil(sh[1] + b * torso)
+        for r in range(max(r0, 0), min(r1, h - 1) + 1):
+            t = float(np.clip((r - sh[1]) / torso, 0.0, 1.0))
+            col = float(np.clip(sh[0] + t * (hp[0] - sh[0]), 0, w - 1))
+            run = run_at(mask, r, col)
+            if run is None:  # the centre line misses the body in this row: its nearest run
+                xs = np.nonzero(inside[r])[0]
+                if xs.size == 0:
+                    continue
+                run = run_at(mask, r, float(xs[np.argmin(np.abs(xs - col))]))
+                if run is None:
+                    continue
+            if run[0] <= edge_px - 0.5 or run[1] >= w - 1 - edge_px + 0.5:
+                out.append(name)
+                break
+        else:
+            if r0 > h - 1 or r1 < 0:  # the section's rows are outside the photo altogether
+                out.append(name)
+    return out
+
+
+def edge_limited(view: View, edge_px: float = 2.0) -> list[str]:
+    """Estimates whose landmarks lie on or beyond the photo's edge (a hand or an arm cut off): their values
+    are guesses, the studio says to check them with a tape."""
+    h, w = view.mask.shape
+
+    def off(name: str) -> bool:
+        x, y = view.point(name)
+        return not (edge_px <= x <= w - 1 - edge_px and edge_px <= y <= h - 1 - edge_px)
+
+    out = []
+    for name, uses in _USES.items():
+        if name in ("bust", "chest", "underbust", "waist", "hips"):
+            continue  # cut_sections refuses a photo where these are cut off
+        if any(off(u) for u in uses):
+            out.append(name)
+    return out
 
 
 def facing(landmarks: np.ndarray, mask: np.ndarray) -> str:
