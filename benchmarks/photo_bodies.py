@@ -14,6 +14,7 @@ Sets: ``calib`` (seed 17001) for fitting, ``heldout`` (seed 17002) for the error
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -106,5 +107,159 @@ def load(set_name: str) -> list[dict[str, Any]]:
     return rows
 
 
+
+
+def usable(row: dict[str, Any]) -> str | None:
+    """None when ``from_photos`` would measure the body's photos, else its refusal."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    try:
+        for view in ("front", "side"):
+            d = row[view]
+            pm.check_photo(view, d["mask"], d["landmarks"], d["people"])
+        pm.check_pair(row["front"]["landmarks"], row["front"]["mask"], row["side"]["landmarks"],
+                      row["side"]["mask"])
+    except pm.PhotoProblem as exc:
+        return str(exc)
+    return None
+
+
+def hint_of(row: dict[str, Any]) -> str:
+    """The body hint a person would give: female above the model's gender 0.5, male below."""
+    return "female" if row["info"]["female"] > 0.5 else "male"
+
+
+def levels_of(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Each girth's level: the median fraction of the height where the tape lies on the meshes."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    return {g: round(float(np.median([r["levels"][g] / r["truth"]["height"] for r in rows])), 4) for g in pm.GIRTHS}
+
+
+def feature_rows(set_name: str, levels: dict[str, float]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The usable bodies of a set with their :func:`~fw_kernel.geometry.photo.measure.features` (at ``levels``)
+    and views; and the count of each refusal."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    out, refused = [], {}
+    for row in load(set_name):
+        why = usable(row)
+        if why is not None:
+            key = why.split(":")[1].split(".")[0].strip() if ":" in why else why
+            refused[key] = refused.get(key, 0) + 1
+            continue
+        h = row["truth"]["height"]
+        views = [pm.view_of(row[v]["mask"], row[v]["landmarks"], h) for v in ("front", "side")]
+        hint = hint_of(row)
+        row["views"] = views
+        row["hint"] = hint
+        row["features"] = pm.features(*views, levels, 1.0 if hint == "female" else 0.0)
+        out.append(row)
+    return out, refused
+
+
+def _rounded(x: Any) -> Any:
+    """Floats to 6 significant digits (a small calibration file)."""
+    if isinstance(x, float):
+        return float(f"{x:.6g}")
+    if isinstance(x, list):
+        return [_rounded(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    return x
+
+
+def calibrate(path: Any = None, design: str = "wide", log: Any = print) -> dict[str, Any]:
+    """Fit the photo calibration on the cached ``calib`` set and write it (default: the packaged JSON)."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    raw = load("calib")
+    levels = levels_of(raw)
+    rows, refused = feature_rows("calib", levels)
+    cal = pm.fit_calibration([(r["features"], r["truth"]) for r in rows], levels, ridge=None, design=design)
+    cal["source"] = {"bodies": len(rows), "rendered": len(raw), "refused": refused, "seed": SEEDS["calib"],
+                     "command": "python -m benchmarks.photo_bodies fit",
+                     "sampler": "fw_kernel.geometry.photo.sampler (heights 140-205 cm, BMI 16-45, ages 18-80)",
+                     "detector": "mediapipe 0.10.21 pose (model_complexity=1) + segmentation"}
+    cal = _rounded(cal)
+    out = Path(path) if path else pm.CALIBRATION_PATH
+    out.write_text(json.dumps(cal, separators=(",", ":")) + "\n")
+    log(f"wrote {out} ({out.stat().st_size} bytes): {len(rows)} of {len(raw)} bodies; refused {refused}")
+    for name, m in cal["models"].items():
+        log(f"{name:<15} cv mae {m['cv_mae_cm']:.2f} cm, ridge {m['ridge']:g}, n={m['n']}")
+    return cal
+
+
+MAIN = ("bust", "waist", "hips")
+
+
+def evaluate(cal: dict[str, Any] | None = None, set_name: str = "heldout", limit: int | None = None
+             ) -> dict[str, Any]:
+    """Errors (estimate - tape, cm) and confidences of bust (men: chest), waist and hips on a cached set, per
+    body, with the set's refusals."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    cal = cal or pm.load_calibration()
+    rows, refused = feature_rows(set_name, cal["levels"])
+    bodies = []
+    for r in rows[:limit]:
+        est = pm.estimate(*r["views"], cal, r["hint"])
+        key = {"bust": "bust" if r["hint"] == "female" else "chest", "waist": "waist", "hips": "hips"}
+        t = r["truth"]
+        bodies.append({"i": r["i"], "hint": r["hint"], "height": t["height"], "bmi": r["info"]["bmi"],
+                       "age": r["info"]["age_years"], "cup": t["bust"] - t["underbust"], "bust": t[key["bust"]],
+                       "error": {m: est.values[key[m]] - t[key[m]] for m in MAIN},
+                       "confidence": {m: est.confidence[key[m]] for m in MAIN},
+                       "spread": {m: est.error_cm[key[m]] for m in MAIN}})
+    return {"bodies": bodies, "refused": refused, "set": set_name}
+
+
+GROUPS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "height cm": ("height", (140, 160, 180, 206)), "BMI": ("bmi", (16, 20, 25, 30, 46)),
+    "bust - underbust cm": ("cup", (-5, 8, 12, 16, 40)), "age": ("age", (18, 35, 55, 81))}
+
+
+def report(result: dict[str, Any]) -> str:
+    """The error tables: all bodies, by group, the confidence's rank correlation with the error, and the
+    bodies over 6 cm with their confidence."""
+    from scipy.stats import spearmanr
+
+    b = result["bodies"]
+    lines = [f"{result['set']}: {len(b)} bodies measured, refused: {result['refused'] or 'none'}",
+             f"{'group':<26} {'n':>3}  " + "  ".join(f"{m + ' MAE':>9} {'p95':>5} {'max':>5}" for m in MAIN)]
+
+    def row(label: str, sel: list[dict[str, Any]]) -> str:
+        cells = []
+        for m in MAIN:
+            e = np.abs([x["error"][m] for x in sel])
+            cells.append(f"{e.mean():9.2f} {np.percentile(e, 95):5.1f} {e.max():5.1f}" if len(e) else " " * 21)
+        return f"{label:<26} {len(sel):>3}  " + "  ".join(cells)
+
+    lines.append(row("all", b))
+    for name, (key, edges) in GROUPS.items():
+        for lo, hi in itertools.pairwise(edges):
+            sel = [x for x in b if lo <= x[key] < hi]
+            if sel:
+                lines.append(row(f"{name} {lo:g}-{hi:g}", sel))
+    for hint in ("female", "male"):
+        lines.append(row(f"body hint {hint}", [x for x in b if x["hint"] == hint]))
+    lines.append("confidence vs error (Spearman rank correlation of 1 - confidence with |error|, one-sided p):")
+    for m in MAIN:
+        rho, p = spearmanr([1 - x["confidence"][m] for x in b], [abs(x["error"][m]) for x in b])
+        big = [x for x in b if abs(x["error"][m]) > 6.0]
+        flagged = sum(x["confidence"][m] < 0.5 for x in big)
+        low = [x for x in b if x["confidence"][m] < 0.5]
+        lines.append(f"  {m:<6} rho {rho:+.2f} (p {p / 2 if rho > 0 else 1 - p / 2:.1g}); over 6 cm: {len(big)}, "
+                     f"of which confidence < 0.5: {flagged}; confidence < 0.5 on {len(low)} bodies "
+                     f"(their MAE {np.mean([abs(x['error'][m]) for x in low]) if low else float('nan'):.1f} cm, "
+                     f"the others' {np.mean([abs(x['error'][m]) for x in b if x['confidence'][m] >= 0.5]):.1f})")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    collect(sys.argv[1], int(sys.argv[2]), reverse="--reverse" in sys.argv)
+    if sys.argv[1] == "fit":
+        calibrate()
+    elif sys.argv[1] == "evaluate":
+        print(report(evaluate()))
+    else:
+        collect(sys.argv[1], int(sys.argv[2]), reverse="--reverse" in sys.argv)

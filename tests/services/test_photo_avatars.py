@@ -176,3 +176,34 @@ def test_photos_are_not_kept_unless_asked(connect, photos):
     with pytest.raises(NotFound):
         avatar.photos()
     assert not list(Path(ws.settings.resolved_storage_url[len("file://"):]).rglob("*.enc"))
+
+
+def _framed(photos: SyntheticPhotos, body, setup: PhotoSetup, offset_m: float) -> bytes:
+    """A front photo with the body ``offset_m`` off the image's centre (towards the image's right)."""
+    from fw_kernel.adapters.photo_studio import jpeg_bytes, pose_arms
+
+    verts = pose_arms(body.vertices, body.landmarks, photos._arms, setup.arm_spread_deg)
+    return jpeg_bytes(photos.studio.photo([(verts, body.faces)], setup, "front", offsets_m=[offset_m]))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_hand_cut_off_is_measured_and_cut_off_hips_are_refused_naming_the_hips(connect, photos):
+    """Framing (issue #17): a hand past the photo's edge does not stop the measurements (the torso and the legs
+    are whole; the arm's length is flagged for a tape), hips past the edge are refused, naming the hips."""
+    from fw_kernel.geometry.photo import measure as pm
+
+    ws = connect()
+    body = fit_body(size_measurements("M", "female"), "female")
+    setup = PhotoSetup.random(5, background="plain", distance_m=3.0, turn_deg=0.0, arm_spread_deg=6.0)
+    side = photos.photo(body, PhotoSetup.random(6, background="plain"), "side")
+    hand_out = _framed(photos, body, setup, 0.42)
+    image = ws._services.photo_avatars.decode(hand_out, "front")
+    det = ws._services.photo_avatars.detector.detect(image)
+    assert (det.mask[:, -2:] > 0.5).any()  # the hand reaches the edge: refused before issue #17
+    got = ws.avatars.measure_photos(hand_out, side, body.measured["height"], "female")
+    assert abs(got["measurements"]["waist"] - body.measured["waist"]) < 6.0
+    assert got["confidence"]["arm_length"] <= 0.2 and "arm_length" in got["check_with_tape"]
+    with pytest.raises(ValidationError, match="hips") as err:
+        ws.avatars.measure_photos(_framed(photos, body, setup, 0.74), side, body.measured["height"], "female")
+    assert "cut off at the side" in str(err.value) and err.value.field == "front"
+    assert pm.CHECK_BELOW == 0.5

@@ -385,6 +385,13 @@ def features(front: View, side: View, levels: Mapping[str, float], female: float
         else:
             f[f"{g}_d"] = width_at(side, y, band_cm=band)
         f[f"{g}_y"] = y
+        if g in ("bust", "chest", "underbust", "waist", "hips"):  # what the "wide" design adds: the torso
+            # clipped at the arms' lines (heavy arms and backs close the armpits' gap in the front photo) and
+            # the profile's narrow rows (a forearm in front of the body)
+            f[f"{g}_wc"] = width_at(front, y, band_cm=band, clip_arms=True)
+            f[f"{g}_dl"] = width_at(side, y, band_cm=SIDE_BAND_CM, stat="low")
+        if g in ("bust", "chest"):  # the breasts' apex: the deepest profile row within +-6 cm
+            f[f"{g}_dmax"] = max(width_at(side, y + k, band_cm=0.5) for k in range(-6, 7, 2))
     # thigh: the left leg's run (the person's left is the image's right in a front photo) and the legs' depth
     y = levels["thigh"] * height
     col = float(0.5 * (front.point("left_hip")[0] + front.point("left_knee")[0]))
@@ -400,6 +407,8 @@ def features(front: View, side: View, levels: Mapping[str, float], female: float
     f["arm_lm"] = 0.5 * (_seg(front, "left_shoulder", "left_elbow") + _seg(front, "left_elbow", "left_wrist")
                          + _seg(front, "right_shoulder", "right_elbow") + _seg(front, "right_elbow", "right_wrist"))
     f["upper_arm_w"] = _arm_width(front)
+    f["side_hip_y"] = side.level("hip")
+    f["side_shoulder_y"] = side.level("shoulder")
     f["height"] = height
     f["female"] = float(female)  # 1 woman, 0 man, 0.5 not said: breasts change the bust for the same outline
     return f
@@ -442,8 +451,36 @@ from a round one, the body's other sections can (leave-one-out mean error on the
 2.5 -> 1.9, hips 1.7 -> 1.5, thigh 2.3 -> 1.3, neck 1.0 -> 0.8, underbust 3.0 -> 2.8 cm; the waist gains
 nothing)."""
 
-def design_row(name: str, f: Mapping[str, float]) -> np.ndarray:
-    """The regressors of measurement ``name`` from features ``f`` (the last one is the intercept)."""
+WIDE_NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "bust": ("waist", "underbust"), "chest": ("waist", "underbust"), "underbust": ("waist", "bust"),
+    "waist": ("bust", "hips"), "hips": ("waist", "thigh"), "thigh": ("hips",), "neck": ("waist", "bust")}
+"""The neighbouring sections of each girth in the ``"wide"`` design."""
+
+
+def _e(f: Mapping[str, float], g: str) -> float:
+    return float(ellipse_perimeter(f[f"{g}_w"], f[f"{g}_d"]))
+
+
+def wide_row(name: str, f: Mapping[str, float]) -> np.ndarray:
+    """The ``"wide"`` design of a girth (the calibration over the adult range of the body model): the base
+    design's ellipse, width, depth and gender terms, with the gender times the width and the depth, the
+    squares and the product of width and depth (a full bust or a flat belly is no ellipse), the height, and
+    the neighbouring sections' ellipses (:data:`WIDE_NEIGHBOURS`) alone and times the gender."""
+    w, d = f[f"{name}_w"], f[f"{name}_d"]
+    e, fem, h = _e(f, name), f["female"], f["height"]
+    others = [_e(f, n) for n in WIDE_NEIGHBOURS[name]]
+    wc, dl = f.get(f"{name}_wc", w), f.get(f"{name}_dl", d)
+    ec = float(ellipse_perimeter(wc, dl))
+    dmax = f.get(f"{name}_dmax", d)
+    return np.array([e, w, d, e * fem, w * fem, d * fem, fem, w * w / 100, d * d / 100, w * d / 100, h, h * fem,
+                     ec, wc, dl, ec * fem, dmax, dmax * fem, *others, *(o * fem for o in others), 1.0])
+
+
+def design_row(name: str, f: Mapping[str, float], design: str = "base") -> np.ndarray:
+    """The regressors of measurement ``name`` from features ``f`` (the last one is the intercept); ``design``
+    "wide" (:func:`wide_row`) or "base" for the girths, the lengths have one design."""
+    if name in GIRTHS and design == "wide":
+        return wide_row(name, f)
     if name in GIRTHS:
         w, d = f[f"{name}_w"], f[f"{name}_d"]
         e = float(ellipse_perimeter(w, d))  # breasts and a man's flatter waist: the slope depends on the gender
@@ -469,44 +506,180 @@ def design_row(name: str, f: Mapping[str, float]) -> np.ndarray:
     raise KeyError(name)
 
 
+RIDGES: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3)
+"""Ridge strengths (on columns scaled to their largest absolute value) :func:`fit_calibration` chooses from by
+10-fold cross-validation on the calibration bodies."""
+
+TOLERANCE_CM = 2.0
+"""Confidence = the chance that the estimate is within this of the tape (normal errors of the predicted
+spread); 0.5 at a spread of ~3 cm."""
+
+CHECK_BELOW = 0.5
+"""Measurements with a confidence below this are to be checked with a tape (the studio lists them)."""
+
+
+def _huber_fit(xs: np.ndarray, y: np.ndarray, reg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Huber-weighted ridge least squares: (coef, weights used, gram)."""
+    wts = np.ones(len(y))
+    for _ in range(8):  # Huber weights: a photo whose mask merged an arm must not bend the model for all
+        used = wts
+        gram = (xs * used[:, None]).T @ xs + reg
+        coef = np.linalg.solve(gram, (xs * used[:, None]).T @ y)
+        resid = y - xs @ coef
+        k = 1.345 * max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), 0.3)
+        wts = np.minimum(1.0, k / np.maximum(np.abs(resid), 1e-9))
+    return coef, used, gram
+
+
+def _folds(n: int, k: int = 10) -> np.ndarray:
+    return np.random.default_rng(0).permutation(n) % k
+
+
 def fit_calibration(samples: Sequence[tuple[Mapping[str, float], Mapping[str, float]]],
-                    levels: Mapping[str, float], ridge: float = 1e-3) -> dict[str, Any]:
-    """Fit every model's coefficients by (lightly ridge-regularised) least squares.
+                    levels: Mapping[str, float], ridge: float | None = 1e-3, design: str = "base",
+                    conflicts: bool | None = None) -> dict[str, Any]:
+    """Fit every model's coefficients by Huber-weighted ridge least squares, then the confidence model.
 
     Parameters
     ----------
     samples : (features, truth) pairs: :func:`features` of a rendered body's photos and its measurements (cm).
     levels : the girth level fractions the features were taken with.
+    ridge : the ridge strength; None: chosen per model from :data:`RIDGES` by 10-fold cross-validation.
+    design : "base" or "wide" (the girths' regressors, :func:`design_row`).
+    conflicts : also fit the confidence model (:func:`descriptor`, :func:`fit_error_model`) on the
+        cross-validated errors (needs the features :func:`features` gives; None: when the samples have them).
 
     Returns
     -------
-    The calibration: ``{"levels", "models": {name: {"coef", "rmse_cm", "loo_rmse_cm", "n"}}}``.
+    The calibration: ``{"levels", "models": {name: {"coef", "design", "ridge", "rmse_cm", "mae_cm",
+    "loo_rmse_cm", "cv_mae_cm", "n", "error_model"}}, "descriptor": {"mean", "precision"}}``.
     """
     models: dict[str, Any] = {}
+    out: dict[str, Any] = {"levels": dict(levels), "models": models}
+    if conflicts is None:
+        conflicts = all("side_hip_y" in f and "bust_y" in f for f, _ in samples)
+    if conflicts:
+        out["descriptor"] = fit_descriptor([f for f, _ in samples])
     for name in ESTIMATED:
-        rows = [(design_row(name, f), t[name]) for f, t in samples if name in t]
-        if len(rows) < 6:
+        used_rows = [(design_row(name, f, design), t[name], f) for f, t in samples if name in t]
+        if len(used_rows) < 6:
             continue
-        x = np.array([r for r, _ in rows])
-        y = np.array([v for _, v in rows])
+        x = np.array([r for r, _, _ in used_rows])
+        y = np.array([v for _, v, _ in used_rows])
         scale = np.abs(x).max(axis=0) + 1e-9
         xs = x / scale
-        reg = ridge * np.eye(xs.shape[1])
-        reg[-1, -1] = 0.0
-        wts = np.ones(len(y))
-        for _ in range(8):  # Huber weights: a photo whose mask merged an arm must not bend the model for all
-            used = wts
-            gram = (xs * used[:, None]).T @ xs + reg
-            coef = np.linalg.solve(gram, (xs * used[:, None]).T @ y)
-            resid = y - xs @ coef
-            k = 1.345 * max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), 0.3)
-            wts = np.minimum(1.0, k / np.maximum(np.abs(resid), 1e-9))
+
+        def penalty(lam: float, xs: np.ndarray = xs) -> np.ndarray:
+            reg = lam * len(xs) / 100.0 * np.eye(xs.shape[1])
+            reg[-1, -1] = 0.0
+            return reg
+
+        folds = _folds(len(y))
+        cv: dict[float, np.ndarray] = {}
+        for lam in (RIDGES if ridge is None else (ridge,)):
+            pred = np.zeros(len(y))
+            for k in range(int(folds.max()) + 1):
+                train = folds != k
+                if train.sum() <= xs.shape[1] // 2:
+                    pred[~train] = np.nan
+                    continue
+                c, _, _ = _huber_fit(xs[train], y[train], penalty(lam))
+                pred[~train] = xs[~train] @ c
+            cv[lam] = y - pred
+        lam = min(cv, key=lambda v: float(np.nanmean(np.abs(cv[v]))))
+        coef, used, gram = _huber_fit(xs, y, penalty(lam))
+        resid = y - xs @ coef
         hat = used * np.einsum("ij,jk,ik->i", xs, np.linalg.inv(gram), xs)  # the weights the fit used
         loo = resid / np.clip(1 - hat, 1e-6, None)
-        models[name] = {"coef": (coef / scale).tolist(), "rmse_cm": float(np.sqrt(np.mean(resid ** 2))),
-                        "mae_cm": float(np.mean(np.abs(resid))),
-                        "loo_rmse_cm": float(np.sqrt(np.mean(loo ** 2))), "n": len(rows)}
-    return {"levels": dict(levels), "models": models}
+        model = {"coef": (coef / scale).tolist(), "design": design, "ridge": lam,
+                 "rmse_cm": float(np.sqrt(np.mean(resid ** 2))), "mae_cm": float(np.mean(np.abs(resid))),
+                 "loo_rmse_cm": float(np.sqrt(np.mean(loo ** 2))), "n": len(used_rows)}
+        if conflicts:
+            model["cv_mae_cm"] = float(np.nanmean(np.abs(cv[lam])))
+            ok = np.isfinite(cv[lam])
+            model["error_model"] = fit_error_model(
+                [f for (_, _, f), k in zip(used_rows, ok, strict=True) if k], np.abs(cv[lam][ok]), out["descriptor"])
+        models[name] = model
+    return out
+
+
+DESCRIPTOR_GIRTHS = ("neck", "bust", "underbust", "waist", "hips", "thigh")
+
+
+def descriptor(f: Mapping[str, float]) -> np.ndarray:
+    """The body as the confidence sees it: each girth section's width and depth and each searched level as
+    fractions of the height, the height (m) and the gender hint; (15,)."""
+    h = f["height"]
+    return np.array([*(f[f"{g}_{k}"] / h for g in DESCRIPTOR_GIRTHS for k in ("w", "d")),
+                     f["bust_y"] / h, f["waist_y"] / h, f["hips_y"] / h, h / 100.0, f["female"]], dtype=np.float64)
+
+
+def fit_descriptor(fs: Sequence[Mapping[str, float]], shrink: float = 0.1) -> dict[str, Any]:
+    """Mean and precision (the inverse of the covariance, shrunk towards its diagonal by ``shrink``) of the
+    calibration bodies' :func:`descriptor`."""
+    x = np.array([descriptor(f) for f in fs])
+    mean = x.mean(axis=0)
+    cov = np.cov(x, rowvar=False)
+    cov = (1 - shrink) * cov + shrink * np.diag(np.diag(cov)) + 1e-9 * np.eye(len(mean))
+    return {"mean": mean.tolist(), "precision": np.linalg.inv(cov).tolist()}
+
+
+def outside(f: Mapping[str, float], desc: Mapping[str, Any]) -> float:
+    """How far the body lies outside the calibration bodies: the Mahalanobis distance of its
+    :func:`descriptor` over the square root of its length (about 1 inside the calibration's bulk)."""
+    z = descriptor(f) - np.asarray(desc["mean"])
+    d2 = float(z @ np.asarray(desc["precision"]) @ z)
+    return math.sqrt(max(d2, 0.0) / len(z))
+
+
+def conflict(f: Mapping[str, float]) -> float:
+    """How much the two photos disagree (cm): the hips' and the shoulders' landmark heights above the floor
+    in the front and in the side photo (each scaled by the same height)."""
+    return abs(f["hip_y"] - f["side_hip_y"]) + abs(f["shoulder_y"] - f["side_shoulder_y"])
+
+
+def _error_terms(f: Mapping[str, float], desc: Mapping[str, Any]) -> np.ndarray:
+    d = outside(f, desc)
+    return np.array([1.0, d, max(d - 1.5, 0.0) ** 2, conflict(f)])
+
+
+def fit_error_model(fs: Sequence[Mapping[str, float]], abs_err: np.ndarray, desc: Mapping[str, Any]
+                    ) -> list[float]:
+    """Coefficients of the expected absolute error (cm) of one estimate as a linear function of
+    ``[1, outside, max(outside - 1.5, 0)^2, conflict]`` (non-negative slopes), fitted on the calibration
+    bodies' cross-validated errors."""
+    x = np.array([_error_terms(f, desc) for f in fs])
+    y = np.asarray(abs_err, dtype=np.float64)
+    active = list(range(x.shape[1]))
+    while True:  # least squares with non-negative slopes (the intercept free): drop the negative ones
+        c = np.linalg.lstsq(x[:, active], y, rcond=None)[0]
+        neg = [a for a, v in zip(active, c, strict=True) if a > 0 and v < 0]
+        if not neg:
+            break
+        active.remove(neg[0])
+    coef = np.zeros(x.shape[1])
+    coef[active] = c
+    return coef.tolist()
+
+
+def spread_cm(f: Mapping[str, float], model: Mapping[str, Any], desc: Mapping[str, Any] | None) -> float:
+    """The predicted spread (standard deviation, cm) of an estimate's error: from its error model when the
+    calibration has one, else its leave-one-out rmse."""
+    if desc is None or "error_model" not in model:
+        return float(model["loo_rmse_cm"])
+    mean_abs = float(_error_terms(f, desc) @ np.asarray(model["error_model"]))
+    return max(mean_abs, 0.2) * math.sqrt(math.pi / 2)  # E|e| = sigma sqrt(2 / pi) for normal errors
+
+
+def to_check(confidence: Mapping[str, float]) -> list[str]:
+    """The measurements to check with a tape: confidence below :data:`CHECK_BELOW`, least confident first."""
+    return sorted((k for k, c in confidence.items() if c < CHECK_BELOW and k != "height"),
+                  key=lambda k: (confidence[k], k))
+
+
+def confidence_of(sigma_cm: float) -> float:
+    """The chance that a normal error of spread ``sigma_cm`` stays within :data:`TOLERANCE_CM`."""
+    return math.erf(TOLERANCE_CM / (max(sigma_cm, 1e-6) * math.sqrt(2.0)))
 
 
 def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
@@ -527,21 +700,32 @@ class PhotoMeasurements:
 def estimate(front: View, side: View, calibration: Mapping[str, Any] | None = None,
              body_hint: str | None = None) -> PhotoMeasurements:
     """Measurements (cm) of the person in a front and a side photo (see the module docstring); ``body_hint``
-    "female", "male" or None/"neutral"."""
+    "female", "male" or None/"neutral".
+
+    Each value's ``error_cm`` is its predicted spread (cm, :func:`spread_cm`: larger for a body outside the
+    calibration's range or photos that disagree) and its confidence the chance of being within
+    :data:`TOLERANCE_CM` of the tape, times the landmarks' visibility; estimates that lean on landmarks at or
+    beyond the photo's edge (:func:`edge_limited`) get at most 0.2.
+    """
     cal = calibration or load_calibration()
     f = features(front, side, cal["levels"], {"female": 1.0, "male": 0.0}.get(body_hint or "", 0.5))
+    desc = cal.get("descriptor")
+    limited = set(edge_limited(front)) | set(edge_limited(side))
     values: dict[str, float] = {"height": front.height_cm}
     confidence: dict[str, float] = {"height": 1.0}
     errors: dict[str, float] = {"height": 0.0}
     for name, model in cal["models"].items():
-        value = float(design_row(name, f) @ np.asarray(model["coef"]))
+        value = float(design_row(name, f, model.get("design", "base")) @ np.asarray(model["coef"]))
         if not math.isfinite(value) or value <= 0:
             continue
         vis = min(min(front.visibility(k) for k in _USES[name]), 1.0)
-        scale = 4.0 if name in GIRTHS else 2.0
+        sigma = spread_cm(f, model, desc)
+        conf = float(np.clip(vis, 0, 1)) * confidence_of(sigma)
+        if name in limited:
+            conf = min(conf, 0.2)
         values[name] = round(value, 1)
-        errors[name] = round(float(model["loo_rmse_cm"]), 2)
-        confidence[name] = round(float(np.clip(vis, 0, 1) * math.exp(-model["loo_rmse_cm"] / scale)), 2)
+        errors[name] = round(sigma, 2)
+        confidence[name] = round(conf, 2)
     return PhotoMeasurements(values, confidence, errors, f)
 
 
