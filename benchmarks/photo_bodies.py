@@ -40,9 +40,10 @@ def body_rng(set_name: str, i: int) -> np.random.Generator:
     return np.random.default_rng([SEEDS[set_name], i])
 
 
-def collect(set_name: str, n: int, log: Any = print, reverse: bool = False) -> None:
+def collect(set_name: str, n: int, log: Any = print, reverse: bool = False, root: Path | None = None,
+            first: int = 0) -> None:
     """Render, detect and cache bodies ``0..n-1`` of a set (``reverse``: from the last, so that a second
-    process can share the work)."""
+    process can share the work); ``root``: the cache folder (default :data:`CACHE`); from body ``first``."""
     from dataclasses import replace
 
     from fw_kernel.adapters.image_codec import decode_photo
@@ -57,13 +58,13 @@ def collect(set_name: str, n: int, log: Any = print, reverse: bool = False) -> N
     from fw_kernel.adapters.pose_mediapipe import MediaPipePose
     from fw_kernel.geometry.photo import sampler
 
-    out = CACHE / set_name
+    out = (root or CACHE) / set_name
     out.mkdir(parents=True, exist_ok=True)
     photos = SyntheticPhotos()
     photos.studio.supersample = 1
     detector = MediaPipePose()
     t0 = time.monotonic()
-    for i in (reversed(range(n)) if reverse else range(n)):
+    for i in (reversed(range(first, n)) if reverse else range(first, n)):
         path = out / f"{i:04d}.npz"
         if path.exists():
             continue
@@ -108,11 +109,11 @@ def collect(set_name: str, n: int, log: Any = print, reverse: bool = False) -> N
             log(f"{set_name} {i + 1}/{n} ({time.monotonic() - t0:.0f} s)", flush=True)
 
 
-def load(set_name: str) -> list[dict[str, Any]]:
+def load(set_name: str, root: Path | None = None) -> list[dict[str, Any]]:
     """The cached bodies of a set: ``{"i", "truth", "levels", "info", "setups", "front"/"side": {"mask"
     (H, W) float32 or None, "landmarks", "people", "agreement"}}``."""
     rows = []
-    for path in sorted((CACHE / set_name).glob("[0-9][0-9][0-9][0-9].npz")):
+    for path in sorted(((root or CACHE) / set_name).glob("[0-9][0-9][0-9][0-9].npz")):
         try:
             z = np.load(path)
         except (OSError, ValueError):  # being written by a collecting process
@@ -157,13 +158,14 @@ def levels_of(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {g: round(float(np.median([r["levels"][g] / r["truth"]["height"] for r in rows])), 4) for g in pm.GIRTHS}
 
 
-def feature_rows(set_name: str, levels: dict[str, float]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def feature_rows(set_name: str, levels: dict[str, float], root: Path | None = None
+                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The usable bodies of a set with their :func:`~fw_kernel.geometry.photo.measure.features` (at ``levels``)
     and views; and the count of each refusal."""
     from fw_kernel.geometry.photo import measure as pm
 
     out, refused = [], {}
-    for row in load(set_name):
+    for row in load(set_name, root):
         why = usable(row)
         if why is not None:
             key = why.split(":")[1].split(".")[0].strip() if ":" in why else why
