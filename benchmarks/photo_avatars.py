@@ -3,7 +3,8 @@
 Validation set: 16 bodies fitted to the women's and men's size charts (XS to 4XL, petite and tall), each
 photographed front and side by ``fw_kernel.adapters.photo_studio`` with its own random setup (skin tone,
 background plain/gradient/clutter, light, camera distance and height, a small turn, arm spread), as JPEGs.
-The calibration bodies (``fw avatars calibrate-photos``) are other, random bodies with other setups.
+The calibration bodies (``python -m benchmarks.photo_bodies``: the adult range of the body model plus random
+chart sizes, issue #17) are other bodies with other setups; its held-out tables: ``benchmarks.photo_bodies evaluate``.
 
 For each body: the whole pipeline (decode, pose + mask, checks, measurements) -> error of each estimate against
 the tape measurements on the mesh (cm); then the fit of ``from_photos`` -> error of the fitted avatar.

@@ -157,8 +157,12 @@ class PhotoAvatarService:
 
         Returns
         -------
-        dict with ``measurements`` (cm), ``confidence`` (0..1), ``error_cm`` (the calibration's), ``front`` and
-        ``side`` (each: ``image`` (H, W, 3) uint8, ``landmarks`` (33, 3) pixels + visibility, ``mask`` (H, W)).
+        dict with ``measurements`` (cm), ``confidence`` (0..1: the chance of being within 2 cm of a tape;
+        low for a body unlike the calibration's, photos that disagree, or a limb at the photo's edge),
+        ``error_cm`` (the predicted spread of each estimate's error), ``check_with_tape`` (the measurements
+        with a confidence below 0.5, least confident first: measure these with a tape and pass them as
+        ``corrections``), ``front`` and ``side`` (each: ``image`` (H, W, 3) uint8, ``landmarks`` (33, 3)
+        pixels + visibility, ``mask`` (H, W)).
         """
         return self._measure(front, side, self._check_height(height), lambda i: None, body_hint)
 
@@ -206,6 +210,7 @@ class PhotoAvatarService:
         views = {k: pm.view_of(found[k].mask, found[k].landmarks, height) for k in found}
         est = pm.estimate(views["front"], views["side"], self.calibration, body_hint)
         return {"measurements": est.values, "confidence": est.confidence, "error_cm": est.error_cm,
+                "check_with_tape": pm.to_check(est.confidence),
                 "agreement": {k: float(getattr(found[k], "agreement", 1.0)) for k in found},
                 **{k: {"landmarks": found[k].landmarks, "mask": found[k].mask} for k in found}}
 
@@ -309,7 +314,8 @@ class PhotoAvatarService:
         if progress is not None:
             progress(100, "done")
         publish("processing_complete", progress=100, seconds=round(time.monotonic() - started, 2),
-                measurements=avatar.measurements, confidence=avatar.confidence)
+                measurements=avatar.measurements, confidence=avatar.confidence,
+                check_with_tape=pm.to_check(avatar.confidence))
         return avatar
 
     def _owned(self, user: str, avatar_id: Any) -> Avatar:

@@ -3,6 +3,10 @@ calibration fit, and the checks that say what to retake."""
 
 from __future__ import annotations
 
+import gzip
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -101,7 +105,7 @@ def test_estimate_returns_values_confidences_and_errors():
     view = pm.view_of(mask, _landmarks(), 170.0)
     cal = {"levels": {g: 0.6 for g in pm.GIRTHS},
            "models": {"waist": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 2.0},
-                      "inseam": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 0.5}}}
+                      "inseam": {"coef": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "loo_rmse_cm": 1.0}}}
     est = pm.estimate(view, view, cal, "female")
     w = 90 * view.cm_per_px
     assert est.values["waist"] == pytest.approx(pm.ellipse_perimeter(w, w), abs=0.1)
@@ -114,7 +118,62 @@ def test_the_shipped_calibration_covers_every_measurement():
     cal = pm.load_calibration()
     assert set(cal["models"]) == set(pm.ESTIMATED)
     assert all(0.3 < t < 0.95 for t in cal["levels"].values())
-    assert cal["source"]["bodies"] >= 40
+    assert cal["source"]["bodies"] >= 150  # the wide calibration set (issue #17)
+    assert all(len(m["error_model"]) == 4 and m["ridge"] in pm.RIDGES for m in cal["models"].values())
+    n = len(pm.descriptor({**{f"{g}_{k}": 30.0 for g in pm.DESCRIPTOR_GIRTHS for k in "wd"}, "bust_y": 120.0,
+                           "waist_y": 100.0, "hips_y": 90.0, "height": 170.0, "female": 1.0}))
+    assert len(cal["descriptor"]["mean"]) == n and np.shape(cal["descriptor"]["precision"]) == (n, n)
+    assert pm.CALIBRATION_PATH.stat().st_size < 30_000  # coefficients, not data
+
+
+def _body_features(rng: np.random.Generator, scale: float = 1.0, conflict_cm: float = 0.0) -> dict[str, float]:
+    """Feature values of a plausible body (cm), its sections ``scale`` times as wide and deep."""
+    h = rng.uniform(150, 195)
+    f = {"height": h, "female": float(rng.integers(2)), "bust_y": 0.72 * h, "waist_y": 0.62 * h, "hips_y": 0.52 * h,
+         "hip_y": 0.52 * h, "side_hip_y": 0.52 * h + conflict_cm, "shoulder_y": 0.82 * h, "side_shoulder_y": 0.82 * h}
+    for g, (w, d) in {"neck": (11, 11), "bust": (32, 24), "underbust": (29, 21), "waist": (28, 20), "hips": (35, 26),
+                      "thigh": (17, 17)}.items():
+        k = rng.normal(1.0, 0.08)
+        f[f"{g}_w"], f[f"{g}_d"] = scale * k * w * h / 170, scale * k * d * h / 170
+    return f
+
+
+def test_confidence_falls_outside_the_calibration_and_when_the_photos_disagree():
+    rng = np.random.default_rng(3)
+    fs = [_body_features(rng) for _ in range(300)]
+    desc = pm.fit_descriptor(fs)
+    inside = [pm.outside(f, desc) for f in fs[:50]]
+    far = pm.outside(_body_features(rng, scale=1.5), desc)
+    assert np.median(inside) < 1.3 and far > 3 * np.median(inside)
+    # an error model fitted on errors that grow with the distance and the disagreement recovers both
+    conflicted = [_body_features(rng, conflict_cm=float(c)) for c in rng.uniform(0, 10, 300)]
+    err = np.array([1.0 + 1.5 * pm.outside(f, desc) + 0.2 * pm.conflict(f) for f in conflicted])
+    err = err + rng.normal(0, 0.05, err.size)
+    coef = pm.fit_error_model(conflicted, err, desc)
+    assert coef[1] == pytest.approx(1.5, abs=0.2) and coef[3] == pytest.approx(0.2, abs=0.02)
+    model = {"error_model": coef, "loo_rmse_cm": 2.0}
+    typical, unusual = _body_features(rng), _body_features(rng, scale=1.4)
+    disagreeing = dict(typical, side_hip_y=typical["side_hip_y"] + 12.0)
+    c = {k: pm.confidence_of(pm.spread_cm(f, model, desc))
+         for k, f in (("typical", typical), ("unusual", unusual), ("disagreeing", disagreeing))}
+    assert c["typical"] > c["disagreeing"] and c["typical"] > c["unusual"] and c["unusual"] < 0.5
+    assert pm.spread_cm(typical, model, None) == 2.0  # no confidence model: the calibration's error
+    assert pm.confidence_of(0.01) == pytest.approx(1.0) and pm.confidence_of(2.97) == pytest.approx(0.5, abs=0.01)
+
+
+def test_the_measurements_to_check_with_a_tape_are_the_unsure_ones():
+    assert pm.to_check({"height": 0.1, "waist": 0.3, "hips": 0.9, "bust": 0.2, "thigh": 0.5}) == ["bust", "waist"]
+    assert pm.to_check({"height": 1.0, "waist": 0.8}) == []
+
+
+def test_estimates_that_lean_on_a_limb_past_the_edge_are_flagged():
+    lm = _landmarks()
+    view = pm.view_of(_column_person(40), lm, 170.0)
+    assert pm.edge_limited(view) == []
+    lm = lm.copy()
+    lm[pm.LM["right_wrist"], 0] = -5.0  # the hand past the left edge
+    limited = pm.edge_limited(pm.view_of(_column_person(40), lm, 170.0))
+    assert "arm_length" in limited and "waist" not in limited and "inseam" not in limited
 
 
 def test_check_photo_says_what_to_retake():
@@ -177,3 +236,86 @@ def test_the_gap_between_the_legs_is_followed_up_to_the_crotch():
         mask[r, round(centre - half):round(centre + half) + 1] = 0.0
     view = pm.view_of(mask, lm, 170.0)
     assert pm._leg_gap_top(view) == pytest.approx(float(view.y_cm(crotch - 0.5)), abs=0.1)
+
+
+def _with_arm_to_the_edge(mask: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The mask with a right arm (the image's left) running from the shoulder out past the photo's edge,
+    apart from the torso: a hand cut off at the side."""
+    out = mask.copy()
+    sh = lm[pm.LM["right_shoulder"], :2]
+    for r in range(int(sh[1]), int(sh[1]) + 200):
+        x = sh[0] - 40 - 1.6 * (r - sh[1])  # down and out, 20+ px clear of the torso below the armpit
+        out[r, max(int(x) - 9, 0):max(int(x) + 9, 0)] = 1.0
+    return out
+
+
+def test_a_hand_cut_off_at_the_side_is_accepted_when_the_torso_is_whole():
+    lm = _landmarks()
+    mask = _with_arm_to_the_edge(_column_person(40), lm)
+    assert mask[:, 0].max() == 1.0  # the arm reaches the edge
+    assert pm.cut_sections(mask, lm) == []
+    pm.check_photo("front", mask, lm, 1)  # accepted
+
+
+def test_hips_cut_off_at_the_side_are_refused_naming_the_hips():
+    lm = _landmarks()
+    mask = _column_person(40)
+    sh, hp = lm[pm.LM["right_shoulder"], 1], lm[pm.LM["right_hip"], 1]
+    rows = slice(int(sh + 0.95 * (hp - sh)), int(sh + 1.15 * (hp - sh)))
+    mask[rows, :300] = 1.0  # the hips (only) run into the image's left edge
+    assert pm.cut_sections(mask, lm) == ["hips"]
+    with pytest.raises(pm.PhotoProblem, match="hips is cut off at the side") as err:
+        pm.check_photo("front", mask, lm, 1)
+    assert "hips inside the frame" in err.value.retake and "bust" not in str(err.value)
+    whole_side = _column_person(40, cx=30)  # the whole body at the edge: every section is named
+    with pytest.raises(pm.PhotoProblem, match="bust, waist and hips are cut off"):
+        pm.check_photo("side", np.maximum(whole_side, 0), _landmarks(cx=30), 1)
+
+
+HELDOUT = Path(__file__).parent / "data" / "photo_heldout.json.gz"
+
+
+def _heldout() -> list[dict]:
+    """The held-out bodies' features (``python -m benchmarks.photo_bodies``: drawn like the calibration's with
+    another seed, never used for a choice) with their tape measurements."""
+    with gzip.open(HELDOUT, "rt") as fh:
+        data = json.load(fh)
+    assert data["levels"] == pm.load_calibration()["levels"]  # the features were taken at the shipped levels
+    return data["bodies"]
+
+
+def _heldout_errors() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    cal = pm.load_calibration()
+    out: dict[str, tuple[list[float], list[float]]] = {m: ([], []) for m in ("bust", "waist", "hips")}
+    for body in _heldout():
+        f = body["features"]
+        for m in out:
+            key = ("bust" if body["hint"] == "female" else "chest") if m == "bust" else m
+            model = cal["models"][key]
+            value = float(pm.design_row(key, f, model["design"]) @ np.asarray(model["coef"]))
+            out[m][0].append(abs(value - body["truth"][key]))
+            out[m][1].append(pm.confidence_of(pm.spread_cm(f, model, cal["descriptor"])))
+    return {m: (np.array(e), np.array(c)) for m, (e, c) in out.items()}
+
+
+def test_the_confidence_ranks_the_held_out_errors():
+    """Issue #17: on bodies the calibration never saw, the less confident an estimate, the larger its error
+    (Spearman rank correlation > 0, one-sided p < 0.05, for bust, waist and hips)."""
+    from scipy.stats import spearmanr
+
+    for m, (err, conf) in _heldout_errors().items():
+        rho, p = spearmanr(1 - conf, err)
+        assert rho > 0 and p / 2 < 0.05, (m, rho, p)
+
+
+def test_held_out_errors_and_the_large_ones_are_flagged():
+    """The held-out numbers of benchmarks/RESULTS.md (from the features: the photos' visibility, which only
+    lowers a confidence, is left out): MAE bust 4.2, waist 2.5, hips 3.3 cm, short of the issue's 2 cm; the
+    estimates more than 6 cm off have a confidence below 0.5 (the issue's target), but for one hips estimate."""
+    errors = _heldout_errors()
+    limits = {"bust": 4.3, "waist": 2.5, "hips": 3.3}
+    unflagged = {"bust": 0, "waist": 0, "hips": 1}
+    for m, (err, conf) in errors.items():
+        assert len(err) >= 80
+        assert err.mean() <= limits[m], (m, err.mean())
+        assert (conf[err > 6.0] >= pm.CHECK_BELOW).sum() <= unflagged[m], (m, err[err > 6.0], conf[err > 6.0])
