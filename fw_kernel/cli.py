@@ -155,6 +155,13 @@ def _exports_cleanup(args: argparse.Namespace) -> int:
 def _calibrate_photos(args: argparse.Namespace) -> int:
     from .adapters.photo_studio import calibrate
 
+    if not args.out:
+        # the shipped calibration is fitted over the wide body sampler (issue #17); this command's narrower
+        # set would make it worse, so it never overwrites the packaged file
+        print("give --out PATH: the packaged calibration is fitted over the wide body sampler with "
+              "`python -m benchmarks.photo_bodies fit` (see benchmarks/RESULTS.md) and is not overwritten here",
+              file=sys.stderr)
+        return 2
     calibrate(args.bodies, args.seed, args.out)
     return 0
 
@@ -269,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "measurements (the photo and render extras + EGL; a few minutes)")
     calib.add_argument("--bodies", type=int, default=200)
     calib.add_argument("--seed", type=int, default=2026)
-    calib.add_argument("--out", help="JSON path (default: the packaged fw_kernel/geometry/data file)")
+    calib.add_argument("--out", help="JSON path to write (required: the packaged calibration is not overwritten)")
     calib.set_defaults(func=_calibrate_photos)
     service = sub.add_parser("service", help="run the design service (REST API under /api/v1, OpenAPI document, "
                              "WebSocket events); it alone holds the FW_* database settings")
