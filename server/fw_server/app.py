@@ -227,7 +227,7 @@ class ApiHandler(JsonErrors):
                            "Content-Type", "application/json")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested a thousand deep
             raise ValidationError.bad("body", raw[:60].decode("utf-8", "replace"), "a JSON object") from None
         if not isinstance(data, dict):
             raise ValidationError.bad("body", data, "a JSON object")
