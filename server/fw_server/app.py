@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import tornado.web
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fw_kernel import wire
 from fw_kernel.bootstrap import Services
@@ -211,6 +212,12 @@ class ApiHandler(JsonErrors):
             return
         except FWError as exc:
             err = from_kernel(exc, path_params.get("design_id"))
+            self.send_error_body(err.status, err.body, err.headers)
+            return
+        except (OperationalError, InterfaceError, ConnectionError) as exc:  # a store is down: nothing was done
+            log.warning("store unavailable during %s %s: %s", self.request.method, self.request.path, exc)
+            err = ApiError(503, "a data store is unavailable; retry in a moment", None,
+                           headers={"Retry-After": "2"})
             self.send_error_body(err.status, err.body, err.headers)
             return
         self._respond(status, payload)
