@@ -95,18 +95,20 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 class PostgresServer(ServerProcess):
-    """A private PostgreSQL cluster (initdb in a temporary directory, fsync off: a killed server, not a killed
-    machine) on its own port; ``stop()`` SIGKILLs the postmaster, ``start()`` recovers from the WAL."""
+    """A private PostgreSQL cluster (initdb in a temporary directory; fsync off: a killed server, not a killed
+    machine, so the operating system keeps what was written; synchronous_commit stays on) on its own port;
+    ``stop()`` SIGKILLs the postmaster and its backends, ``start()`` recovers from the WAL."""
 
     scheme = "postgresql"
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    def __init__(self, port: int | None = None):
+        import tempfile
+
         super().__init__(port)
-        self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # its own directory under /tmp (pytest's are private to root; the server runs as ``postgres``)
+        self.data_dir = data_dir = Path(tempfile.mkdtemp(prefix="fw-test-pg-"))
         if os.geteuid() == 0:
             shutil.chown(data_dir, "postgres")
-            os.chmod(data_dir, 0o700)
         subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust",
                                      "--no-sync"]), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -116,29 +118,42 @@ class PostgresServer(ServerProcess):
 
     def command(self) -> list[str]:
         return _as_postgres([_pg_bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
-                             "-k", str(self.data_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                             "-c", "full_page_writes=off", "-c", "max_connections=60"])
+                             "-k", "", "-c", "fsync=off", "-c", "full_page_writes=off",
+                             "-c", "max_connections=60"])  # commits are written (not fsynced) before they return
+
+    def remove(self) -> None:
+        """Stop it and delete its data directory."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def start(self) -> PostgresServer:
-        super().start()
-        wait_port(self.port)
+        log = (self.data_dir / "server.log").open("ab")
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
+        wait_port(self.port, 60)
         return self
 
     def stop(self) -> None:
-        """SIGKILL the postmaster (its backends exit when they notice), wait until the port is free."""
+        """SIGKILL the postmaster and its backends (a crashed server), wait until they are gone."""
         if self.proc is None:
             return
-        pid = _postmaster_pid(self.data_dir) or self.proc.pid
+        master = _postmaster_pid(self.data_dir) or self.proc.pid
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(master, signal.SIGSTOP)          # it forks no backend from now on
+        victims = [master, *_children(master)]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.kill()
         self.proc.wait()
         self.proc = None
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # orphaned backends go when the postmaster does
-            if not any(_cmdline_has(p, str(self.data_dir)) for p in _pids()):
-                break
-            time.sleep(0.05)
+        while any(_alive(pid) for pid in victims) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # a killed postmaster may linger as a zombie (no init reaps it in a container) and its pid file would
+        # stop the next one: gone processes leave the lock to whoever starts next, as after a real crash
+        if not any(_alive(pid) for pid in victims):
+            (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
 
 def _postmaster_pid(data_dir: Path) -> int | None:
@@ -148,15 +163,16 @@ def _postmaster_pid(data_dir: Path) -> int | None:
         return None
 
 
-def _pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-
-
-def _cmdline_has(pid: int, text: str) -> bool:
-    try:
-        return text in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return False
+def _children(pid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(p.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
 
 
 def wait_http(url: str, timeout: float = 60) -> Any:
