@@ -17,10 +17,8 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -36,6 +34,7 @@ from tests.reliability.world import (
     Caller,
     Fixture,
     make_design,
+    record,
     start_service,
     token_of,
     wait_export,
@@ -281,14 +280,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         services.close()
 
 
-def _record(name: str, **figures: Any) -> None:
-    print(f"\n[reliability] {name}: {figures}")
-    path = os.environ.get("FW_RELIABILITY_REPORT")
-    if path:
-        with Path(path).open("a") as f:
-            f.write(json.dumps({"test": name, **figures}) + "\n")
-
-
 # -- the tests ---------------------------------------------------------------------------------------------------------
 def test_every_openapi_route_has_rows_in_the_table(world: World) -> None:
     doc = requests.get(world.base + "/openapi.json", timeout=30).json()
@@ -330,7 +321,7 @@ def test_authorization_matrix(world: World) -> None:
                 if r.status_code >= 400 and SECRET_NAME in r.text and (
                         vis is None or DESIGN_ROLE.get(role, {}).get(vis) is None):
                     leaks.append(f"{where}: the refusal names the design ({r.text[:160]})")
-    _record("authz_matrix", cells=cells, routes=len(ROUTE_TABLE), roles=len(ROLE_ORDER),
+    record("authz_matrix", cells=cells, routes=len(ROUTE_TABLE), roles=len(ROLE_ORDER),
             visibilities=len(VISIBILITIES), mismatches=len(mismatches), leaks=len(leaks), errors_5xx=len(errors_5xx))
     assert not errors_5xx, "\n".join(errors_5xx)
     assert not leaks, "\n".join(leaks)
@@ -419,7 +410,7 @@ def test_events_websocket_refuses_others_designs(world: World) -> None:
                         pass
                     assert reply["type"] == "error", (role, vis, reply)
                 cells += 1
-    _record("authz_websocket", cells=cells + len(BAD_TOKENS))
+    record("authz_websocket", cells=cells + len(BAD_TOKENS))
 
 
 def test_restoring_a_pre_publication_version_is_for_the_owner(world: World) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_authz_matrix import _record
+from tests.reliability.world import record
 from tests.support.service import RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.service
@@ -109,5 +109,5 @@ def test_concurrent_editors_history_is_linearizable(running: RunningService) -> 
     notes = {x["id"]: x["notes"] for x in final["layers"]}
     for layer_id, tag in replay.items():
         assert notes[layer_id] == tag, (layer_id, notes[layer_id], tag)
-    _record("concurrency_history", clients=len(threads), operations=len(ops), acknowledged=len(acked),
+    record("concurrency_history", clients=len(threads), operations=len(ops), acknowledged=len(acked),
             refused_409=len(refused), lost=0, duplicated=0, version_gaps=0, order_violations=0)

@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 import fw_kernel as fw
 from fw_kernel.domain.errors import FWError, ValidationError
-
-from .test_authz_matrix import _record
+from tests.reliability.world import record
 
 HOSTILE = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\"><svg onload=alert(1)>", "javascript:alert(1)",
@@ -73,7 +72,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     reader = fw.connect(home=str(home), user="ada", autosave_thread=False, queue="local")  # its own services
     assert reader.services is not ws.services
     yield {"home": home, "ws": ws, "reader": reader, "design": design, "layer": layer.id}
-    _record("hostile_notebook_api", calls=CALLS["n"], accepted=CALLS["accepted"], refused=CALLS["refused"])
+    record("hostile_notebook_api", calls=CALLS["n"], accepted=CALLS["accepted"], refused=CALLS["refused"])
     reader.close()
     ws.close()
 
@@ -292,7 +291,7 @@ def test_photos_are_checked_by_content_and_size(tmp_path: Path) -> None:
             refused += 1
     assert photos.decode(_png(400, 800), "front").shape == (800, 400, 3)
     ws.close()
-    _record("hostile_photos", refused=refused)
+    record("hostile_photos", refused=refused)
 
 
 @pytest.mark.service
@@ -344,7 +343,7 @@ def test_hostile_bodies_through_the_service_get_422_and_change_nothing(tmp_path:
         assert r.status_code == 422, r.text[:200]
         after = alice.request("GET", f"/designs/{did}", params={"count_view": "false"}).json()
         assert after == before
-        _record("hostile_rest_bodies", requests=sent + 1, errors_5xx=0)
+        record("hostile_rest_bodies", requests=sent + 1, errors_5xx=0)
     finally:
         running.stop()
         services.close()

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.reliability.faults import ServiceZygote
-from tests.reliability.test_authz_matrix import _record
+from tests.reliability.world import record
 from tests.support.service import SERVICE_ENV, TOKENS, token_table
 
 pytestmark = pytest.mark.service
@@ -152,9 +152,9 @@ def _run_trials(zygote: ServiceZygote, n: int, seed: int) -> dict[str, int]:
 
 
 def test_sigkill_of_the_service_at_random_points_loses_no_acknowledged_edit(zygote: ServiceZygote) -> None:
-    _record("service_sigkill", **_run_trials(zygote, 10, seed=21))
+    record("service_sigkill", **_run_trials(zygote, 10, seed=21))
 
 
 @pytest.mark.slow
 def test_sigkill_of_the_service_100_times(zygote: ServiceZygote) -> None:
-    _record("service_sigkill_slow", **_run_trials(zygote, 100, seed=2100))
+    record("service_sigkill_slow", **_run_trials(zygote, 100, seed=2100))

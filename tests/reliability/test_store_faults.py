@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tests.reliability.faults import PostgresServer
-from tests.reliability.test_authz_matrix import _record
+from tests.reliability.world import record
 from tests.support.servers import MongoServer, RedisServer
 from tests.support.service import TOKENS, RunningService, kernel_services, service_config
 
@@ -128,7 +128,7 @@ def test_a_store_killed_during_a_burst_loses_no_acknowledged_edit(stores: Stores
         assert not report.errors, report.errors
         latest = services.documents.latest_autosave(did)
         assert latest is not None and latest["designVersion"] == r.json()["version"]
-        _record(f"store_fault_{fault}", faults=1, acknowledged_checked=len(out.acked),
+        record(f"store_fault_{fault}", faults=1, acknowledged_checked=len(out.acked),
                 unanswered=len(out.unanswered), statuses=out.statuses, errors_5xx=errors_5xx, lost=0, duplicated=0)
     finally:
         running.stop()

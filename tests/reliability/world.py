@@ -9,6 +9,8 @@ token: none, a forged one, an expired one and a revoked one.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -108,3 +110,12 @@ def make_design(owner: Caller, visibility: str, name: str = "Matrix", spare_laye
         job_id = ok(owner.request("POST", f"/designs/{did}/exports",
                                   json={"type": "image", "options": {"width": 16, "height": 16}}))["id"]
     return Fixture(did, layer, spares, job_id, visibility)
+
+
+def record(name: str, **figures: Any) -> None:
+    """Print a test's figures and append them to ``$FW_RELIABILITY_REPORT`` (JSON lines) when it is set."""
+    print(f"\n[reliability] {name}: {figures}")
+    path = os.environ.get("FW_RELIABILITY_REPORT")
+    if path:
+        with Path(path).open("a") as f:
+            f.write(json.dumps({"test": name, **figures}) + "\n")
