@@ -15,10 +15,12 @@ The cell counts are printed and written to ``$FW_RELIABILITY_REPORT`` (one JSON 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -39,6 +41,7 @@ from tests.reliability.world import (
     token_of,
     wait_export,
 )
+from tests.support.servers import fresh_postgres_database
 
 pytestmark = pytest.mark.service
 
@@ -252,9 +255,16 @@ def send(world: World, route: tuple[str, str], role: str, visibility: str | None
 
 
 # -- the fixture -------------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    services, running = start_service(tmp_path_factory.mktemp("authz"))
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The matrix on the embedded SQLite default, and (slow) on PostgreSQL."""
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_postgres_database("fw_authz")) if request.param == "postgres" else None
+        yield from _world(tmp_path_factory.mktemp("authz"), url)
+
+
+def _world(home: Path, database_url: str | None) -> Iterator[World]:
+    services, running = start_service(home, database_url=database_url)
     try:
         callers = {role: Caller(running.base, role) for role in ROLES}
         owner = callers["owner"]
