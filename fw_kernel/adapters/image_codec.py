@@ -116,6 +116,10 @@ def decode_photo(photo: Any, field: str) -> np.ndarray:
         except (UnidentifiedImageError, OSError, ValueError):
             raise ValidationError.bad(field, f"{len(data)} bytes starting {data[:8]!r}", allowed,
                                       "this is not an image file") from None
+        except Image.DecompressionBombError:  # a header claiming billions of pixels: refused before decoding
+            raise ValidationError.bad(field, f"{len(data)} bytes claiming a huge image",
+                                      f"at most {MAX_PHOTO_SIDE} pixels a side and {MAX_PHOTO_PIXELS // 1_000_000} MP",
+                                      "the photo is too large") from None
     w, h = img.size
     if w * h > MAX_PHOTO_PIXELS or max(w, h) > MAX_PHOTO_SIDE:
         raise ValidationError.bad(field, f"{w} x {h} pixels",

@@ -22,10 +22,11 @@ from ..domain.commands import (
 )
 from ..domain.design import Design as DesignState
 from ..domain.design import snapshot
-from ..domain.errors import FWWarning, ValidationError
+from ..domain.errors import FWWarning, PermissionDenied, ValidationError
 from ..domain.errors import NotFound as NotFoundError
 from ..domain.exports import ExportJob
 from ..domain.layer import Layer
+from ..domain.permissions import RANK
 from ..domain.records import Collaborator, Comment, HistoryEntry, Version
 from ..domain.validation import validate
 from ..services.clock import new_id
@@ -231,10 +232,18 @@ class Design:
         grid_size, show_guides, snap_to_grid, render_quality, antialiasing, shadows, ambient_occlusion."""
         self._run(UpdateCanvas(changes))
 
+    def _check_may_edit(self, operation: str) -> None:
+        """Undo and redo are edits: a viewer or commenter is refused even when there is nothing to undo."""
+        if self._role is not None and RANK.get(self._role, 0) < RANK["editor"]:
+            raise PermissionDenied(f"{self._ws.user!r} is {self._role} on design {self.meta.name!r}: {operation} "
+                                   "needs editor or above", field="role", value=self._role,
+                                   allowed="editor or above")
+
     def undo(self) -> bool:
         """Undo this session's last edit; False when there is nothing to undo."""
         with self._lock:
             if not self._undo:
+                self._check_may_edit("undo")
                 return False
             command = self._undo.pop()
             try:
@@ -249,6 +258,7 @@ class Design:
         """Redo the last undone edit; False when there is nothing to redo."""
         with self._lock:
             if not self._redo:
+                self._check_may_edit("redo")
                 return False
             command = self._redo.pop()
             try:

@@ -13,7 +13,10 @@ _MAX_VALUE_REPR = 60
 
 def show_value(value: Any) -> str:
     """Short, safe repr of a user value for an error message (a 10 MB string must not end up in a message)."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # JSON nested a thousand deep
+        return f"<{type(value).__name__} nested too deeply to show>"
     if len(text) > _MAX_VALUE_REPR:
         size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
         text = text[: _MAX_VALUE_REPR - 3] + "..." + size
@@ -32,6 +35,10 @@ def check_text(field: str, value: Any, max_length: int, allow_empty: bool = Fals
         raise ValidationError.bad(field, value, allowed)
     if "\x00" in value:
         raise ValidationError.bad(field, value, allowed + ", without NUL characters", "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no store can hold it
+        raise ValidationError.bad(field, value, allowed + ", valid Unicode", "contains a lone surrogate") from None
     return value
 
 

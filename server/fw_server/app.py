@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import tornado.web
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fw_kernel import wire
 from fw_kernel.bootstrap import Services
@@ -224,6 +225,12 @@ class ApiHandler(JsonErrors):
             err = from_kernel(exc, path_params.get("design_id"))
             self.send_error_body(err.status, err.body, err.headers)
             return
+        except (OperationalError, InterfaceError, ConnectionError) as exc:  # a store is down: nothing was done
+            log.warning("store unavailable during %s %s: %s", self.request.method, self.request.path, exc)
+            err = ApiError(503, "a data store is unavailable; retry in a moment", None,
+                           headers={"Retry-After": "2"})
+            self.send_error_body(err.status, err.body, err.headers)
+            return
         if getattr(self, "_returned_design", False):
             self.set_header(RETURNED_HEADER, "design")
         self._respond(status, payload)
@@ -240,7 +247,7 @@ class ApiHandler(JsonErrors):
                            "Content-Type", "application/json")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested a thousand deep
             raise ValidationError.bad("body", raw[:60].decode("utf-8", "replace"), "a JSON object") from None
         if not isinstance(data, dict):
             raise ValidationError.bad("body", data, "a JSON object")
