@@ -50,7 +50,8 @@ RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
 
 # -- the expected answers ----------------------------------------------------------------------------------------------
 # route -> (access it needs, status when allowed). Access: "any" (a valid token), "admin", "self" (alice's own
-# avatar: hers alone), "signature" (the signed download), or the lowest role on the design (viewer, commenter,
+# avatar: hers alone), "signature" (the signed download), "forged" (a signed public link with a forged signature:
+# refused whatever token comes with it), or the lowest role on the design (viewer, commenter,
 # editor, owner). A status other than 2xx "when allowed" is the answer every allowed caller gets (a request that
 # passes authorization and is then refused on its content, or looks for a process only its starter sees).
 ROUTE_TABLE: dict[tuple[str, str], tuple[str, int]] = {
@@ -71,6 +72,11 @@ ROUTE_TABLE: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/designs/{design_id}/avatar"): ("viewer", 200),
     ("GET", "/exports/{job_id}"): ("viewer", 200),
     ("GET", "/exports/{job_id}/download"): ("signature", 200),
+    ("POST", "/exports/{job_id}/cancel"): ("viewer", 200),        # anyone who may export; an ended job as it is
+    ("POST", "/designs/{design_id}/drapes/find"): ("viewer", 404),  # no finished drape of an empty stack
+    ("POST", "/designs/{design_id}/public-link"): ("owner", 422),   # none of the fixtures is published to public
+    ("GET", "/public/designs/{design_id}"): ("forged", 403),        # a forged signature, whoever sends it
+    ("GET", "/public/designs/{design_id}/thumbnail"): ("forged", 403),
     ("POST", "/designs/{design_id}/fork"): ("viewer", 201),
     ("POST", "/designs/{design_id}/like"): ("viewer", 200),
     ("POST", "/designs/{design_id}/exports"): ("viewer", 202),
@@ -94,6 +100,7 @@ ROUTE_TABLE: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/avatars"): ("any", 200),
     ("POST", "/avatars"): ("any", 201),
     ("GET", "/avatars/{avatar_id}"): ("self", 200),
+    ("PATCH", "/avatars/{avatar_id}"): ("self", 200),
     ("GET", "/avatars/{avatar_id}/photos"): ("any", 404),      # none kept (alice: "no stored photos")
     ("DELETE", "/avatars/{avatar_id}/photos"): ("self", 200),
     ("POST", "/avatars/from-photos"): ("any", 422),       # a 40 px photo: below the size limit
@@ -113,6 +120,7 @@ ROUTE_TABLE: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/metrics/activity"): ("any", 200),
     ("GET", "/metrics/catalog"): ("any", 200),
     ("GET", "/metrics/exports"): ("any", 200),
+    ("POST", "/metrics/sessions"): ("any", 204),
     ("GET", "/admin/designs"): ("admin", 200),
     ("GET", "/admin/designs/{design_id}"): ("admin", 200),
     ("GET", "/admin/designs/{design_id}/versions"): ("admin", 200),
@@ -141,6 +149,8 @@ def expected(route: tuple[str, str], role: str, visibility: str | None) -> int:
         # with the caller's name in it (tampered user) -> 403
         if role in BAD_TOKENS or visibility is None or DESIGN_ROLE[role][visibility] is None:
             return 403
+        return allowed
+    if need == "forged":
         return allowed
     if role in BAD_TOKENS:
         return 401
@@ -220,6 +230,10 @@ def request_for(world: World, route: tuple[str, str], role: str, visibility: str
             "/avatars": {"name": "A", "measurements": {"height": 170}},
             "/avatars/from-photos": {"name": "P", "front": world.photo, "side": world.photo, "height": 170},
             "/avatars/measure-photos": {"front": world.photo, "side": world.photo, "height": 170},
+            "/avatars/{avatar_id}": {"name": "Renamed"},
+            "/designs/{design_id}/public-link": {},
+            "/designs/{design_id}/drapes/find": {"stack": []},
+            "/metrics/sessions": {"event": "opened"},
         }.get(template)
         if template == "/designs/{design_id}/layers/order":
             assert fx is not None
@@ -231,6 +245,8 @@ def request_for(world: World, route: tuple[str, str], role: str, visibility: str
             query["owner"] = "alice"
     if template.endswith("/thumbnail") and fx is not None:
         query = {"size": 32}
+    if template.startswith("/public/"):
+        query = {**query, "user": "alice", "expires": 4102444800, "signature": "0" * 64}
     if template.endswith("/undo") or template.endswith("/redo"):
         out["headers"] = {"X-FW-Session": f"matrix-{role}"}
     if body is not None:
@@ -352,7 +368,8 @@ def test_refused_404_is_the_404_of_a_missing_design(world: World) -> None:
         path = spec.pop("path")
         theirs = eve.request(method, path, **spec)
         absent = eve.request(method, path.replace(fx.design_id, missing), **spec)
-        assert theirs.status_code == absent.status_code == 404, (method, template, theirs.text, absent.text)
+        refused = 403 if need == "forged" else 404   # a forged public link is refused before any lookup
+        assert theirs.status_code == absent.status_code == refused, (method, template, theirs.text, absent.text)
         assert theirs.text.replace(fx.design_id, "ID") == absent.text.replace(missing, "ID"), (method, template)
         checked += 1
     assert checked >= 30
