@@ -23,6 +23,7 @@ from typing import Any
 
 from fw_kernel.domain.errors import ValidationError
 
+MAPPING_VERSION = "cloth-map-2"   # bump when the mapping below changes: drape cache keys include it
 GRAVITY = 9.81  # m/s²
 STRETCH_KINDS = {"none": 1.0, "two_way": 1 / 3, "four_way": 0.1}
 WOVEN_STRETCH_N_PER_M = 2.0e4   # membrane stiffness of a woven, N/m (strains under 1 % when hanging)
