@@ -29,8 +29,12 @@ SETTLE_FRACTION = 0.015
 # bending stiffness per unit bending rigidity: newton's edge_ke is an energy scale (N·m per rad²); calibrated
 # on the Cusick test so that the catalog's bending lengths give published drape coefficients
 BEND_SCALE = 3.0e4
+BEND_REF_EDGE_M = 0.015       # edge length of the calibration mesh (the Cusick disc's rings)
 MIN_FRAMES = 10               # the settling rule is not checked before this frame
-PARTICLE_RADIUS_M = 0.002     # cloth thickness for contacts
+PARTICLE_RADIUS_M = 0.002     # cloth thickness for contacts (the Cusick disc)
+# garments: contact thickness per quality, so that a body curved under a mesh edge stays outside the triangle
+# (the sagitta of an edge L over a thigh of radius R ~ 8 cm is L² / 8R: 3.2 mm at 4.5 cm edges, 1.4 mm at 3 cm)
+CONTACT_RADIUS_M = {"draft": 0.004, "standard": 0.003, "high": 0.002}
 CONTACT_GAP_M = 0.004         # contacts are detected this far beyond the particle radius
 CONTACT_KE, CONTACT_KD = 1.0e4, 1.0e-2
 COLLIDER_MARGIN_M = 0.08      # the body collider keeps the triangles within this of the garment's bounding box
@@ -84,6 +88,7 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
              collider: tuple[np.ndarray, np.ndarray] | None = None,
              colliders: Sequence[tuple[np.ndarray, np.ndarray]] = (), quality: str = "draft",
              seam_ke: float = 2.0e3, rest_corners_m: np.ndarray | None = None, floor: bool = False,
+             particle_radius: float = PARTICLE_RADIUS_M,
              on_frame: Callable[[int, int], None] | None = None) -> DrapeResult:
     """Run VBD until settled or the step limit.
 
@@ -98,6 +103,7 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
     rest_corners_m : (F, 3, 2) flat coordinates of each triangle's corners, m: a welded mesh whose vertices
         belong to several panels (seams) takes its rest shape per triangle
     floor : collide with the floor (y = 0)
+    particle_radius : contact thickness, m
     on_frame : called after every frame with (frame, frame limit); raising stops the run
     """
     wp = _warp()
@@ -120,7 +126,7 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
                      vertices=[wp.vec3(*p) for p in start], indices=faces.astype(np.int32).ravel().tolist(),
                      density=params.mass_per_area, tri_ke=params.stretch_ke, tri_ka=params.area_ka,
                      tri_kd=1e-5 * params.stretch_ke, edge_ke=BEND_SCALE * params.bending_rigidity,
-                     edge_kd=1e-3 * BEND_SCALE * params.bending_rigidity, particle_radius=PARTICLE_RADIUS_M)
+                     edge_kd=1e-3 * BEND_SCALE * params.bending_rigidity, particle_radius=particle_radius)
     if len(b.tri_indices) != len(faces):
         raise RuntimeError(f"newton kept {len(b.tri_indices)} of {len(faces)} triangles")
     # rest shape = the flat pattern (as newton's USD importer does for authored rest shapes): poses, areas,
@@ -140,6 +146,11 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
     b.edge_rest_length = [flat_len.get((min(k, m), max(k, m)), 0.0) or float(np.linalg.norm(start[k] - start[m]))
                           for k, m in edges[:, 2:].tolist()]
     b.edge_rest_angle = [0.0] * len(edges)
+    # newton's bending energy per edge is 0.5 edge_ke |e| theta²: for a curvature independent of the mesh the
+    # stiffness goes as 1/|e| (discrete shells); BEND_SCALE is calibrated on the Cusick mesh (BEND_REF_EDGE_M)
+    rest_len = np.maximum(np.asarray(b.edge_rest_length, np.float64), 1e-4)
+    ke = BEND_SCALE * params.bending_rigidity * BEND_REF_EDGE_M / rest_len
+    b.edge_bending_properties = [(float(k), 1e-3 * float(k)) for k in ke]
     if seam_pairs is not None and len(seam_pairs):
         for i, j in np.asarray(seam_pairs):
             b.add_spring(int(i), int(j), seam_ke, 1.0, 0.0)
@@ -331,7 +342,8 @@ class NewtonDraper:
             collider = crop_collider(body_v, body_f, start)
             run = simulate(None, label[sim["faces"]], start, params, pinned=pinned, collider=collider,
                            colliders=[crop_collider(v, f, start) for v, f in beneath], quality=quality,
-                           rest_corners_m=corners, floor=True, on_frame=on_frame)
+                           rest_corners_m=corners, floor=True, particle_radius=CONTACT_RADIUS_M[quality],
+                           on_frame=on_frame)
             draped = run.vertices[label].astype(np.float32)
             run.stats.update({"sim_vertices": float(m), "pinned": float(pinned.sum())})
             self.last_runs.append(run)

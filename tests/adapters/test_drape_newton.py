@@ -132,7 +132,7 @@ def test_the_waist_stays_and_the_skirt_falls_against_the_body(small_drape):
     body, skirt, out, _, draper = small_drape
     pinned = attachment(skirt)
     v0, v1 = skirt.vertices, out[0]
-    assert pinned.sum() >= 20 and np.allclose(v1[pinned], v0[pinned], atol=1e-5)
+    assert pinned.sum() >= 16 and np.allclose(v1[pinned], v0[pinned], atol=1e-5)
     assert np.allclose(v0[pinned, 1], WAIST_Y, atol=1e-4)
     free = ~pinned
     assert np.abs(v1[free] - v0[free]).max() > 0.005        # the cloth moved (gravity, rest shape)
