@@ -23,7 +23,7 @@ from fw_kernel.domain.errors import ValidationError
 from fw_kernel.ports import DrapeCancelled
 
 # draft / standard / high: frames at 60 fps (the step limit), substeps per frame, VBD iterations
-QUALITY = {"draft": (90, 5, 8), "standard": (180, 8, 10), "high": (300, 10, 15)}
+QUALITY = {"draft": (90, 5, 8), "standard": (150, 6, 8), "high": (300, 10, 12)}
 SETTLE_M_PER_FRAME = 0.0003   # settled when all but SETTLE_FRACTION of vertices move less than 0.3 mm per frame
 SETTLE_FRACTION = 0.015
 # bending stiffness per unit bending rigidity: newton's edge_ke is an energy scale (N·m per rad²); calibrated

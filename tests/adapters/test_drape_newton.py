@@ -176,3 +176,40 @@ def test_rest_geometry_matches_the_flat_triangle_either_winding():
     for corners in (tri, tri[:, ::-1]):
         basis, area = d.rest_geometry(corners)
         assert area[0] == pytest.approx(1e-4) and np.linalg.det(basis[0]) > 0
+
+
+@pytest.mark.slow
+def test_a_real_skirt_drapes_on_a_real_body_within_the_figures():
+    """The A-line skirt sewn at draft quality on anny's default female body, in cotton poplin (a woven)."""
+    from benchmarks.drape import reference_body, sew
+
+    body = reference_body()
+    skirt = sew(body, "sil-aline-skirt", "draft")
+    draper = d.NewtonDraper()
+    out = draper.drape(body, [(skirt, FABRICS["fab-cotton-poplin"])], "draft")
+    figures = d.garment_figures(body, skirt, out[0])
+    assert figures["penetration_mm"] <= 3.0
+    assert figures["seam_gap_mm"] <= 2.0
+    assert figures["stretch_p90_pct"] <= 5.0
+    # it hangs: the hem is lower than where the wrap put it, and not on the floor
+    hem = np.concatenate([m.edge_vertices["hem"] + o for m, o in zip(skirt.meshes, np.cumsum(
+        [0] + [len(m.vertices) for m in skirt.meshes[:-1]])) if "hem" in m.edge_vertices])
+    assert out[0][hem, 1].mean() <= skirt.vertices[hem, 1].mean() + 0.005
+    assert out[0][hem, 1].min() > 0.2
+
+
+def test_attachment_rule_by_kind_and_edge_names():
+    from dataclasses import replace
+
+    from fw_kernel.sewing.attach import attachment
+
+    skirt = _tube_skirt()
+    waist = attachment(skirt)
+    assert np.allclose(skirt.vertices[waist, 1], WAIST_Y, atol=1e-4)
+    top = _tube_skirt()
+    top.spec = replace(top.spec, kind="top")     # a top hangs from shoulders/neck: the tube has neither ...
+    fallback = attachment(top)                   # ... so the band at its top is held
+    assert (skirt.vertices[fallback, 1] >= WAIST_Y - 0.02 - 1e-6).all() and fallback.sum() >= waist.sum()
+    for m in top.meshes:                         # name the top edge a neckline: exactly that edge is held
+        m.edge_vertices["neck"] = m.edge_vertices.pop("waist")
+    assert (attachment(top) == waist).all()
