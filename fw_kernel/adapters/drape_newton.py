@@ -30,13 +30,14 @@ SETTLE_FRACTION = 0.015
 # on the Cusick test so that the catalog's bending lengths give published drape coefficients
 BEND_SCALE = 3.0e4
 BEND_REF_EDGE_M = 0.015       # edge length of the calibration mesh (the Cusick disc's rings)
+RAMP_FRACTION = 0.5           # garments: the first half of the frame limit blends the rest shape to the pattern
 MIN_FRAMES = 10               # the settling rule is not checked before this frame
 PARTICLE_RADIUS_M = 0.002     # cloth thickness for contacts (the Cusick disc)
 # garments: contact thickness per quality, so that a body curved under a mesh edge stays outside the triangle
 # (the sagitta of an edge L over a thigh of radius R ~ 8 cm is L² / 8R: 3.2 mm at 4.5 cm edges, 1.4 mm at 3 cm)
 CONTACT_RADIUS_M = {"draft": 0.004, "standard": 0.003, "high": 0.002}
-CONTACT_GAP_M = 0.004         # contacts are detected this far beyond the particle radius
-CONTACT_KE, CONTACT_KD = 1.0e4, 1.0e-2
+CONTACT_GAP_M = 0.01          # contacts are detected this far beyond the particle radius
+CONTACT_KE, CONTACT_KD = 1.0e5, 1.0e-2
 COLLIDER_MARGIN_M = 0.08      # the body collider keeps the triangles within this of the garment's bounding box
 
 
@@ -83,12 +84,24 @@ def rest_geometry(corners_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return basis, 0.5 * length * across
 
 
+def _canonical_basis(tri: np.ndarray) -> np.ndarray:
+    """(F, 2, 2) rest bases (as :func:`rest_geometry`) of 3D triangles (F, 3, 3)."""
+    qp, rp = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    length = np.maximum(np.linalg.norm(qp, axis=1), 1e-12)
+    e1 = qp / length[:, None]
+    along = (e1 * rp).sum(1)
+    across = np.linalg.norm(rp - along[:, None] * e1, axis=1)
+    basis = np.zeros((len(qp), 2, 2))
+    basis[:, 0, 0], basis[:, 0, 1], basis[:, 1, 1] = length, along, across
+    return basis
+
+
 def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarray, params: ClothParams, *,
              pinned: np.ndarray, seam_pairs: np.ndarray | None = None,
              collider: tuple[np.ndarray, np.ndarray] | None = None,
              colliders: Sequence[tuple[np.ndarray, np.ndarray]] = (), quality: str = "draft",
              seam_ke: float = 2.0e3, rest_corners_m: np.ndarray | None = None, floor: bool = False,
-             particle_radius: float = PARTICLE_RADIUS_M,
+             particle_radius: float = PARTICLE_RADIUS_M, ramp_frames: int = 0,
              on_frame: Callable[[int, int], None] | None = None) -> DrapeResult:
     """Run VBD until settled or the step limit.
 
@@ -104,6 +117,8 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
         belong to several panels (seams) takes its rest shape per triangle
     floor : collide with the floor (y = 0)
     particle_radius : contact thickness, m
+    ramp_frames : over the first frames the rest shape blends from the start shape to the flat pattern (a start
+        far from the pattern's shape would otherwise snap, and tunnel through the body)
     on_frame : called after every frame with (frame, frame limit); raising stops the run
     """
     wp = _warp()
@@ -132,6 +147,7 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
     # rest shape = the flat pattern (as newton's USD importer does for authored rest shapes): poses, areas,
     # masses from the flat areas, bending rest lengths from the flat edges and rest angles flat
     b.tri_poses = np.linalg.inv(basis).tolist()
+    start_basis = _canonical_basis(start[faces])
     b.tri_areas = areas.tolist()
     mass = np.bincount(faces.ravel(), weights=np.repeat(areas * params.mass_per_area / 3.0, 3),
                        minlength=len(start))
@@ -173,6 +189,9 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
     prev = start.copy()
     settled, frame = False, 0
     for frame in range(1, frames_max + 1):
+        if frame <= ramp_frames:   # the rest shape goes from the start shape to the flat pattern: no sudden pull
+            a = frame / ramp_frames
+            model.tri_poses.assign(np.linalg.inv((1 - a) * start_basis + a * basis).astype(np.float32))
         for _ in range(substeps):
             s0.clear_forces()
             solver.step(s0, s1, control, None, dt)
@@ -182,7 +201,7 @@ def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarra
         prev = q
         if on_frame is not None:
             on_frame(frame, frames_max)
-        if frame > MIN_FRAMES and np.quantile(moved, 1.0 - SETTLE_FRACTION) < SETTLE_M_PER_FRAME:
+        if frame > max(MIN_FRAMES, ramp_frames) and np.quantile(moved, 1.0 - SETTLE_FRACTION) < SETTLE_M_PER_FRAME:
             settled = True
             break
     return DrapeResult(vertices=prev, frames=frame, settled=settled, seconds=time.perf_counter() - t0,
@@ -284,15 +303,29 @@ def crop_collider(verts: np.ndarray, faces: np.ndarray, around: np.ndarray,
     return np.asarray(verts[used], np.float32), inverse.reshape(-1, 3).astype(np.int32)
 
 
+def split_parts(verts: np.ndarray, faces: np.ndarray, parts: dict[str, np.ndarray]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The body as one collision mesh per part (torso, arms, legs, head): the solver keeps one contact per cloth
+    vertex and mesh, so in an armpit or at the crotch a vertex pushed out of one part must still meet the other.
+    Each triangle goes to the part of its first vertex (parts may overlap: the first listed wins)."""
+    owner = np.full(len(verts), -1)
+    for k, mask in enumerate(parts.values()):
+        owner[(owner < 0) & np.asarray(mask, bool)] = k
+    tri_owner = owner[faces[:, 0]]
+    out = [(verts, faces[tri_owner == k]) for k in range(len(parts))]
+    rest = faces[tri_owner < 0]
+    return [(v, f) for v, f in [*out, (verts, rest)] if len(f)]
+
+
 class NewtonDraper:
     """:class:`fw_kernel.ports.ClothDraper` on newton's VBD solver.
 
     Per garment, innermost first: the sewing module's solver input (:func:`fw_kernel.sewing.assemble.sim_input`)
     is welded along its seams (seam partners become one sim vertex), its rest shape is each triangle's flat
     pattern shape, its fabric the catalog's ``physical`` block (:func:`fw_kernel.domain.cloth.cloth_params`), its
-    attachment line (:func:`fw_kernel.sewing.attach.attachment`) pinned; it collides with the body (cropped to
-    the garment's reach), the floor and the garments draped before it, and runs until settled or the step limit
-    of ``quality``. The mesh's edge length is the garment's own (the caller sews it at
+    attachment line (:func:`fw_kernel.sewing.attach.attachment`) pinned; it collides with the body (one mesh per
+    body part, each cropped to the garment's reach), the floor and the garments draped before it, and runs
+    until settled or the step limit of ``quality``. The mesh's edge length is the garment's own (the caller sews it at
     ``sewing.assemble.QUALITY_EDGE_CM[quality]``).
     """
 
@@ -313,6 +346,7 @@ class NewtonDraper:
 
         body_v = np.asarray(body.vertices, np.float64)
         body_f = np.asarray(body.faces, np.int64)
+        body_parts = split_parts(body_v, body_f, getattr(body, "parts", {}))
         beneath: list[tuple[np.ndarray, np.ndarray]] = []
         out: list[Any] = []
         self.last_runs = []
@@ -339,11 +373,11 @@ class NewtonDraper:
                 if progress is not None:
                     progress((index + frame / limit) / total, f"draping {name}: frame {frame}/{limit}")
 
-            collider = crop_collider(body_v, body_f, start)
-            run = simulate(None, label[sim["faces"]], start, params, pinned=pinned, collider=collider,
-                           colliders=[crop_collider(v, f, start) for v, f in beneath], quality=quality,
+            near = [crop_collider(v, f, start) for v, f in body_parts + beneath]
+            run = simulate(None, label[sim["faces"]], start, params, pinned=pinned,
+                           colliders=[c for c in near if len(c[1])], quality=quality,
                            rest_corners_m=corners, floor=True, particle_radius=CONTACT_RADIUS_M[quality],
-                           on_frame=on_frame)
+                           ramp_frames=int(RAMP_FRACTION * QUALITY[quality][0]), on_frame=on_frame)
             draped = run.vertices[label].astype(np.float32)
             run.stats.update({"sim_vertices": float(m), "pinned": float(pinned.sum())})
             self.last_runs.append(run)
