@@ -277,6 +277,7 @@ def cusick(params: ClothParams, *, edge_m: float = 0.015, quality: str = "draft"
 # ---- garments on a body (the ClothDraper port) ---------------------------------------------------------------
 
 DRAPER_VERSION = "newton-draper-1"   # bump when the welding, pinning, collider or settling rules change
+SEAM_KE = 5.0e4   # N/m: zero-length springs of the seams the wrap leaves open
 
 
 def weld_labels(n: int, seam_pairs: np.ndarray) -> np.ndarray:
@@ -342,7 +343,7 @@ class NewtonDraper:
               cancelled: Callable[[], bool] | None = None) -> list[Any]:
         _quality(quality)
         from fw_kernel.sewing.assemble import sim_input
-        from fw_kernel.sewing.attach import attachment
+        from fw_kernel.sewing.attach import attachment, stitches
 
         body_v = np.asarray(body.vertices, np.float64)
         body_f = np.asarray(body.faces, np.int64)
@@ -364,6 +365,8 @@ class NewtonDraper:
             start /= np.bincount(label, minlength=m)[:, None]
             pinned = np.zeros(m, bool)
             pinned[label[attachment(garment)]] = True
+            sewn = label[stitches(garment)]   # seams the wrap did not weld (gathered, eased, bands): springs
+            sewn = np.unique(np.sort(sewn[sewn[:, 0] != sewn[:, 1]], axis=1), axis=0)
             corners = np.asarray(sim["uv_cm"], np.float64)[sim["faces"]] / 100.0
             name = garment.item_id
 
@@ -374,8 +377,8 @@ class NewtonDraper:
                     progress((index + frame / limit) / total, f"draping {name}: frame {frame}/{limit}")
 
             near = [crop_collider(v, f, start) for v, f in body_parts + beneath]
-            run = simulate(None, label[sim["faces"]], start, params, pinned=pinned,
-                           colliders=[c for c in near if len(c[1])], quality=quality,
+            run = simulate(None, label[sim["faces"]], start, params, pinned=pinned, seam_pairs=sewn,
+                           seam_ke=SEAM_KE, colliders=[c for c in near if len(c[1])], quality=quality,
                            rest_corners_m=corners, floor=True, particle_radius=CONTACT_RADIUS_M[quality],
                            ramp_frames=int(RAMP_FRACTION * QUALITY[quality][0]), on_frame=on_frame)
             draped = run.vertices[label].astype(np.float32)
@@ -412,11 +415,13 @@ def body_penetration(body_vertices: np.ndarray, body_faces: np.ndarray, points: 
 
 
 def garment_figures(body: Any, garment: Any, draped: np.ndarray) -> dict[str, float]:
-    """Max body penetration (mm), max seam gap (mm), stretch p50/p90 against the flat pattern (%)."""
+    """Max body penetration (mm), max seam gap (mm: welded seams and the stitches of the others), stretch p50/p90
+    against the flat pattern (%)."""
     from fw_kernel.sewing.assemble import sim_input
+    from fw_kernel.sewing.attach import stitches
 
     sim = sim_input(garment)
-    pairs = np.asarray(sim["seam_pairs"], np.int64).reshape(-1, 2)
+    pairs = np.concatenate([np.asarray(sim["seam_pairs"], np.int64).reshape(-1, 2), stitches(garment)])
     gap = np.linalg.norm(draped[pairs[:, 0]] - draped[pairs[:, 1]], axis=1) if len(pairs) else np.zeros(1)
     strain = edge_strain(np.asarray(sim["uv_cm"], np.float64) / 100.0, np.asarray(sim["faces"]),
                          np.asarray(draped, np.float64))
