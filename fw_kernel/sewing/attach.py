@@ -2,10 +2,10 @@
 
 A garment sewn from a pattern is held up on the body along one line, the rest hangs from it:
 
-- skirts and trousers hang from the waist: every vertex of a waistband panel (placement ``waist``) and of the
-  ``waist`` edges of the body/leg panels (a skirt without a waistband);
-- tops, dresses and coats hang from the shoulders: the ``shoulder*`` and ``neck`` edges of the body panels, the
-  ``top`` edge of a yoke, and every vertex of a neck panel (collars, stands, neckbands: placement ``neck``);
+- skirts and trousers hang from the waist: every vertex of the waistband panel (placement ``waist``), or without
+  one the ``waist`` edges of the body/leg panels (the panels hang from the band by their seam, :func:`stitches`);
+- tops, dresses and coats hang from the shoulders: the ``shoulder*`` and ``neck`` edges of the body panels and
+  the ``top`` edge of a yoke (collars and bands are sewn on the neckline and carried by it);
 - straps and anything else the names miss: when the rule finds fewer than :data:`MIN_PINNED` vertices, the
   vertices within :data:`TOP_BAND_M` of the garment's highest point.
 
@@ -41,12 +41,13 @@ def attachment(garment: Any) -> np.ndarray:
     n = sum(len(m.vertices) for m in garment.meshes)
     pinned = np.zeros(n, bool)
     offset = 0
+    bottoms = kind in HANG_FROM_WAIST
+    band = bottoms and any(m.panel.placement.surface == "waist" for m in garment.meshes)
     for m in garment.meshes:
         surface = m.panel.placement.surface
-        whole = surface == ("waist" if kind in HANG_FROM_WAIST else "neck")
-        if whole:
+        if bottoms and surface == "waist":   # the waistband holds a skirt or trousers up
             pinned[offset:offset + len(m.vertices)] = True
-        else:
+        elif not band:                       # no waistband: the waist edges; a top: shoulders and neckline
             for name, idx in m.edge_vertices.items():
                 if _edge_pins(kind, surface, name):
                     pinned[offset + np.asarray(idx, int)] = True

@@ -213,3 +213,16 @@ def test_attachment_rule_by_kind_and_edge_names():
     for m in top.meshes:                         # name the top edge a neckline: exactly that edge is held
         m.edge_vertices["neck"] = m.edge_vertices.pop("waist")
     assert (attachment(top) == waist).all()
+
+
+def test_stitches_find_the_seam_partners_from_the_pattern():
+    from fw_kernel.sewing.attach import stitches
+    from fw_kernel.sewing.model import Pattern, Seam
+
+    skirt = _tube_skirt()
+    panels = [m.panel for m in skirt.meshes]
+    seams = [Seam(("front", "side right"), ("back", "side left")), Seam(("front", "side left"), ("back", "side right"))]
+    skirt.pattern = Pattern("tube", "M", {}, {}, panels, seams, kind="skirt")
+    st = stitches(skirt)
+    expected = {tuple(sorted(p)) for p in skirt.seam_pairs.tolist()}
+    assert {tuple(p) for p in st.tolist()} == expected   # same partners as the welded seams, found by length
