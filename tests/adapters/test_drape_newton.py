@@ -65,14 +65,14 @@ def _cylinder_body():
                         {"neck_base": np.array([0.0, 1.2, 0.0])}, {"waist": WAIST_Y, "hips": 0.85})
 
 
-def _tube_skirt(edge_cm: float = 6.0):
+def _tube_skirt(edge_cm: float = 6.0, radius: float = SKIRT_R, name: str = "tube-skirt"):
     """Front and back rectangles (half the girth wide each), sewn at both sides, waist at WAIST_Y, started on a
     cone (FLARE_M wider at the hem than the flat pattern allows) so that the cloth has to move."""
     from fw_kernel.geometry.garment.garments import GarmentSpec
     from fw_kernel.sewing.assemble import PanelMesh, PatternGarment, triangulate
     from fw_kernel.sewing.model import Edge, Panel, Placement
 
-    width = np.pi * SKIRT_R * 100
+    width = np.pi * radius * 100
     top = WAIST_Y * 100
     bottom = top - SKIRT_CM
     meshes = []
@@ -85,7 +85,7 @@ def _tube_skirt(edge_cm: float = 6.0):
         counts = {(name, e.name): max(2, int(np.ceil(e.length / edge_cm)) + 1) for e in edges}
         uv, faces, edge_idx = triangulate(panel, counts, edge_cm)
         az = np.radians(a0 + 180.0 * uv[:, 0] / width)
-        r = SKIRT_R + FLARE_M * (top - uv[:, 1]) / SKIRT_CM
+        r = radius + FLARE_M * (top - uv[:, 1]) / SKIRT_CM
         v3 = np.c_[r * np.sin(az), uv[:, 1] / 100.0, r * np.cos(az)]
         faces = faces if name == "front" else faces[:, ::-1]
         meshes.append(PanelMesh(panel, uv, v3, faces, edge_idx, "body"))
@@ -94,7 +94,7 @@ def _tube_skirt(edge_cm: float = 6.0):
     # front's right side (azimuth +90) meets the back's left side, front's left (-90) the back's right (270)
     pairs = np.concatenate([np.c_[f["side right"], b["side left"][::-1] + off],
                             np.c_[f["side left"], b["side right"][::-1] + off]])
-    g = PatternGarment("tube-skirt", GarmentSpec(kind="skirt", length=SKIRT_CM / 100), [], meshes=meshes,
+    g = PatternGarment(name, GarmentSpec(kind="skirt", length=SKIRT_CM / 100), [], meshes=meshes,
                        seam_pairs=pairs)
     v = g.vertices
     assert np.abs(v[pairs[:, 0]] - v[pairs[:, 1]]).max() < 1e-6   # the test's own seams are right
@@ -229,3 +229,21 @@ def test_stitches_find_the_seam_partners_from_the_pattern():
     st = stitches(skirt)
     expected = {tuple(sorted(p)) for p in skirt.seam_pairs.tolist()}
     assert {tuple(p) for p in st.tolist()} == expected   # same partners as the welded seams, found by length
+
+
+@pytest.mark.slow
+def test_a_second_layer_stays_outside_the_first():
+    body = _cylinder_body()
+    inner, outer = _tube_skirt(), _tube_skirt(radius=SKIRT_R + 0.012, name="outer-skirt")
+    out = d.NewtonDraper().drape(body, [(inner, FABRICS["fab-cotton-poplin"]), (outer, FABRICS["fab-wool-twill"])],
+                                 "draft")
+    assert [o.shape for o in out] == [inner.vertices.shape, outer.vertices.shape]
+    # radial distance from the axis at the same height: the outer skirt is never inside the draped inner one
+    def radius(v):
+        return np.hypot(v[:, 0], v[:, 2])
+    ys = np.linspace(WAIST_Y - 0.25, WAIST_Y - 0.02, 8)
+    for y in ys:
+        ri = radius(out[0][np.abs(out[0][:, 1] - y) < 0.03])
+        ro = radius(out[1][np.abs(out[1][:, 1] - y) < 0.03])
+        if len(ri) and len(ro):
+            assert np.median(ro) >= np.median(ri) - 0.002
