@@ -10,6 +10,7 @@ line of a garment, the clamped centre of a Cusick disc). The body is a static co
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,27 @@ from typing import Any
 import numpy as np
 
 from fw_kernel.adapters.require_ import require_driver as require
-from fw_kernel.domain.cloth import ClothParams, drape_coefficient
+from fw_kernel.domain.cloth import MAPPING_VERSION, ClothParams, cloth_params, drape_coefficient
+from fw_kernel.domain.errors import ValidationError
+from fw_kernel.ports import DrapeCancelled
 
 # draft / standard / high: frames at 60 fps (the step limit), substeps per frame, VBD iterations
-QUALITY = {"draft": (90, 5, 8), "standard": (180, 8, 10), "high": (300, 10, 15)}
+QUALITY = {"draft": (90, 5, 8), "standard": (150, 6, 8), "high": (300, 10, 12)}
 SETTLE_M_PER_FRAME = 0.0003   # settled when all but SETTLE_FRACTION of vertices move less than 0.3 mm per frame
 SETTLE_FRACTION = 0.015
 # bending stiffness per unit bending rigidity: newton's edge_ke is an energy scale (N·m per rad²); calibrated
 # on the Cusick test so that the catalog's bending lengths give published drape coefficients
 BEND_SCALE = 3.0e4
+BEND_REF_EDGE_M = 0.015       # edge length of the calibration mesh (the Cusick disc's rings)
+RAMP_FRACTION = 0.5           # garments: the first half of the frame limit blends the rest shape to the pattern
+MIN_FRAMES = 10               # the settling rule is not checked before this frame
+PARTICLE_RADIUS_M = 0.002     # cloth thickness for contacts (the Cusick disc)
+# garments: contact thickness per quality, so that a body curved under a mesh edge stays outside the triangle
+# (the sagitta of an edge L over a thigh of radius R ~ 8 cm is L² / 8R: 3.2 mm at 4.5 cm edges, 1.4 mm at 3 cm)
+CONTACT_RADIUS_M = {"draft": 0.004, "standard": 0.003, "high": 0.002}
+CONTACT_GAP_M = 0.01          # contacts are detected this far beyond the particle radius
+CONTACT_KE, CONTACT_KD = 1.0e5, 1.0e-2
+COLLIDER_MARGIN_M = 0.08      # the body collider keeps the triangles within this of the garment's bounding box
 
 
 def _warp() -> Any:
@@ -57,56 +70,128 @@ def _device(wp: Any) -> str:
     return "cuda" if wp.is_cuda_available() else "cpu"
 
 
-def simulate(rest_2d_m: np.ndarray, faces: np.ndarray, start_m: np.ndarray, params: ClothParams, *,
-             pinned: np.ndarray, seam_pairs: np.ndarray | None = None, collider: tuple[np.ndarray, np.ndarray]
-             | None = None, quality: str = "draft", seam_ke: float = 2.0e3) -> DrapeResult:
+def rest_geometry(corners_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rest bases and areas of triangles given flat: ``corners_m`` (F, 3, 2) m -> (F, 2, 2) bases (newton's
+    convention: first edge along the local x axis, positive determinant whatever the winding), (F,) areas m²."""
+    qp = corners_m[:, 1] - corners_m[:, 0]
+    rp = corners_m[:, 2] - corners_m[:, 0]
+    length = np.maximum(np.linalg.norm(qp, axis=1), 1e-12)
+    e1 = qp / length[:, None]
+    along = (e1 * rp).sum(1)
+    across = np.abs(e1[:, 0] * rp[:, 1] - e1[:, 1] * rp[:, 0])
+    basis = np.zeros((len(qp), 2, 2))
+    basis[:, 0, 0], basis[:, 0, 1], basis[:, 1, 1] = length, along, across
+    return basis, 0.5 * length * across
+
+
+def _canonical_basis(tri: np.ndarray) -> np.ndarray:
+    """(F, 2, 2) rest bases (as :func:`rest_geometry`) of 3D triangles (F, 3, 3)."""
+    qp, rp = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    length = np.maximum(np.linalg.norm(qp, axis=1), 1e-12)
+    e1 = qp / length[:, None]
+    along = (e1 * rp).sum(1)
+    across = np.linalg.norm(rp - along[:, None] * e1, axis=1)
+    basis = np.zeros((len(qp), 2, 2))
+    basis[:, 0, 0], basis[:, 0, 1], basis[:, 1, 1] = length, along, across
+    return basis
+
+
+def simulate(rest_2d_m: np.ndarray | None, faces: np.ndarray, start_m: np.ndarray, params: ClothParams, *,
+             pinned: np.ndarray, seam_pairs: np.ndarray | None = None,
+             collider: tuple[np.ndarray, np.ndarray] | None = None,
+             colliders: Sequence[tuple[np.ndarray, np.ndarray]] = (), quality: str = "draft",
+             seam_ke: float = 2.0e3, rest_corners_m: np.ndarray | None = None, floor: bool = False,
+             particle_radius: float = PARTICLE_RADIUS_M, ramp_frames: int = 0,
+             on_frame: Callable[[int, int], None] | None = None) -> DrapeResult:
     """Run VBD until settled or the step limit.
 
     Parameters
     ----------
-    rest_2d_m : (N, 2) rest (flat pattern) coordinates, m
+    rest_2d_m : (N, 2) rest (flat pattern) coordinates, m, one per vertex; or None with ``rest_corners_m``
     faces : (F, 3) triangles
     start_m : (N, 3) initial positions, m, Y up
     pinned : (N,) bool, vertices held in place
-    seam_pairs : (P, 2) vertex pairs sewn together
-    collider : static body mesh (vertices (V, 3) m, faces (G, 3))
+    seam_pairs : (P, 2) vertex pairs sewn together by zero-length springs (``seam_ke`` N/m)
+    collider, colliders : static meshes (vertices (V, 3) m, faces (G, 3)): the body, garments beneath
+    rest_corners_m : (F, 3, 2) flat coordinates of each triangle's corners, m: a welded mesh whose vertices
+        belong to several panels (seams) takes its rest shape per triangle
+    floor : collide with the floor (y = 0)
+    particle_radius : contact thickness, m
+    ramp_frames : over the first frames the rest shape blends from the start shape to the flat pattern (a start
+        far from the pattern's shape would otherwise snap, and tunnel through the body)
+    on_frame : called after every frame with (frame, frame limit); raising stops the run
     """
     wp = _warp()
     newton = require("newton", "drape")
-    if quality not in QUALITY:
-        from fw_kernel.domain.errors import ValidationError
-        raise ValidationError(f"quality {quality!r} is not one of {sorted(QUALITY)}")
-    frames_max, substeps, iterations = QUALITY[quality]
-    t0 = time.perf_counter()
+    frames_max, substeps, iterations = _quality(quality)
+    t0, c0 = time.perf_counter(), time.process_time()
+    faces = np.asarray(faces, np.int64)
+    start = np.asarray(start_m, np.float64)
+    if rest_corners_m is None:
+        if rest_2d_m is None:
+            raise ValueError("simulate needs rest_2d_m or rest_corners_m")
+        rest_corners_m = np.asarray(rest_2d_m, np.float64)[faces]
+    basis, areas = rest_geometry(np.asarray(rest_corners_m, np.float64))
+    live = np.linalg.norm(np.cross(start[faces[:, 1]] - start[faces[:, 0]], start[faces[:, 2]] - start[faces[:, 0]]),
+                          axis=1)
+    keep = (live > 1e-12) & (areas > 1e-12)   # newton drops degenerate triangles: drop them first, same order
+    faces, basis, areas, rest_corners_m = faces[keep], basis[keep], areas[keep], rest_corners_m[keep]
     b = newton.ModelBuilder(up_axis=newton.Axis.Y, gravity=(0.0, -9.81, 0.0))
-    flat = np.c_[rest_2d_m, np.zeros(len(rest_2d_m))]
     b.add_cloth_mesh(pos=wp.vec3(0.0, 0.0, 0.0), rot=wp.quat_identity(), scale=1.0, vel=wp.vec3(0.0, 0.0, 0.0),
-                     vertices=[wp.vec3(*p) for p in flat], indices=np.asarray(faces, np.int32).ravel().tolist(),
+                     vertices=[wp.vec3(*p) for p in start], indices=faces.astype(np.int32).ravel().tolist(),
                      density=params.mass_per_area, tri_ke=params.stretch_ke, tri_ka=params.area_ka,
                      tri_kd=1e-5 * params.stretch_ke, edge_ke=BEND_SCALE * params.bending_rigidity,
-                     edge_kd=1e-3 * BEND_SCALE * params.bending_rigidity, particle_radius=0.002)
-    for i in np.flatnonzero(pinned):
-        b.particle_mass[int(i)] = 0.0
-    start = np.asarray(start_m, np.float64)
-    b.particle_q = [wp.vec3(*p) for p in start]
+                     edge_kd=1e-3 * BEND_SCALE * params.bending_rigidity, particle_radius=particle_radius)
+    if len(b.tri_indices) != len(faces):
+        raise RuntimeError(f"newton kept {len(b.tri_indices)} of {len(faces)} triangles")
+    # rest shape = the flat pattern (as newton's USD importer does for authored rest shapes): poses, areas,
+    # masses from the flat areas, bending rest lengths from the flat edges and rest angles flat
+    b.tri_poses = np.linalg.inv(basis).tolist()
+    start_basis = _canonical_basis(start[faces])
+    b.tri_areas = areas.tolist()
+    mass = np.bincount(faces.ravel(), weights=np.repeat(areas * params.mass_per_area / 3.0, 3),
+                       minlength=len(start))
+    mass[np.asarray(pinned, bool)] = 0.0
+    b.particle_mass = mass.tolist()
+    flat_len: dict[tuple[int, int], float] = {}
+    for corner_a, corner_b in ((0, 1), (1, 2), (2, 0)):
+        lengths = np.linalg.norm(rest_corners_m[:, corner_b] - rest_corners_m[:, corner_a], axis=1)
+        for (i, j), length in zip(np.sort(faces[:, [corner_a, corner_b]], axis=1).tolist(), lengths.tolist()):
+            flat_len.setdefault((i, j), length)
+    edges = np.asarray(b.edge_indices, np.int64).reshape(-1, 4)
+    b.edge_rest_length = [flat_len.get((min(k, m), max(k, m)), 0.0) or float(np.linalg.norm(start[k] - start[m]))
+                          for k, m in edges[:, 2:].tolist()]
+    b.edge_rest_angle = [0.0] * len(edges)
+    # newton's bending energy per edge is 0.5 edge_ke |e| theta²: for a curvature independent of the mesh the
+    # stiffness goes as 1/|e| (discrete shells); BEND_SCALE is calibrated on the Cusick mesh (BEND_REF_EDGE_M)
+    rest_len = np.maximum(np.asarray(b.edge_rest_length, np.float64), 1e-4)
+    ke = BEND_SCALE * params.bending_rigidity * BEND_REF_EDGE_M / rest_len
+    b.edge_bending_properties = [(float(k), 1e-3 * float(k)) for k in ke]
     if seam_pairs is not None and len(seam_pairs):
         for i, j in np.asarray(seam_pairs):
             b.add_spring(int(i), int(j), seam_ke, 1.0, 0.0)
         b.spring_rest_length = [0.0] * len(b.spring_rest_length)
-    if collider is not None:
-        cfg = newton.ModelBuilder.ShapeConfig(mu=params.friction, ke=1e4, kd=1e-2)
-        b.add_shape_mesh(-1, mesh=newton.Mesh(np.asarray(collider[0], np.float32),
-                                              np.asarray(collider[1], np.int32).ravel()), cfg=cfg)
+    cfg = newton.ModelBuilder.ShapeConfig(mu=params.friction, ke=CONTACT_KE, kd=CONTACT_KD)
+    meshes = ([collider] if collider is not None else []) + list(colliders)
+    for verts, tris in meshes:
+        b.add_shape_mesh(-1, mesh=newton.Mesh(np.asarray(verts, np.float32), np.asarray(tris, np.int32).ravel()),
+                         cfg=cfg)
+    if floor:
+        b.add_ground_plane(cfg=cfg)
     b.color(include_bending=True)
     model = b.finalize(device=_device(wp))
-    model.soft_contact_ke, model.soft_contact_kd, model.soft_contact_mu = 1e4, 1e-2, params.friction
-    pipeline = newton.CollisionPipeline(model, broad_phase="nxn", soft_contact_gap=0.004) if collider else None
+    model.soft_contact_ke, model.soft_contact_kd, model.soft_contact_mu = CONTACT_KE, CONTACT_KD, params.friction
+    pipeline = (newton.CollisionPipeline(model, broad_phase="nxn", soft_contact_gap=CONTACT_GAP_M)
+                if meshes or floor else None)
     solver = newton.solvers.SolverVBD(model, iterations=iterations, collision_pipeline=pipeline)
     s0, s1, control = model.state(), model.state(), model.control()
     dt = 1.0 / 60.0 / substeps
     prev = start.copy()
     settled, frame = False, 0
     for frame in range(1, frames_max + 1):
+        if frame <= ramp_frames:   # the rest shape goes from the start shape to the flat pattern: no sudden pull
+            a = frame / ramp_frames
+            model.tri_poses.assign(np.linalg.inv((1 - a) * start_basis + a * basis).astype(np.float32))
         for _ in range(substeps):
             s0.clear_forces()
             solver.step(s0, s1, control, None, dt)
@@ -114,11 +199,19 @@ def simulate(rest_2d_m: np.ndarray, faces: np.ndarray, start_m: np.ndarray, para
         q = s0.particle_q.numpy().astype(np.float64)
         moved = np.linalg.norm(q - prev, axis=1)
         prev = q
-        if frame > 10 and np.quantile(moved, 1.0 - SETTLE_FRACTION) < SETTLE_M_PER_FRAME:
+        if on_frame is not None:
+            on_frame(frame, frames_max)
+        if frame > max(MIN_FRAMES, ramp_frames) and np.quantile(moved, 1.0 - SETTLE_FRACTION) < SETTLE_M_PER_FRAME:
             settled = True
             break
     return DrapeResult(vertices=prev, frames=frame, settled=settled, seconds=time.perf_counter() - t0,
-                       device=_device(wp))
+                       device=_device(wp), stats={"cpu_seconds": time.process_time() - c0})
+
+
+def _quality(quality: str) -> tuple[int, int, int]:
+    if quality not in QUALITY:
+        raise ValidationError(f"quality {quality!r} is not one of {sorted(QUALITY)}")
+    return QUALITY[quality]
 
 
 # ---- measurements ----------------------------------------------------------------------------------------------
@@ -179,3 +272,164 @@ def cusick(params: ClothParams, *, edge_m: float = 0.015, quality: str = "draft"
     start = np.c_[p2[:, 0], 0.5 + y, p2[:, 1]]
     run = simulate(p2, faces, start, params, pinned=r <= 0.09 + 1e-6, quality=quality)
     return drape_coefficient(projected_area(run.vertices, faces)), run
+
+
+# ---- garments on a body (the ClothDraper port) ---------------------------------------------------------------
+
+DRAPER_VERSION = "newton-draper-1"   # bump when the welding, pinning, collider or settling rules change
+SEAM_KE = 1.0e6   # N/m: zero-length springs of the seams the wrap leaves open
+
+
+def weld_labels(n: int, seam_pairs: np.ndarray) -> np.ndarray:
+    """(N,) index of each render vertex in the welded sim topology: seam partners (and chains of them, at corners)
+    share one sim vertex."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = np.asarray(seam_pairs, np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    _, label = np.unique(label, return_inverse=True)   # compact, in order of first appearance of each group
+    return label.astype(np.int64)
+
+
+def crop_collider(verts: np.ndarray, faces: np.ndarray, around: np.ndarray,
+                  margin: float = COLLIDER_MARGIN_M) -> tuple[np.ndarray, np.ndarray]:
+    """The triangles of a mesh with a vertex within ``margin`` (m) of the bounding box of ``around`` (P, 3), with
+    their vertices re-indexed: a smaller collision mesh for a garment that covers part of the body."""
+    lo, hi = around.min(0) - margin, around.max(0) + margin
+    inside = ((verts >= lo) & (verts <= hi)).all(1)
+    kept = faces[inside[faces].any(1)]
+    used, inverse = np.unique(kept.ravel(), return_inverse=True)
+    return np.asarray(verts[used], np.float32), inverse.reshape(-1, 3).astype(np.int32)
+
+
+def split_parts(verts: np.ndarray, faces: np.ndarray, parts: dict[str, np.ndarray]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The body as one collision mesh per part (torso, arms, legs, head): the solver keeps one contact per cloth
+    vertex and mesh, so in an armpit or at the crotch a vertex pushed out of one part must still meet the other.
+    Each triangle goes to the part of its first vertex (parts may overlap: the first listed wins)."""
+    owner = np.full(len(verts), -1)
+    for k, mask in enumerate(parts.values()):
+        owner[(owner < 0) & np.asarray(mask, bool)] = k
+    tri_owner = owner[faces[:, 0]]
+    out = [(verts, faces[tri_owner == k]) for k in range(len(parts))]
+    rest = faces[tri_owner < 0]
+    return [(v, f) for v, f in [*out, (verts, rest)] if len(f)]
+
+
+class NewtonDraper:
+    """:class:`fw_kernel.ports.ClothDraper` on newton's VBD solver.
+
+    Per garment, innermost first: the sewing module's solver input (:func:`fw_kernel.sewing.assemble.sim_input`)
+    is welded along its seams (seam partners become one sim vertex), its rest shape is each triangle's flat
+    pattern shape, its fabric the catalog's ``physical`` block (:func:`fw_kernel.domain.cloth.cloth_params`), its
+    attachment line (:func:`fw_kernel.sewing.attach.attachment`) pinned; it collides with the body (one mesh per
+    body part, each cropped to the garment's reach), the floor and the garments draped before it, and runs
+    until settled or the step limit of ``quality``. The mesh's edge length is the garment's own (the caller sews it at
+    ``sewing.assemble.QUALITY_EDGE_CM[quality]``).
+    """
+
+    def __init__(self) -> None:
+        self.last_runs: list[DrapeResult] = []   # how the latest drape went, per garment (benchmarks read it)
+
+    def version(self) -> str:
+        wp = _warp()
+        newton = require("newton", "drape")
+        return f"{DRAPER_VERSION}/newton-{newton.__version__}/warp-{wp.__version__}/{MAPPING_VERSION}"
+
+    def drape(self, body: Any, garments: Sequence[tuple[Any, dict[str, Any]]], quality: str,
+              progress: Callable[[float, str], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> list[Any]:
+        _quality(quality)
+        from fw_kernel.sewing.assemble import sim_input
+        from fw_kernel.sewing.attach import attachment, stitches
+
+        body_v = np.asarray(body.vertices, np.float64)
+        body_f = np.asarray(body.faces, np.int64)
+        body_parts = split_parts(body_v, body_f, getattr(body, "parts", {}))
+        beneath: list[tuple[np.ndarray, np.ndarray]] = []
+        out: list[Any] = []
+        self.last_runs = []
+        total = max(len(garments), 1)
+        for index, (garment, physical) in enumerate(garments):
+            if cancelled is not None and cancelled():
+                raise DrapeCancelled(f"drape cancelled before {garment.item_id}")
+            params = cloth_params(physical)
+            sim = sim_input(garment)
+            n = len(sim["vertices"])
+            label = weld_labels(n, sim["seam_pairs"])
+            m = int(label.max()) + 1
+            start = np.zeros((m, 3))
+            np.add.at(start, label, sim["vertices"])
+            start /= np.bincount(label, minlength=m)[:, None]
+            pinned = np.zeros(m, bool)
+            pinned[label[attachment(garment)]] = True
+            sewn = label[stitches(garment)]   # seams the wrap did not weld (gathered, eased, bands): springs
+            sewn = np.unique(np.sort(sewn[sewn[:, 0] != sewn[:, 1]], axis=1), axis=0)
+            corners = np.asarray(sim["uv_cm"], np.float64)[sim["faces"]] / 100.0
+            name = garment.item_id
+
+            def on_frame(frame: int, limit: int, index: int = index, name: str = name) -> None:
+                if cancelled is not None and cancelled():
+                    raise DrapeCancelled(f"drape of {name} cancelled at frame {frame}")
+                if progress is not None:
+                    progress((index + frame / limit) / total, f"draping {name}: frame {frame}/{limit}")
+
+            near = [crop_collider(v, f, start) for v, f in body_parts + beneath]
+            run = simulate(None, label[sim["faces"]], start, params, pinned=pinned, seam_pairs=sewn,
+                           seam_ke=SEAM_KE, colliders=[c for c in near if len(c[1])], quality=quality,
+                           rest_corners_m=corners, floor=True, particle_radius=CONTACT_RADIUS_M[quality],
+                           ramp_frames=int(RAMP_FRACTION * QUALITY[quality][0]), on_frame=on_frame)
+            draped = run.vertices[label].astype(np.float32)
+            run.stats.update({"sim_vertices": float(m), "pinned": float(pinned.sum())})
+            self.last_runs.append(run)
+            out.append(draped)
+            beneath.append((draped.astype(np.float64), np.asarray(garment.faces, np.int64)))
+            if progress is not None:
+                progress((index + 1) / total, f"draped {name} ({run.frames} frames, "
+                                              f"{'settled' if run.settled else 'step limit'})")
+        if progress is not None and not garments:
+            progress(1.0, "nothing to drape")
+        return out
+
+
+def body_penetration(body_vertices: np.ndarray, body_faces: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(P,) how deep (m, >= 0) each point lies under the body's surface: the signed distance to the nearest of the
+    body's vertices and triangle centres along that sample's normal (0 outside)."""
+    from scipy.spatial import cKDTree
+
+    v = np.asarray(body_vertices, np.float64)
+    f = np.asarray(body_faces, np.int64)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, f[:, k], fn)
+    fn /= np.maximum(np.linalg.norm(fn, axis=1), 1e-12)[:, None]
+    vn /= np.maximum(np.linalg.norm(vn, axis=1), 1e-12)[:, None]
+    samples = np.concatenate([v, v[f].mean(1)])
+    normals = np.concatenate([vn, fn])
+    _, nearest = cKDTree(samples).query(np.asarray(points, np.float64))
+    depth = ((points - samples[nearest]) * normals[nearest]).sum(1)
+    return np.maximum(-depth, 0.0)
+
+
+def garment_figures(body: Any, garment: Any, draped: np.ndarray) -> dict[str, float]:
+    """Max body penetration (mm), max seam gap (mm: welded seams and the stitches of the others), stretch p50/p90
+    against the flat pattern (%)."""
+    from fw_kernel.sewing.assemble import sim_input
+    from fw_kernel.sewing.attach import stitches
+
+    sim = sim_input(garment)
+    pairs = np.concatenate([np.asarray(sim["seam_pairs"], np.int64).reshape(-1, 2), stitches(garment)])
+    gap = np.linalg.norm(draped[pairs[:, 0]] - draped[pairs[:, 1]], axis=1) if len(pairs) else np.zeros(1)
+    strain = edge_strain(np.asarray(sim["uv_cm"], np.float64) / 100.0, np.asarray(sim["faces"]),
+                         np.asarray(draped, np.float64))
+    start_strain = edge_strain(np.asarray(sim["uv_cm"], np.float64) / 100.0, np.asarray(sim["faces"]),
+                               np.asarray(sim["vertices"], np.float64))
+    pen = body_penetration(body.vertices, body.faces, draped)
+    return {"penetration_mm": float(pen.max() * 1000), "penetration_p99_mm": float(np.quantile(pen, 0.99) * 1000),
+            "seam_gap_mm": float(gap.max() * 1000), "stretch_p50_pct": float(np.quantile(strain, 0.5) * 100),
+            "stretch_p90_pct": float(np.quantile(strain, 0.9) * 100),
+            "start_stretch_p90_pct": float(np.quantile(start_strain, 0.9) * 100),
+            "vertices": float(len(draped))}

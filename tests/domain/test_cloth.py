@@ -27,3 +27,15 @@ def test_drape_coefficient_bounds():
     import math
     assert drape_coefficient(math.pi * 0.15 ** 2) == pytest.approx(1.0)
     assert drape_coefficient(math.pi * 0.09 ** 2) == pytest.approx(0.0)
+
+
+def test_leather_bends_as_a_sheet_and_the_mapping_is_versioned():
+    from fw_kernel.domain.cloth import MAPPING_VERSION
+
+    leather = cloth_params({"weight_gsm": 560, "thickness_mm": 0.8, "stretch": "none", "drape": 0.35,
+                            "composition": {"leather": 100}})
+    cloth = cloth_params({"weight_gsm": 560, "thickness_mm": 0.8, "stretch": "none", "drape": 0.35,
+                          "composition": {"wool": 100}})
+    assert leather.bending_length_m == pytest.approx(1.6 * cloth.bending_length_m)
+    assert leather.friction > cloth.friction
+    assert MAPPING_VERSION.startswith("cloth-map-")
