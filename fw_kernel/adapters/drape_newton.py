@@ -334,9 +334,17 @@ class NewtonDraper:
         self.last_runs: list[DrapeResult] = []   # how the latest drape went, per garment (benchmarks read it)
 
     def version(self) -> str:
-        wp = _warp()
-        newton = require("newton", "drape")
-        return f"{DRAPER_VERSION}/newton-{newton.__version__}/warp-{wp.__version__}/{MAPPING_VERSION}"
+        # read from the installed distributions: every scene with garments asks (for its drape key), and importing
+        # warp and newton for that would cost each kernel seconds
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
+
+        try:
+            solver = f"newton-{dist_version('newton')}/warp-{dist_version('warp-lang')}"
+        except PackageNotFoundError:
+            require("newton", "drape")   # the clear "install the drape extra" error
+            raise
+        return f"{DRAPER_VERSION}/{solver}/{MAPPING_VERSION}"
 
     def drape(self, body: Any, garments: Sequence[tuple[Any, dict[str, Any]]], quality: str,
               progress: Callable[[float, str], None] | None = None,

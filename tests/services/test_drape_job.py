@@ -146,10 +146,7 @@ def test_a_drape_needs_an_avatar_and_a_garment(world) -> None:
 
 
 def test_the_real_newton_draper_drapes_a_skirt(world) -> None:
-    """The shipped draper (``FW_DRAPER`` default). Skipped only while ``NewtonDraper`` is not in this branch."""
-    module = pytest.importorskip("fw_kernel.adapters.drape_newton")
-    if not hasattr(module, "NewtonDraper"):
-        pytest.skip("fw_kernel.adapters.drape_newton.NewtonDraper is not in this branch yet")
+    """The shipped draper (``FW_DRAPER`` default, newton's VBD) through the job, the cache and the scene."""
     ws = fw.connect(home=str(world["home"]), user="ada", autosave_thread=False)
     try:
         design, skirt = skirt_design(world, "Newton", 0.53, ws)
