@@ -315,7 +315,8 @@ class PhotoAvatarService:
             progress(100, "done")
         publish("processing_complete", progress=100, seconds=round(time.monotonic() - started, 2),
                 measurements=avatar.measurements, confidence=avatar.confidence,
-                check_with_tape=pm.to_check(avatar.confidence))
+                # only what the photos estimated: the rest comes from the fitted body (confidence 0, not a doubt)
+                check_with_tape=pm.to_check({k: c for k, c in avatar.confidence.items() if k in conf}))
         return avatar
 
     def _owned(self, user: str, avatar_id: Any) -> Avatar:

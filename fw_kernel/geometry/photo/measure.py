@@ -534,7 +534,7 @@ def _huber_fit(xs: np.ndarray, y: np.ndarray, reg: np.ndarray) -> tuple[np.ndarr
         used = wts
         gram = (xs * used[:, None]).T @ xs + reg
         coef = np.linalg.solve(gram, (xs * used[:, None]).T @ y)
-        resid = y - xs @ coef
+        resid: np.ndarray = y - xs @ coef
         k = 1.345 * max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), 0.3)
         wts = np.minimum(1.0, k / np.maximum(np.abs(resid), 1e-9))
     return coef, used, gram
