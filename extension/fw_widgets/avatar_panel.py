@@ -5,6 +5,7 @@ saved, in the history and undoable like any edit."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
@@ -16,6 +17,26 @@ from .context import StudioContext, disable
 #: The sliders shown (others the avatar was fitted to are kept as they are).
 SHOWN = ("height", "bust", "waist", "hips", "inseam")
 DEFAULTS = {"height": 168.0, "bust": 88.0, "waist": 70.0, "hips": 96.0, "inseam": 78.0}
+
+
+def check_with_tape_html(names: Sequence[str]) -> str:
+    """The line asking to measure the least sure photo estimates (``check_with_tape``, in its order) with a tape:
+    ``"Check with a tape: bust, hips"`` as escaped HTML; empty when there is nothing to check."""
+    if not names:
+        return ""
+    listed = ", ".join(html.escape(str(name)) for name in names)
+    return f"<div class='fw-check-tape' style='color:#a15c00'><b>Check with a tape:</b> {listed}</div>"
+
+
+def avatar_info_html(avatar: Any) -> str:
+    """The panel's line about ``avatar`` (an ``fw_kernel.api.avatars.Avatar``): its name, body and measurements
+    (cm), and for a photo avatar the measurements to check with a tape."""
+    m = avatar.measurements
+    shown = ", ".join(f"{k} {m[k]:.1f}" for k in SHOWN if k in m)
+    info = f"<b>{html.escape(avatar.name)}</b> ({html.escape(avatar.body_hint)}; measured: {shown} cm)"
+    if avatar.source == "photo":
+        info += check_with_tape_html(avatar.check_with_tape)
+    return info
 
 
 class AvatarPanel:
@@ -77,8 +98,7 @@ class AvatarPanel:
                 self.info.value = "<i>No avatar yet: move a slider to fit one to these measurements.</i>"
             else:
                 m = avatar.measurements
-                shown = ", ".join(f"{k} {m[k]:.1f}" for k in SHOWN if k in m)
-                self.info.value = f"<b>{html.escape(avatar.name)}</b> ({avatar.body_hint}; measured: {shown} cm)"
+                self.info.value = avatar_info_html(avatar)
                 requested = avatar.requested
                 for key, slider in self.sliders.items():
                     value = requested.get(key, m.get(key))

@@ -424,6 +424,7 @@ class RemotePhotoAvatarService:
         import numpy as np
         from PIL import Image
 
+        from ..geometry.photo.measure import to_check
         from ..services.photo_avatars import PhotoAvatarService
         from .image_codec import decode_photo
 
@@ -433,6 +434,9 @@ class RemotePhotoAvatarService:
                 "height": height, "body_hint": body_hint}
         data = self._http.call("POST", "/avatars/measure-photos", body)
         found: dict[str, Any] = {k: data[k] for k in ("measurements", "confidence", "error_cm", "agreement")}
+        # as a local kernel lists them (a service from before check_with_tape: from the confidences)
+        found["check_with_tape"] = list(data["check_with_tape"]) if "check_with_tape" in data \
+            else to_check(data["confidence"])
         for kind, image in images.items():
             view = data[kind]
             mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(view["mask"]))), dtype=np.float32) / 255.0

@@ -30,6 +30,14 @@ class Avatar:
     source = property(lambda self: self.record.source)  # "measurements" or "photo"
     confidence = property(lambda self: dict(self.record.confidence))  # per measurement, 0..1 (photo avatars)
 
+    @property
+    def check_with_tape(self) -> list[str]:
+        """The measurements to check with a tape (confidence below 0.5, least confident first; empty for an
+        avatar made from measurements): measure them and pass them as ``corrections``."""
+        from ..geometry.photo.measure import to_check
+
+        return to_check(self.record.confidence)
+
     def update(self, name: str | None = None, measurements: dict[str, float] | None = None,
                body_hint: str | None = None) -> Avatar:
         """Rename the avatar or fit it again (owner only): ``measurements`` in cm are merged into the ones asked

@@ -481,7 +481,8 @@ def measure_photos(ctx: Context) -> tuple[int, Any]:
     found = ctx.ws.services.photo_avatars.measure(_photo(ctx, "front"), _photo(ctx, "side"), b.height, b.body_hint)
     return 200, s.PhotoMeasureOut(
         measurements=found["measurements"], confidence=found["confidence"], error_cm=found["error_cm"],
-        agreement=found.get("agreement", {}), front=_view_out(found["front"]), side=_view_out(found["side"]))
+        check_with_tape=found["check_with_tape"], agreement=found.get("agreement", {}),
+        front=_view_out(found["front"]), side=_view_out(found["side"]))
 
 
 def _view_out(view: dict[str, Any]) -> s.PhotoViewOut:

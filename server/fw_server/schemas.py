@@ -467,6 +467,9 @@ class PhotoMeasureOut(Response):
     measurements: dict[str, float] = Field(description="cm")
     confidence: dict[str, float] = Field(description="per measurement, 0..1")
     error_cm: dict[str, float] = Field(description="the calibration's typical error per measurement")
+    check_with_tape: list[str] = Field(description="the measurements with a confidence below 0.5, least "
+                                                   "confident first: measure these with a tape and send them "
+                                                   "as corrections")
     agreement: dict[str, float]
     front: PhotoViewOut
     side: PhotoViewOut

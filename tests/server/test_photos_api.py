@@ -24,6 +24,7 @@ from fw_kernel import NotFound, ValidationError
 from fw_kernel.adapters.photo_studio import PhotoSetup, SyntheticPhotos, jpeg_bytes
 from fw_kernel.geometry.body.fit import fit_body
 from fw_kernel.geometry.body.sizes import size_measurements
+from fw_kernel.geometry.photo import measure as pm
 from tests.support.service import TOKENS, Client, RunningService, kernel_services, service_config
 
 pytestmark = pytest.mark.slow
@@ -106,6 +107,10 @@ def test_photos_over_http_give_the_local_avatar_and_measurements(svc: RunningSer
     assert remote_mesh == local.mesh.vertices.shape
     for key, value in local_measured["measurements"].items():
         assert abs(measured["measurements"][key] - value) <= 0.5, key
+    # the measurements to tape, as listed locally (but for a confidence within the 0.02 above of the 0.5 limit)
+    assert measured["check_with_tape"] == pm.to_check(measured["confidence"])
+    near = {k for k, c in local_measured["confidence"].items() if abs(c - 0.5) <= 0.02}
+    assert set(measured["check_with_tape"]) - near == set(local_measured["check_with_tape"]) - near
     for kind in ("front", "side"):
         assert np.array_equal(measured[kind]["image"], local_measured[kind]["image"])
         assert np.abs(measured[kind]["landmarks"][:, :2] - local_measured[kind]["landmarks"][:, :2]).max() < 2.0
