@@ -36,7 +36,8 @@ class Avatar:
         avatar made from measurements): measure them and pass them as ``corrections``."""
         from ..geometry.photo.measure import to_check
 
-        return to_check(self.record.confidence)
+        asked = self.record.requested   # what the photos estimated; the rest comes from the fitted body
+        return to_check({k: c for k, c in self.record.confidence.items() if k in asked})
 
     def update(self, name: str | None = None, measurements: dict[str, float] | None = None,
                body_hint: str | None = None) -> Avatar:
