@@ -258,10 +258,12 @@ def test_another_users_design_list_is_refused(world: World) -> None:
 
 
 # -- subscriptions -----------------------------------------------------------------------------------------------------
-def _ws(world: World, role: str) -> ClientConnection:
+def _ws(world: World, role: str, path: str = "/graphql", in_query: bool = False) -> ClientConnection:
+    """A graphql-transport-ws connection as ``role`` (the token in the header, or ``?token=``), acknowledged."""
     token = token_of(role)
-    headers = {"Authorization": f"token {token}"} if token else {}
-    ws = ws_connect(world.base.replace("http://", "ws://") + "/graphql", additional_headers=headers,
+    headers = {"Authorization": f"token {token}"} if token and not in_query else {}
+    url = world.base.replace("http://", "ws://") + path + (f"?token={token}" if token and in_query else "")
+    ws = ws_connect(url, additional_headers=headers,
                     subprotocols=["graphql-transport-ws"], open_timeout=10)  # type: ignore[list-item]
     ws.send(json.dumps({"type": "connection_init"}))
     assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
@@ -286,14 +288,17 @@ def _refusal(msg: dict[str, Any]) -> list[Any] | None:
     return None
 
 
-def test_graphql_subscriptions_matrix(world: World) -> None:
+@pytest.mark.parametrize("path", ["/graphql", "/events"])
+def test_graphql_subscriptions_matrix(world: World, path: str) -> None:
+    """Served at ``/graphql`` and on ``/events`` (the events WebSocket speaks graphql-transport-ws when asked)."""
     subscriptions = [f for f in FIELD_TABLE if f[0] == "subscription"]
     cells = 0
-    for role in BAD_TOKENS:       # no valid token: the handshake itself is refused
-        with pytest.raises(Exception, match="401"):
-            _ws(world, role)
+    for role in BAD_TOKENS:       # no valid token: the handshake itself is refused (header or ?token=)
+        for in_query in (False, True):
+            with pytest.raises(Exception, match="401"):
+                _ws(world, role, path, in_query)
         cells += len(subscriptions) * len(VISIBILITIES)
-    sockets = {role: _ws(world, role) for role in USERS}
+    sockets = {role: _ws(world, role, path) for role in USERS}
     mismatches: list[str] = []
     # op id -> (role, field, visibility); refusals come at once, allowed ones wait for the owner's change
     waiting: dict[str, tuple[str, str, str]] = {}
@@ -363,5 +368,26 @@ def test_graphql_subscriptions_matrix(world: World) -> None:
     finally:
         for ws in sockets.values():
             ws.close()
-    record("authz_graphql_subscriptions", cells=cells, mismatches=len(mismatches))
+    record("authz_graphql_subscriptions", path=path, cells=cells, mismatches=len(mismatches))
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
+
+
+def test_operations_over_the_websocket_are_refused_as_over_http(world: World) -> None:
+    """A query or mutation sent on the subscription socket gets the answer it gets over HTTP."""
+    cases = [("other", "private", "design"), ("other", "shared", "updateDesign"), ("viewer", "shared", "updateDesign"),
+             ("editor", "published", "shareDesign"), ("viewer", "published", "design")]
+    for role, vis, name in cases:
+        field = next(f for f in FIELD_TABLE if f[1] == name)
+        variables = variables_for(world, name, role, vis)
+        _, over_http = post(world, role, DOCUMENTS[name], variables)
+        with _ws(world, role) as ws:
+            ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": DOCUMENTS[name],
+                                                                            "variables": variables}}))
+            msg = json.loads(ws.recv(timeout=10))
+        want = expected(field, role, vis)
+        if want == "data":
+            assert msg["type"] == "next" and msg["payload"]["data"][name] is not None, (role, vis, name, msg)
+        else:
+            errors = _refusal(msg)
+            assert errors and errors[0]["extensions"]["code"] == want, (role, vis, name, msg)
+            assert errors[0]["message"] == over_http["errors"][0]["message"], (errors, over_http)
