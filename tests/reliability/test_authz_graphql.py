@@ -14,6 +14,7 @@ error; an allowed one receives the owner's next change.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -258,16 +259,17 @@ def test_another_users_design_list_is_refused(world: World) -> None:
 
 
 # -- subscriptions -----------------------------------------------------------------------------------------------------
-def _ws(world: World, role: str, path: str = "/graphql", in_query: bool = False) -> ClientConnection:
+@contextlib.contextmanager
+def _ws(world: World, role: str, path: str = "/graphql", in_query: bool = False) -> Iterator[ClientConnection]:
     """A graphql-transport-ws connection as ``role`` (the token in the header, or ``?token=``), acknowledged."""
     token = token_of(role)
     headers = {"Authorization": f"token {token}"} if token and not in_query else {}
     url = world.base.replace("http://", "ws://") + path + (f"?token={token}" if token and in_query else "")
-    ws = ws_connect(url, additional_headers=headers,
-                    subprotocols=["graphql-transport-ws"], open_timeout=10)  # type: ignore[list-item]
-    ws.send(json.dumps({"type": "connection_init"}))
-    assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-    return ws
+    with ws_connect(url, additional_headers=headers, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                    open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        yield ws
 
 
 def _next(ws: ClientConnection, deadline: float) -> dict[str, Any] | None:
@@ -295,10 +297,11 @@ def test_graphql_subscriptions_matrix(world: World, path: str) -> None:
     cells = 0
     for role in BAD_TOKENS:       # no valid token: the handshake itself is refused (header or ?token=)
         for in_query in (False, True):
-            with pytest.raises(Exception, match="401"):
-                _ws(world, role, path, in_query)
+            with pytest.raises(Exception, match="401"), _ws(world, role, path, in_query):
+                pass
         cells += len(subscriptions) * len(VISIBILITIES)
-    sockets = {role: _ws(world, role, path) for role in USERS}
+    stack = contextlib.ExitStack()
+    sockets = {role: stack.enter_context(_ws(world, role, path)) for role in USERS}
     mismatches: list[str] = []
     # op id -> (role, field, visibility); refusals come at once, allowed ones wait for the owner's change
     waiting: dict[str, tuple[str, str, str]] = {}
@@ -366,8 +369,7 @@ def test_graphql_subscriptions_matrix(world: World, path: str) -> None:
                 if not ok:
                     mismatches.append(f"{where}: expected the owner's change, got {msg or refused.get(key)}")
     finally:
-        for ws in sockets.values():
-            ws.close()
+        stack.close()
     record("authz_graphql_subscriptions", path=path, cells=cells, mismatches=len(mismatches))
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
 
