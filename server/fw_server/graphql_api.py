@@ -832,6 +832,11 @@ class TransportWS:
                 self._send({"type": "next", "id": op_id, "payload": answer})
             else:
                 async for item in result:
+                    if item.errors and isinstance(item.errors[0].original_error, InvalidOperationTypeError):
+                        # subscribe() streams subscriptions only: a query or mutation here is executed as over HTTP
+                        self._send({"type": "next", "id": op_id,
+                                    "payload": await execute(self.service, self.user, False, payload)})
+                        break
                     self._send({"type": "next", "id": op_id, "payload": result_json(item)})
             self._send({"type": "complete", "id": op_id})
         except ApiError as exc:
