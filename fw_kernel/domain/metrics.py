@@ -6,9 +6,9 @@ Plain data; the queries live in ``adapters/metrics_sql.py``, the DataFrames in `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
-from dataclasses import dataclass
 from typing import Any
 
 from .catalog import CatalogItem
@@ -112,7 +112,7 @@ def bom_estimates(layers: Iterable[BomLayer], item_of: Callable[[str], CatalogIt
     order (what the metrics query returns; ``customization`` already reduced to ``target`` and ``count``, so no
     JSON is parsed). Each catalog item is looked up once, each silhouette's fabric length computed once.
     """
-    prices: dict[str, float | None] = {}  # catalog item -> its price counted in EUR (0 in another currency), None: unknown
+    prices: dict[str, float | None] = {}  # item -> its price in EUR (0: another currency), None: unknown
     lengths: dict[str, float] = {}  # silhouette item -> fabric metres for its nominal surface
     out: dict[str, tuple[float, float]] = {}
     for design_id, group in groupby(layers, key=itemgetter(0)):
