@@ -282,19 +282,16 @@ class SqlMetricsReader:
         (then by id). Of the customization only ``target`` (when a string) and ``count`` (when a number) are read,
         in SQL: parsing every customization costs more than the rest of ``designs()``. ``count`` comes as the
         number's JSON text, converted as ``json.loads`` would (the same float whatever the database's own
-        number parsing). The rows are read straight from the driver's cursor (no result rows built)."""
+        number parsing)."""
         query = self.bom_layers_query(scope)
-        compiled = query.compile(dialect=self._engine.dialect)
         with self._connect() as c:
-            cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                if self._postgres:
+            if self._postgres:  # PostgreSQL (the schemas are real): the driver's cursor, rows as plain tuples
+                compiled = query.compile(dialect=self._engine.dialect)
+                with c.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
                     cursor.execute(str(compiled), compiled.params)
-                else:
-                    cursor.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+                    rows = cursor.fetchall()
+            else:  # SQLite: the schema names are translated away by the engine
+                rows = [tuple(row) for row in c.execute(query)]
         return [row if row[5] is None else (*row[:5], float(row[5])) for row in rows]
 
     def bom_layers_query(self, scope: Scope) -> Select[Any]:
