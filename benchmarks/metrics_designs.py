@@ -3,8 +3,9 @@
 ``benchmarks/metrics.py``, few events: the events do not enter the bill of materials), turns alternating.
 
 ``before``: the previous path, kept here: every layer as a dict (customization's target and count as text from
-SQL), grouped per design, :func:`~fw_kernel.domain.metrics.bom_estimate` per design. ``after``: the service's
-own (``SqlMetricsReader.bom_layers`` + ``bom_estimates``). Both answers are checked equal.
+SQL), grouped per design, :func:`~fw_kernel.domain.metrics.bom_estimate` per design, and pandas' conversion of
+the aware datetimes. ``after``: the current ``ws.metrics.designs()`` (``SqlMetricsReader.bom_layers`` +
+``bom_estimates``, times made naive UTC first). Both DataFrames are checked equal.
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def _previous_designs(service: Any, scope: Any) -> dict[str, list[Any]]:
     return cols
 
 
+def _previous_times(values: list[Any]) -> Any:
+    """``api.metrics._times`` before: pandas' own conversion of the aware datetimes."""
+    import pandas as pd
+
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+
+
+def _previous_frame(cols: dict[str, list[Any]]) -> Any:
+    from fw_kernel.api import metrics as api
+
+    current, api._times = api._times, _previous_times
+    try:
+        return api.designs_frame(cols)
+    finally:
+        api._times = current
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--designs", type=int, default=10_000)
@@ -67,8 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import fw_kernel as fw
     from fw_kernel.adapters.sql.migrate import ensure_monthly_partitions
-    from fw_kernel.api.metrics import designs_frame
-
     with infra.temp_home("fw_bench_designs_") as home, infra.postgres_database() as url:
         with fw.connect(home=str(home), database_url=url, user="analyst", autosave_thread=False) as ws:
             ensure_monthly_partitions(ws.services.engine, "analytics", "events", months_back=13)
@@ -78,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             service = ws.services.metrics
             scope = service.scope(ws.user)
             ws.metrics.exports()  # pandas and the catalog loaded
-            before = designs_frame(_previous_designs(service, scope))
+            before = _previous_frame(_previous_designs(service, scope))
             after = ws.metrics.designs()  # the roll-up is done by the first call
             assert before.equals(after), "the fast path changed the answer"
-            sides = {"before": lambda: designs_frame(_previous_designs(service, scope)), "after": ws.metrics.designs,
+            sides = {"before": lambda: _previous_frame(_previous_designs(service, scope)), "after": ws.metrics.designs,
                      "sql_designs_only": lambda: service._reader.designs(scope),
                      "after_service_only": lambda: service.designs(scope)}
             times: dict[str, list[float]] = {k: [] for k in sides}
