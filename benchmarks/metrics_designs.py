@@ -83,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE / "results-metrics-designs.json")
     args = parser.parse_args(argv)
+    import os
+
     import fw_kernel as fw
     from fw_kernel.adapters.sql.migrate import ensure_monthly_partitions
+    started = (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg())
     with infra.temp_home("fw_bench_designs_") as home, infra.postgres_database() as url:
         with fw.connect(home=str(home), database_url=url, user="analyst", autosave_thread=False) as ws:
             ensure_monthly_partitions(ws.services.engine, "analytics", "events", months_back=13)
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                     t = time.perf_counter()
                     fn()
                     times[name].append(time.perf_counter() - t)
-    result = {"designs": args.designs, "layers": 4 * args.designs, "rows": len(after),
+    result = {"date": started[0], "loadavg_start": started[1], "loadavg_end": os.getloadavg(),
+              "events": args.events, "designs": args.designs, "layers": 4 * args.designs, "rows": len(after),
               "fabric_m_total": float(after["fabric_m"].sum()), "cost_eur_total": float(after["cost_eur"].sum()),
               **{k: {"median_s": statistics.median(v), "min_s": min(v), "max_s": max(v)} for k, v in times.items()}}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
