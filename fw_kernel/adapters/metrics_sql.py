@@ -305,8 +305,12 @@ class SqlMetricsReader:
             target = case((func.json_type(custom, "$.target") == "text", func.json_extract(custom, "$.target")))
             kind = func.json_type(custom, "$.count")
             count = case((or_(kind == "integer", kind == "real"), cast(custom, Text).op("->")("$.count")))
+        # each design's rows together, in order: on PostgreSQL by bytes (the database's collation sorts 40,000 ids
+        # several times slower; any order groups a design's rows)
+        design, layer = (lay.c.design_id.collate("C"), lay.c.id.collate("C")) if self._postgres else (
+            lay.c.design_id, lay.c.id)
         query = (select(lay.c.design_id, lay.c.id, lay.c.type, lay.c.catalog_item_id, target, count)
-                 .where(lay.c.is_visible.is_(True)).order_by(lay.c.design_id, lay.c.order_index, lay.c.id))
+                 .where(lay.c.is_visible.is_(True)).order_by(design, lay.c.order_index, layer))
         ids = self._design_ids(scope)
         if ids is not None:
             query = query.where(lay.c.design_id.in_(ids))
