@@ -199,7 +199,7 @@ def plans(ws: Any, designer: str) -> str:
     out = []
     for title, query in (("activity('D'): events per day", reader.activity_query(scope, "day")),
                          ("designs(): one row per design with counts and last activity", reader.designs_query(scope)),
-                         ("designs(): the layers for the bill of materials", reader.layers_query(scope)),
+                         ("designs(): the layers for the bill of materials", reader.bom_layers_query(scope)),
                          (f"activity('D') as {designer} (the designs they can read)",
                           reader.activity_query(metrics.scope(designer), "day"))):
         sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))

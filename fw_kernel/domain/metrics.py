@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from .catalog import CatalogItem
@@ -30,6 +32,10 @@ NOMINAL_AREA_M2 = {
     "sil-blazer": 1.8, "sil-coat": 2.6,
 }
 DEFAULT_AREA_M2 = 1.5
+
+#: one visible layer for :func:`bom_estimates`: (design_id, layer_id, type, catalog_item_id, the customization's
+#: ``target`` if it is a string else None, its ``count`` if it is a JSON number else None)
+BomLayer = tuple[str, str, str, str, str | None, float | None]
 
 #: a metrics table as columns: ``{name: [values]}`` (what the DataFrames of ``ws.metrics`` are made of)
 Columns = dict[str, list[Any]]
@@ -95,3 +101,47 @@ def bom_estimate(layers: Iterable[dict[str, Any]], item_of: Callable[[str], Cata
         else:
             cost += price
     return round(metres, 2), round(cost, 2)
+
+
+def bom_estimates(layers: Iterable[BomLayer], item_of: Callable[[str], CatalogItem | None]
+                  ) -> dict[str, tuple[float, float]]:
+    """:func:`bom_estimate` of many designs at once, the same numbers (the same sums in the same order): design id
+    -> (fabric in m, cost in EUR); a design without visible layers is absent (its estimate is (0.0, 0.0)).
+
+    ``layers``: :data:`BomLayer` tuples of the *visible* layers only, each design's together and in ``order_index``
+    order (what the metrics query returns; ``customization`` already reduced to ``target`` and ``count``, so no
+    JSON is parsed). Each catalog item is looked up once, each silhouette's fabric length computed once.
+    """
+    prices: dict[str, float | None] = {}  # item -> its price in EUR (0: another currency), None: unknown
+    lengths: dict[str, float] = {}  # silhouette item -> fabric metres for its nominal surface
+    out: dict[str, tuple[float, float]] = {}
+    for design_id, group in groupby(layers, key=itemgetter(0)):
+        rows = list(group)
+        silhouettes = {row[1]: row[3] for row in rows if row[2] == "silhouette"}  # layer id -> its item
+        top = next(reversed(silhouettes.values())) if silhouettes else None
+        metres = cost = 0.0
+        for _, _, kind, item_id, target, count in rows:
+            if kind == "silhouette":
+                continue
+            if item_id in prices:
+                price = prices[item_id]
+            else:
+                item = item_of(item_id)
+                price = prices[item_id] = None if item is None else item.price if item.currency == "EUR" else 0.0
+            if price is None:
+                continue
+            if kind == "fabric":
+                garment = silhouettes.get(target, top) if target is not None else top
+                if garment is None:
+                    continue
+                m = lengths.get(garment)
+                if m is None:
+                    m = lengths[garment] = fabric_metres(NOMINAL_AREA_M2.get(garment, DEFAULT_AREA_M2))
+                metres += m
+                cost += m * price
+            elif kind == "element":
+                cost += price * (count if count is not None else 1)
+            else:
+                cost += price
+        out[design_id] = (round(metres, 2), round(cost, 2))
+    return out

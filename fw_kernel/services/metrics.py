@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from ..domain.catalog import CatalogItem
 from ..domain.errors import ValidationError, plausible_id, show_value
 from ..domain.events import Event
-from ..domain.metrics import Columns, Scope, bom_estimate, check_frequency, check_types
+from ..domain.metrics import Columns, Scope, bom_estimates, check_frequency, check_types
 from ..ports import UnitOfWorkFactory
 from .clock import utcnow
 
@@ -21,7 +21,7 @@ class MetricsReader(Protocol):
     """Aggregates over the relational store (``adapters.metrics_sql.SqlMetricsReader``)."""
 
     def designs(self, scope: Scope) -> Columns: ...
-    def layers(self, scope: Scope) -> list[dict[str, Any]]: ...
+    def bom_layers(self, scope: Scope) -> list[Any]: ...
     def events(self, scope: Scope, since: datetime | None = None, until: datetime | None = None,
                types: Sequence[str] | None = None, design: str | None = None, limit: int | None = None
                ) -> Columns: ...
@@ -67,12 +67,10 @@ class MetricsService:
         """One row per design with counts, last activity and the bill-of-materials estimate (fabric_m, cost_eur).
         Rows an analyst may not read carry no name (private content); every other column is metrics."""
         cols = self._reader.designs(scope)
-        by_design: dict[str, list[dict[str, Any]]] = {}
-        for layer in self._reader.layers(scope):
-            by_design.setdefault(layer["design_id"], []).append(layer)
-        bom = [bom_estimate(by_design.get(i, ()), self._item_of) for i in cols["id"]]
-        cols["fabric_m"] = [b[0] for b in bom]
-        cols["cost_eur"] = [b[1] for b in bom]
+        bom = bom_estimates(self._reader.bom_layers(scope), self._item_of)
+        none = (0.0, 0.0)  # no visible layer
+        cols["fabric_m"] = [bom.get(i, none)[0] for i in cols["id"]]
+        cols["cost_eur"] = [bom.get(i, none)[1] for i in cols["id"]]
         cols["name"] = [n if ok else None for n, ok in zip(cols["name"], cols["readable"], strict=True)]
         return cols
 

@@ -186,3 +186,82 @@ def test_designer_rollup_gives_the_same_activity_as_the_events(kind: str, tmp_pa
         finally:
             for ws in opened.values():
                 ws.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def test_bill_of_materials_fast_path_equals_bom_estimate_per_design(kind: str, tmp_path) -> None:
+    """``designs()`` reads lean layer rows (visible ones, target and count typed in SQL) into ``bom_estimates``:
+    on a generated set of designs its fabric_m and cost_eur are exactly those of ``bom_estimate`` on each
+    design's full layers (customization parsed whole): odd targets and counts, hidden layers, unknown items,
+    other currencies."""
+    import random
+
+    import fw_kernel as fw
+    from fw_kernel.domain.catalog import CatalogItem
+    from fw_kernel.domain.metrics import NOMINAL_AREA_M2, bom_estimate
+    from fw_kernel.services.metrics import MetricsService
+
+    rng = random.Random(14)
+    for url in _fresh_url(kind, tmp_path):
+        ws = fw.connect(home=str(tmp_path / "fw"), database_url=url if kind == "postgres" else None, user="ann",
+                        autosave_thread=False, event_log=False)
+        try:
+            engine = ws.services.engine
+            first = ws.designs.create("Look")
+            with engine.connect() as c:
+                row = dict(c.execute(sa.select(t.designs).where(t.designs.c.id == first.id)).mappings().one())
+            silhouettes = [*sorted(NOMINAL_AREA_M2)[:5], "sil-unknown"]
+            others = [f"fab-{i}" for i in range(4)] + [f"elm-{i}" for i in range(3)] + ["acc-0", "pat-0", "gone"]
+            kinds = {"fab": "fabric", "elm": "element", "acc": "accessory", "pat": "pattern", "gon": "fabric"}
+            items = {i: CatalogItem(id=i, type="silhouette", name=i, price=0) for i in silhouettes}
+            for n, i in enumerate(others[:-1]):  # "gone": no longer in the catalog
+                items[i] = CatalogItem(id=i, type=kinds[i[:3]], name=i, price=rng.choice([0, 3, 12.5, 0.1 * n, 7.3]),
+                                       currency="USD" if n == 5 else "EUR")
+            looked_up: list[str] = []
+
+            def item_of(item_id: str, items: dict = items, looked_up: list = looked_up) -> CatalogItem | None:
+                looked_up.append(item_id)
+                return items.get(item_id)
+
+            customs = [{}, {"count": 3}, {"count": 2.5}, {"count": "4"}, {"count": True}, {"count": None},
+                       {"count": 0.1}, {"count": 1e3}, {"count": [2]}, {"target": 7}, {"target": ""},
+                       {"color": "#fff", "nested": {"count": 9}}]
+            ids = [first.id] + [f"gen{i:029d}" for i in range(1, 160)]
+            layers = []
+            for design_id in ids:
+                count = rng.randint(0, 9)
+                order = rng.sample(range(50), count)
+                made = []
+                for k in range(count):
+                    item = rng.choice(silhouettes if rng.random() < 0.3 else others)
+                    layer_id = f"L{k}"
+                    custom = dict(rng.choice(customs))
+                    if item.startswith(("fab", "gone")) and made and rng.random() < 0.6:
+                        custom["target"] = rng.choice([*made, "L99"])  # a silhouette layer (maybe hidden) or none
+                    if item.startswith("sil"):
+                        made.append(layer_id)
+                    layers.append({"id": layer_id, "design_id": design_id, "order_index": order[k],
+                                   "type": "silhouette" if item.startswith("sil") else kinds[item[:3]], "name": item,
+                                   "catalog_item_id": item, "transform": {}, "customization": custom,
+                                   "is_visible": rng.random() < 0.85, "is_locked": False, "blend_mode": "normal",
+                                   "opacity": 100, "notes": "", "updated_at": row["updated_at"]})
+            with engine.begin() as c:
+                c.execute(sa.delete(t.layers).where(t.layers.c.design_id == first.id))
+                c.execute(sa.insert(t.designs), [{**row, "id": i} for i in ids[1:]])
+                c.execute(sa.insert(t.layers), layers)
+                full = c.execute(sa.select(t.layers.c.design_id, t.layers.c.id, t.layers.c.type,
+                                           t.layers.c.catalog_item_id, t.layers.c.is_visible, t.layers.c.order_index,
+                                           t.layers.c.customization)).mappings().all()
+            by_design: dict[str, list[dict]] = {}
+            for layer in full:
+                by_design.setdefault(layer["design_id"], []).append(dict(layer))
+            expected = {i: bom_estimate(by_design.get(i, ()), items.get) for i in ids}
+            assert sum(1 for m, cost in expected.values() if m > 0 and cost > 0) > 40  # the set exercises fabrics
+            cols = MetricsService(SqlMetricsReader(engine), item_of).designs(Scope("ann", everything=True))
+            got = {i: (m, cost) for i, m, cost in zip(cols["id"], cols["fabric_m"], cols["cost_eur"], strict=True)}
+            assert got == expected  # exactly: the same sums in the same order
+            assert len(looked_up) == len(set(looked_up))  # each item looked up once
+            frame = ws.metrics.designs().set_index("id")  # the DataFrame carries the same numbers
+            assert frame.loc[ids[3], "fabric_m"] == bom_estimate(by_design.get(ids[3], ()), ws.services.catalog.find)[0]
+        finally:
+            ws.close()

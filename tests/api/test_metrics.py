@@ -182,3 +182,19 @@ def test_sessions_and_the_log_off(connect) -> None:
     design.add_layer("sil-tshirt")
     assert quiet.metrics.events(design=design).empty  # (public designs of other tests are readable)
     assert quiet.metrics.designs().set_index("id").loc[design.id, "layers"] == 1
+
+
+def test_time_columns_the_same_from_aware_datetimes_and_from_iso_strings() -> None:
+    """The local store gives aware datetimes (psycopg: ZoneInfo('Etc/UTC')), the design service ISO strings."""
+    from zoneinfo import ZoneInfo
+
+    from fw_kernel.api.metrics import _times
+
+    base = datetime(2026, 12, 3, 14, 38, 30, 746418, tzinfo=ZoneInfo("Etc/UTC"))
+    values = [base, None, base.astimezone(ZoneInfo("Europe/Paris")) + timedelta(microseconds=1),
+              base.replace(tzinfo=UTC) - timedelta(days=400)]
+    got = _times(values)
+    assert str(got.dtype) == "datetime64[ns, UTC]" and got.isna().tolist() == [False, True, False, False]
+    assert got.equals(pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601"))
+    assert got.equals(_times([None if v is None else v.isoformat() for v in values]))
+    assert got[2] - got[0] == pd.Timedelta(microseconds=1)

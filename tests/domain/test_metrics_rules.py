@@ -7,7 +7,14 @@ import pytest
 from fw_kernel.domain.catalog import CatalogItem
 from fw_kernel.domain.errors import ValidationError
 from fw_kernel.domain.events import event_of_action
-from fw_kernel.domain.metrics import DEFAULT_AREA_M2, NOMINAL_AREA_M2, bom_estimate, check_frequency, check_types
+from fw_kernel.domain.metrics import (
+    DEFAULT_AREA_M2,
+    NOMINAL_AREA_M2,
+    bom_estimate,
+    bom_estimates,
+    check_frequency,
+    check_types,
+)
 from fw_kernel.domain.techpack import fabric_metres
 
 
@@ -58,3 +65,26 @@ def test_metrics_argument_checks() -> None:
     for bad in ([], "nope", 3):
         with pytest.raises(ValidationError, match="types"):
             check_types(bad)
+
+
+
+def test_bom_estimates_of_many_designs_equal_bom_estimate_of_each() -> None:
+    designs = {"d1": [_layer("a", "sil-coat", 0), _layer("b", "fab", 1), _layer("c", "btn", 2, count=6),
+                      _layer("d", "bag", 3), _layer("e", "bag", 4, visible=False), _layer("f", "usd", 5)],
+               "d2": [_layer("x", "sil-x", 2), _layer("a", "sil-coat", 1), _layer("b", "fab", 0, target="a"),
+                      _layer("c", "btn", 3, count=2.5)],
+               "d3": [_layer("b", "fab", 0, target="nope"), _layer("h", "sil-coat", 1, visible=False)],
+               "d4": [_layer("c", "btn", 0, count=True)]}
+
+    def count(custom: dict) -> float | None:  # what the query extracts: a JSON number, not a boolean
+        value = custom.get("count")
+        return float(value) if type(value) in (int, float) else None
+
+    rows = [(d, x["id"], x["type"], x["catalog_item_id"], x["customization"].get("target"), count(x["customization"]))
+            for d, layers in designs.items() for x in sorted(layers, key=lambda x: x["order_index"])
+            if x["is_visible"]]
+    got = bom_estimates(rows, ITEMS.get)
+    assert got == {d: bom_estimate(layers, ITEMS.get) for d, layers in designs.items()}
+    assert got["d2"][0] == round(fabric_metres(NOMINAL_AREA_M2["sil-coat"]), 2)  # the fabric's named target
+    assert got["d3"] == (0.0, 0.0) and got["d4"] == (0.0, 0.5)
+    assert bom_estimates(rows, lambda _: None) == {d: (0.0, 0.0) for d in designs}
