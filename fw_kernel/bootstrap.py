@@ -87,6 +87,18 @@ class Services:
             self.engine.dispose()
 
 
+def store_unavailable_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean a data store is down (nothing was done; retry later): the relational store's
+    disconnects and refused connections. For callers that answer "unavailable" (the design service's 503) without
+    importing a storage library."""
+    errors: list[type[BaseException]] = [ConnectionError]
+    try:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+    except ImportError:  # no relational adapter installed
+        return tuple(errors)
+    return (OperationalError, InterfaceError, *errors)
+
+
 def bootstrap(settings: Settings) -> UseCases:
     """The one entry point: the use cases for ``settings``. With ``settings.service_url`` (a design service, e.g.
     in a JupyterHub single-user server): its HTTP client, acting as the token's user; else the local services

@@ -217,6 +217,8 @@ class DesignService:
                 permissions.check(design, user, role, "edit")
                 if isinstance(command, UpdateDesign) and "visibility" in command.changes:
                     permissions.check(design, user, role, "share")  # who may see it is the owner's call
+                if isinstance(command, UpdateDesign) and command.changes.get("avatar_id") is not None:
+                    self._check_avatar(uow, command.changes["avatar_id"], design.owner)
                 ctx = EditContext(self._catalog.find, self.limits_for(uow, design.owner).max_layers_per_design)
                 try:
                     new, inverse = command.apply(design, ctx)
@@ -238,6 +240,14 @@ class DesignService:
             self._publish(saved, user, action, data)
             return saved, inverse
         raise Conflict(f"design {design.id!r} is being edited too busily to save this edit; try again")
+
+    @staticmethod
+    def _check_avatar(uow: UnitOfWork, avatar_id: Any, owner: str) -> None:
+        """A design wears one of its owner's avatars (as at create); anything else is refused before any write."""
+        avatar = uow.avatars.get(avatar_id) if isinstance(avatar_id, str) and plausible_id(avatar_id) else None
+        if avatar is None or avatar.owner != owner:
+            raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not the design owner's; create "
+                           "one with ws.avatars.create(...)", field="avatar", value=avatar_id)
 
     def _fresh_for_rebase(self, uow: UnitOfWork, known: Design, user: str, command: Command) -> Design:
         """The stored design, row-locked for this transaction, if nothing since ``known`` conflicts."""

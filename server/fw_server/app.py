@@ -13,10 +13,9 @@ from urllib.parse import unquote
 
 import tornado.web
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fw_kernel import wire
-from fw_kernel.bootstrap import Services
+from fw_kernel.bootstrap import Services, store_unavailable_errors
 from fw_kernel.domain.errors import FWError, ValidationError
 from fw_kernel.domain.validation import validate
 
@@ -33,6 +32,7 @@ from .signing import UrlSigner
 from .undo import UndoStore
 from .workspace import UserWorkspace
 
+STORE_DOWN = store_unavailable_errors()
 log = logging.getLogger("fw_server")
 SESSION_HEADER = wire.SESSION_HEADER
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -225,7 +225,7 @@ class ApiHandler(JsonErrors):
             err = from_kernel(exc, path_params.get("design_id"))
             self.send_error_body(err.status, err.body, err.headers)
             return
-        except (OperationalError, InterfaceError, ConnectionError) as exc:  # a store is down: nothing was done
+        except STORE_DOWN as exc:  # a store is down: nothing was done
             log.warning("store unavailable during %s %s: %s", self.request.method, self.request.path, exc)
             err = ApiError(503, "a data store is unavailable; retry in a moment", None,
                            headers={"Retry-After": "2"})

@@ -85,6 +85,20 @@ def test_create_refuses_bad_fields_and_unknown_or_foreign_avatars(s: Services) -
     assert s.designs.create("ada", "x", avatar_id=mine.id).meta.avatar_id == mine.id
 
 
+def test_update_refuses_unknown_or_foreign_avatars_and_changes_nothing(s: Services) -> None:
+    """Found by the OpenAPI fuzzer: PATCH {"avatar_id": "6"} reached PostgreSQL's foreign key (a 500)."""
+    design = s.designs.create("ada", "Look")
+    bobs = s.avatars.create("bob", "Bob", {"height": 180})
+    for avatar_id in ("6", "nope", bobs.id):
+        refused(s, design.id, lambda a=avatar_id: s.designs.execute("ada", design, UpdateDesign({"avatar_id": a})),
+                NotFound, "avatar")
+    mine = s.avatars.create("ada", "Ada", {"height": 168, "waist": 70, "hips": 96})
+    saved, _ = s.designs.execute("ada", design, UpdateDesign({"avatar_id": mine.id}))
+    assert saved.meta.avatar_id == mine.id and saved.version == design.version + 1
+    saved, _ = s.designs.execute("ada", saved, UpdateDesign({"avatar_id": None}))   # taking it off stays allowed
+    assert saved.meta.avatar_id is None
+
+
 # -- tier limits -------------------------------------------------------------------------------------------------
 def test_default_tiers() -> None:
     assert DEFAULT_TIERS["free"].max_designs == 100 and DEFAULT_TIERS["free"].max_layers_per_design == 50
