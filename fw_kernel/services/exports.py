@@ -116,12 +116,7 @@ class ExportService:
         from .drape import to_npz
 
         with self._uow() as uow:
-            design = uow.designs.get(design_id) if isinstance(design_id, str) else None
-            if design is None:
-                raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
-                               field="design_id", value=design_id)
-            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
-                              "read")
+            _readable(uow, user, design_id)   # may the user read it?
         try:
             entries = [StackEntry("", str(c["geometry"]), int(c["n"]), int(c["faces"]), dict(c["physical"]))
                        for c in stack]
@@ -366,12 +361,7 @@ class ExportService:
         options = validate_export("image", {"format": "png", "width": size, "height": size, "quality": "draft",
                                             "view": "three_quarter"})
         with self._uow() as uow:
-            design = uow.designs.get(design_id) if isinstance(design_id, str) else None
-            if design is None:
-                raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
-                               field="design_id", value=design_id)
-            permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
-                              "read")
+            design = _readable(uow, user, design_id)
             avatar = uow.avatars.get(design.meta.avatar_id) if design.meta.avatar_id else None
         payload = {"state": snapshot(design), "canvas": design.canvas.model_dump(mode="json"),
                    "body": avatar.body if avatar is not None and avatar.body else None}
@@ -419,3 +409,14 @@ def _check_drapeable(design: Design, avatar: Any) -> None:
     if not any(layer.type == "silhouette" and layer.is_visible for layer in design.layers):
         raise NothingToExport("nothing to drape: the design has no visible silhouette (garment) layer; add one, "
                               "e.g. design.add_layer('sil-aline-dress')")
+
+
+def _readable(uow: Any, user: str, design_id: Any) -> Any:
+    """The design ``user`` may read (the unit of work's), else NotFound or PermissionDenied."""
+    design = uow.designs.get(design_id) if isinstance(design_id, str) else None
+    if design is None:
+        raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
+                       field="design_id", value=design_id)
+    permissions.check(design, user, permissions.role_of(design, user, uow.collaborators.role(design.id, user)),
+                      "read")
+    return design

@@ -29,6 +29,8 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.reliability.world import (
     BAD_TOKENS,
+    DESIGN_ROLE,
+    RANK,
     ROLES,
     USERS,
     VISIBILITIES,
@@ -44,7 +46,6 @@ pytestmark = pytest.mark.service
 
 SECRET_NAME = "GraphQL-secret-name"
 MISSING = "0" * 32
-RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
 ROLE_ORDER = ("anonymous", "forged", "expired", "revoked", "other", "analyst", "admin", "viewer", "commenter",
               "editor", "owner")
 
@@ -74,16 +75,6 @@ FIELD_TABLE: dict[tuple[str, str], str] = {
     ("subscription", "collaboratorJoined"): "viewer",
 }
 
-#: the role each caller has on a design of alice's in each visibility (None: no access at all); as the REST matrix
-DESIGN_ROLE: dict[str, dict[str, str | None]] = {
-    "owner":     {"private": "owner", "shared": "owner", "published": "owner"},
-    "viewer":    {"private": None, "shared": "viewer", "published": "viewer"},
-    "commenter": {"private": None, "shared": "commenter", "published": "commenter"},
-    "editor":    {"private": None, "shared": "editor", "published": "editor"},
-    "other":     {"private": None, "shared": None, "published": "viewer"},
-    "analyst":   {"private": None, "shared": None, "published": "viewer"},
-    "admin":     {"private": None, "shared": None, "published": "viewer"},
-}
 
 
 def expected(field: tuple[str, str], role: str, visibility: str | None) -> str:

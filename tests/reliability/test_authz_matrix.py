@@ -30,6 +30,8 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.reliability.world import (
     BAD_TOKENS,
+    DESIGN_ROLE,
+    RANK,
     ROLES,
     USERS,
     VISIBILITIES,
@@ -46,7 +48,6 @@ from tests.support.servers import fresh_postgres_database
 pytestmark = pytest.mark.service
 
 SECRET_NAME = "Matrix-secret-name"
-RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
 
 # -- the expected answers ----------------------------------------------------------------------------------------------
 # route -> (access it needs, status when allowed). Access: "any" (a valid token), "admin", "self" (alice's own
@@ -129,17 +130,6 @@ ROUTE_TABLE: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/admin/audit"): ("admin", 200),
 }
 
-#: the role each caller has on a design of alice's in each visibility (None: no access at all)
-DESIGN_ROLE: dict[str, dict[str, str | None]] = {
-    #             private   shared        published
-    "owner":     {"private": "owner", "shared": "owner", "published": "owner"},
-    "viewer":    {"private": None, "shared": "viewer", "published": "viewer"},
-    "commenter": {"private": None, "shared": "commenter", "published": "commenter"},
-    "editor":    {"private": None, "shared": "editor", "published": "editor"},
-    "other":     {"private": None, "shared": None, "published": "viewer"},
-    "analyst":   {"private": None, "shared": None, "published": "viewer"},
-    "admin":     {"private": None, "shared": None, "published": "viewer"},
-}
 
 
 def expected(route: tuple[str, str], role: str, visibility: str | None) -> int:

@@ -31,6 +31,21 @@ REVOKED = "tok-revoked-" + uuid.uuid4().hex
 BAD_TOKENS = {"anonymous": None, "forged": FORGED, "expired": EXPIRED, "revoked": REVOKED}
 ROLES = (*BAD_TOKENS, *USERS)
 VISIBILITIES = ("private", "shared", "published")
+
+#: the expected role of each caller on a design of alice's in each visibility (None: no access at all), from the
+#: documented policy (the owner; collaborators on shared and published designs; viewer for everyone signed in on a
+#: design published to the team): the expectation both authorization matrices check against, REST and GraphQL
+DESIGN_ROLE: dict[str, dict[str, str | None]] = {
+    #             private   shared        published
+    "owner":     {"private": "owner", "shared": "owner", "published": "owner"},
+    "viewer":    {"private": None, "shared": "viewer", "published": "viewer"},
+    "commenter": {"private": None, "shared": "commenter", "published": "commenter"},
+    "editor":    {"private": None, "shared": "editor", "published": "editor"},
+    "other":     {"private": None, "shared": None, "published": "viewer"},
+    "analyst":   {"private": None, "shared": None, "published": "viewer"},
+    "admin":     {"private": None, "shared": None, "published": "viewer"},
+}
+RANK = {"viewer": 0, "commenter": 1, "editor": 2, "owner": 3}
 COLLABORATORS = (("bob", "viewer"), ("carol", "commenter"), ("dave", "editor"))
 
 
