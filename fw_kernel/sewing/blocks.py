@@ -284,15 +284,7 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
 
     total = target_f + target_b
     h = cap_ratio * total
-    lo, hi = 1.0, total  # the width that makes a cap of height h as long as the armhole
-    for _ in range(50):
-        w = (lo + hi) / 2
-        back, front = cap_halves(h, w)
-        if (length(back) + length(front)) < total:
-            lo = w
-        else:
-            hi = w
-    w = (lo + hi) / 2
+    w = _cap_width(cap_halves, h, total)  # the width that makes a cap of height h as long as the armhole
     if w < bw:  # too tight for the arm: keep the width, lower the cap until the lengths match
         h_min = 0.55 * h   # ...but not below about half its height (a flat cap is no set-in sleeve)
         w_h = _cap_width(cap_halves, h_min, total)
@@ -300,15 +292,7 @@ def sleeve(m: BodyMeasures, armhole_front: float, armhole_back: float, length_cm
             h, w = h_min, max(w_h, min(bw, m.upper_arm + 2.0))
         else:
             w = bw
-            lo, hi = h_min, h
-            for _ in range(50):
-                h = (lo + hi) / 2
-                back, front = cap_halves(h, w)
-                if (length(back) + length(front)) < total:
-                    lo = h
-                else:
-                    hi = h
-            h = (lo + hi) / 2
+            h = _cap_height(cap_halves, w, h_min, h, total)
     back, front = cap_halves(h, w)
     back, front = _fit_half(back, target_b), _fit_half(front, target_f)
     bottom = -length_cm
@@ -347,6 +331,19 @@ def _cap_width(cap_halves: Callable[[float, float], tuple[Pts, Pts]], h: float, 
             lo = w
         else:
             hi = w
+    return (lo + hi) / 2
+
+
+def _cap_height(cap_halves: Callable[[float, float], tuple[Pts, Pts]], w: float, lo: float, hi: float,
+                total: float) -> float:
+    """The height (cm, between ``lo`` and ``hi``) at which a cap of width ``w`` is ``total`` long."""
+    for _ in range(50):
+        h = (lo + hi) / 2
+        back, front = cap_halves(h, w)
+        if (length(back) + length(front)) < total:
+            lo = h
+        else:
+            hi = h
     return (lo + hi) / 2
 
 
