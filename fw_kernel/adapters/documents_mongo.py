@@ -89,6 +89,10 @@ class MongoDocumentStore:
         doc = self.renders.find_one({"renderHash": render_hash})
         return doc["record"] if doc else None
 
+    def get_renders(self, render_hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {doc["renderHash"]: doc["record"]
+                for doc in self.renders.find({"renderHash": {"$in": list(render_hashes)}})}
+
     def purge_expired(self, now: datetime) -> int:
         return 0  # MongoDB's TTL indexes expire documents themselves
 

@@ -68,6 +68,12 @@ class SqlDocumentStore:
             return c.execute(select(t.doc_render_cache.c.doc).where(
                 t.doc_render_cache.c.render_hash == render_hash)).scalar()
 
+    def get_renders(self, render_hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        with self._engine.begin() as c:
+            rows = c.execute(select(t.doc_render_cache.c.render_hash, t.doc_render_cache.c.doc).where(
+                t.doc_render_cache.c.render_hash.in_(list(render_hashes))))
+            return {h: doc for h, doc in rows}
+
     def purge_expired(self, now: datetime) -> int:
         with self._engine.begin() as c:
             n = c.execute(delete(t.doc_autosaves).where(t.doc_autosaves.c.expires_at < now)).rowcount

@@ -344,6 +344,10 @@ class MemoryDocumentStore:
         self._check()
         return self.renders.get(render_hash)
 
+    def get_renders(self, render_hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self._check()
+        return {h: self.renders[h] for h in render_hashes if h in self.renders}
+
     def purge_expired(self, now: datetime) -> int:
         return 0
 

@@ -125,6 +125,13 @@ class CountingDocuments:
         (CACHE_HITS if found is not None else CACHE_MISSES).labels("render").inc()
         return found
 
+    def get_renders(self, render_hashes: Any) -> Any:
+        found = self._inner.get_renders(render_hashes)
+        hits = len(found)
+        CACHE_HITS.labels("render").inc(hits)
+        CACHE_MISSES.labels("render").inc(len(set(render_hashes)) - hits)
+        return found
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: the order the scene prefers finished drapes in (the best one there is)
 PREFERRED = tuple(reversed(QUALITIES))
+#: how long a stack found without a finished drape is not looked up again (s); a drape that ends in this process
+#: (or a drape job seen ending here) forgets these at once, so this bounds only drapes finished by other kernels
+MISSING_TTL_S = 10.0
 
 
 def drape_key(stack: Sequence[StackEntry], quality: str, version: str) -> str:
@@ -80,6 +84,8 @@ class DrapeCache:
         self._loaded: OrderedDict[str, list[np.ndarray]] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
+        self._missing: dict[tuple[str, ...], float] = {}  # keys of stacks with no finished drape -> when seen
+        self._monotonic = time.monotonic
 
     def draper(self) -> Any:
         """The cloth draper (raises what its factory raises: e.g. the drape extra is not installed)."""
@@ -111,8 +117,9 @@ class DrapeCache:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
         record = self._docs.get_render(f"drape:{key}")
-        if record is None:
-            return None
+        return None if record is None else self._load(key, record)
+
+    def _load(self, key: str, record: dict[str, Any]) -> list[np.ndarray] | None:
         blobs = self._blobs()
         if not blobs.exists_url(record["url"]):
             return None
@@ -127,20 +134,47 @@ class DrapeCache:
         self._docs.put_render(f"drape:{key}", {"url": url, "size": len(data),
                                                "vertices": [len(a) for a in arrays]}, self._clock())
         self._remember(key, [np.asarray(a, np.float32) for a in arrays])
+        self.forget_missing()
         return url, data
+
+    def forget_missing(self) -> None:
+        """Look every stack up again (a drape job ended: its stack may have a finished drape now)."""
+        with self._lock:
+            self._missing.clear()
 
     def find(self, stack: Sequence[StackEntry]) -> tuple[str, list[np.ndarray]] | None:
         """The key and arrays of the best finished drape of this stack (high, then standard, then draft), None if
-        there is none or its arrays do not fit the garments (never computes)."""
-        if not stack:
+        there is none or its arrays do not fit the garments (never computes).
+
+        One document-store round trip for the three qualities, none for a stack found without a drape in the last
+        :data:`MISSING_TTL_S` seconds (a scene is rebuilt on every edit: most stacks were never draped)."""
+        if not stack or self.version() is None:
             return None
-        for quality in PREFERRED:
-            key = self.key(stack, quality)
-            if key is None:
+        keys = [self.key(stack, quality) or "" for quality in PREFERRED]
+        wanted = [e.vertex_count for e in stack]
+        with self._lock:
+            best = self._loaded.get(keys[0])  # the best quality loaded here before: no store round trip
+            if best is not None and [len(a) for a in best] == wanted:
+                self._loaded.move_to_end(keys[0])
+                return keys[0], best
+            seen = self._missing.get(tuple(keys))
+            if seen is not None and self._monotonic() - seen < MISSING_TTL_S:
                 return None
-            arrays = self.get(key)
-            if arrays is not None and [len(a) for a in arrays] == [e.vertex_count for e in stack]:
+        records = self._docs.get_renders([f"drape:{key}" for key in keys])
+        for key in keys:
+            record = records.get(f"drape:{key}")
+            if record is None or record.get("vertices", wanted) != wanted:
+                continue
+            with self._lock:
+                arrays = self._loaded.get(key)
+            if arrays is None:
+                arrays = self._load(key, record)
+            if arrays is not None and [len(a) for a in arrays] == wanted:
                 return key, arrays
+        with self._lock:
+            if len(self._missing) > 4 * self._capacity:
+                self._missing.clear()
+            self._missing[tuple(keys)] = self._monotonic()
         return None
 
     def finished(self, stack: Sequence[StackEntry], design_id: str | None = None) -> list[np.ndarray] | None:

@@ -89,6 +89,8 @@ class ExportService:
         job = self._store.get(job_id)
         if job is None:
             raise NotFound(f"export {show_value(job_id)} does not exist", field="job_id", value=job_id)
+        if job.type == "drape" and job.done and self._drapes is not None:
+            self._drapes.forget_missing()  # a worker elsewhere may have stored this stack's drape
         return job
 
     def list(self, design_id: str) -> list[ExportJob]:

@@ -50,6 +50,10 @@ def test_render_cache(store) -> None:
     store.put_render("abc", {"url": "file:///x.png", "size": 10}, datetime.now(UTC))
     assert store.get_render("abc") == {"url": "file:///x.png", "size": 10}
     assert store.get_render("zzz") is None
+    store.put_render("def", {"url": "file:///y.png", "size": 3}, datetime.now(UTC))
+    assert store.get_renders(["abc", "zzz", "def"]) == {"abc": {"url": "file:///x.png", "size": 10},
+                                                        "def": {"url": "file:///y.png", "size": 3}}
+    assert store.get_renders([]) == {}
 
 
 def test_sql_store_purges_expired(tmp_path) -> None:

@@ -97,3 +97,52 @@ def test_draper_import_path_and_drape_options() -> None:
         validate_export("drape", {"quality": "ultra"})
     with pytest.raises(ValidationError, match="unknown option"):
         validate_export("drape", {"frames": 3})
+
+
+class CountingDocs(MemoryDocumentStore):
+    """The in-memory document store, counting render-cache round trips."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trips = 0
+
+    def get_render(self, render_hash: str):
+        self.trips += 1
+        return super().get_render(render_hash)
+
+    def get_renders(self, render_hashes):
+        self.trips += 1
+        return super().get_renders(render_hashes)
+
+
+def test_a_scene_lookup_is_one_round_trip_and_a_miss_is_remembered_until_a_drape_ends() -> None:
+    docs, blobs = CountingDocs(), Blobs()
+    cache = DrapeCache(docs, lambda: blobs, Versioned)
+    now = [100.0]
+    cache._monotonic = lambda: now[0]
+    stack = [entry(n=2)]
+    assert cache.find(stack) is None and docs.trips == 1           # the three qualities in one lookup
+    assert cache.find(stack) is None and docs.trips == 1           # a rebuild of the same stack: no lookup
+    now[0] += 11                                                    # past MISSING_TTL_S: looked up again
+    assert cache.find(stack) is None and docs.trips == 2
+
+    other = DrapeCache(docs, lambda: blobs, Versioned)             # a worker in another process drapes it
+    other.put(other.key(stack, "standard"), [np.ones((2, 3), np.float32)])
+    assert cache.find(stack) is None                               # still remembered as missing (within the TTL)
+    cache.forget_missing()                                         # what ExportService.get does for an ended drape
+    key, found = cache.find(stack)
+    assert key == drape_key(stack, "standard", "v1") and found[0].shape == (2, 3)
+
+    trips = docs.trips                                             # a better drape stored elsewhere later is found
+    other.put(other.key(stack, "high"), [np.full((2, 3), 2, np.float32)])
+    key, found = cache.find(stack)
+    assert key == drape_key(stack, "high", "v1") and found[0][0, 0] == 2 and docs.trips == trips + 1
+    assert cache.find(stack)[0] == key and docs.trips == trips + 1  # the best one loaded: no lookup at all
+
+
+def test_a_stored_drape_of_other_vertex_counts_is_not_loaded() -> None:
+    docs, blobs = CountingDocs(), Blobs()
+    cache = DrapeCache(docs, lambda: blobs, Versioned)
+    cache.put(cache.key([entry(n=2)], "draft"), [np.ones((3, 3), np.float32)])   # remeshed since
+    fresh = DrapeCache(docs, lambda: blobs, Versioned)
+    assert fresh.find([entry(n=2)]) is None
