@@ -13,7 +13,7 @@ import pytest
 import redis
 from websockets.sync.client import connect as ws_connect
 
-from tests.support.service import TOKENS, RunningService, ServiceProcess, token_table
+from tests.support.service import TOKENS, RunningService, two_processes
 
 
 def _listen(base: str, user: str, **headers: str) -> Any:
@@ -42,14 +42,8 @@ def _next(ws: Any, event: str, timeout: float = 10.0) -> dict:
 
 @pytest.fixture
 def two_services(tmp_path: Path, redis_url: str) -> Any:
-    env = {"FW_HOME": str(tmp_path / "fw"), "FW_REDIS_URL": redis_url, "FW_QUEUE": "local",
-           "FW_SERVICE_TOKENS": token_table(), "FW_SERVICE_RATE_LIMIT": "100000",
-           "FW_AUTOSAVE_DEBOUNCE_S": "0", "FW_SERVICE_SECRET": "shared-by-both-processes"}
-    first = ServiceProcess(env).start()
-    second = ServiceProcess(env).start()
-    yield first, second
-    errors = first.stop() + second.stop()
-    assert "Traceback" not in errors, errors
+    with two_processes({"FW_HOME": str(tmp_path / "fw"), "FW_REDIS_URL": redis_url, "FW_QUEUE": "local"}) as both:
+        yield both
 
 
 @pytest.mark.service

@@ -17,7 +17,7 @@ from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
 import fw_kernel as fw
-from tests.support.service import TOKENS, ServiceProcess, token_table
+from tests.support.service import TOKENS, two_processes
 
 SUBSCRIPTION = "subscription($d: ID!) { designUpdated(designId: $d) { id name version layers { catalogItemId } } }"
 
@@ -79,13 +79,8 @@ def stores(tmp_path: Path, redis_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def two_services(stores: dict[str, str]) -> Any:
-    env = {**stores, "FW_SERVICE_TOKENS": token_table(), "FW_SERVICE_RATE_LIMIT": "100000",
-           "FW_AUTOSAVE_DEBOUNCE_S": "0", "FW_SERVICE_SECRET": "shared-by-both-processes"}
-    first = ServiceProcess(env).start()
-    second = ServiceProcess(env).start()
-    yield first, second
-    errors = first.stop() + second.stop()
-    assert "Traceback" not in errors, errors
+    with two_processes(stores) as both:
+        yield both
 
 
 @pytest.mark.service

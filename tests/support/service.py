@@ -5,9 +5,11 @@ child process. Fixtures over these: ``tests/server/conftest.py``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,21 @@ class ServiceProcess:
 
 def token_table() -> str:
     return ",".join(f"{token}:{user}" for user, token in TOKENS.items())
+
+
+@contextlib.contextmanager
+def two_processes(stores: dict[str, str]) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+    """Two ``fw service`` processes on the same stores (``FW_*`` URLs) with one shared secret, the test users'
+    tokens, no rate limit and no auto-save debounce; on exit, neither may have logged a traceback."""
+    env = {**stores, "FW_SERVICE_TOKENS": token_table(), "FW_SERVICE_RATE_LIMIT": "100000",
+           "FW_AUTOSAVE_DEBOUNCE_S": "0", "FW_SERVICE_SECRET": "shared-by-both-processes"}
+    first = ServiceProcess(env).start()
+    second = ServiceProcess(env).start()
+    try:
+        yield first, second
+    finally:
+        errors = first.stop() + second.stop()
+    assert "Traceback" not in errors, errors
 
 
 SERVICE_ENV = ("FW_DATABASE_URL", "FW_MONGO_URL", "FW_REDIS_URL", "FW_STORAGE_URL", "FW_QUEUE", "FW_SERVICE_URL",
