@@ -11,6 +11,7 @@ JavaScript ships in its wheel (a JupyterLab extension), so the page fetches noth
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -113,6 +114,20 @@ def figures(designs: pd.DataFrame, events: pd.DataFrame, exports: pd.DataFrame, 
     return Figures(kpis, charts)
 
 
+def _count_ticks(top: float) -> list[int]:
+    """Whole-number y ticks from 0 to a count ``top`` (at least 1), at most 6 of them."""
+    top = max(1, math.ceil(top))
+    step = math.ceil(top / 5)
+    return list(range(0, top + step, step))
+
+
+def _short(labels: list[str], at: int = 16) -> list[str]:
+    """Long catalog names cut to ``at`` characters (with an ellipsis) for a rotated axis, unless two would read the
+    same."""
+    cut = [label if len(label) <= at else label[:at - 1].rstrip() + "\u2026" for label in labels]
+    return cut if len(set(cut)) == len(cut) else labels
+
+
 def _duration(value: pd.Timedelta) -> str:
     seconds = value.total_seconds()
     if seconds < 120:
@@ -122,6 +137,10 @@ def _duration(value: pd.Timedelta) -> str:
     if seconds < 172_800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86_400:.1f} days"
+
+
+#: charts whose x labels (dates, catalog names) are long: drawn at -30 degrees
+ROTATED = ("created_per_week", "edits_per_day", "top_fabrics", "top_silhouettes")
 
 
 class MetricsDashboard(w.VBox):
@@ -140,6 +159,7 @@ class MetricsDashboard(w.VBox):
         self.refresh_button = w.Button(description="Refresh", tooltip="read the metrics again")
         self.kpi_box = w.HBox([], layout=w.Layout(flex_flow="row wrap"))
         self.marks: dict[str, Any] = {}
+        self.y_axes: dict[str, Any] = {}
         self.figures: dict[str, Any] = {}
         for name, (title, xlabel, ylabel, colours) in CHARTS.items():
             self.figures[name] = self._chart(name, title, xlabel, ylabel, colours)
@@ -161,9 +181,17 @@ class MetricsDashboard(w.VBox):
         x, y = bq.OrdinalScale(), bq.LinearScale(min=0)
         # 1-D bars only: bqplot's grouped 2-D bars left the y scale empty in the browser here
         mark = bq.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=colours, labels=[ylabel], padding=0.3)
-        axes = [bq.Axis(scale=x, label=xlabel, tick_rotate=-30 if name in ("created_per_week", "edits_per_day",
-                                                                           "top_fabrics", "top_silhouettes") else 0),
-                bq.Axis(scale=y, orientation="vertical", label=ylabel)]
+        x_axis = bq.Axis(scale=x, label=xlabel)
+        if name in ROTATED:
+            # rotated about their end, under their tick: rotated about the middle (bqplot's default anchor), half of
+            # each label went up behind the bars; the axis label moves below the longest one
+            x_axis.tick_rotate, x_axis.tick_style = -30, {"text-anchor": "end"}
+            x_axis.label_offset = "72px"
+        y_axis = bq.Axis(scale=y, orientation="vertical", label=ylabel)
+        if name in ROTATED:  # counts: whole-number ticks (d3 put 0.2 steps on a count of 3)
+            y_axis.tick_format = "d"
+        self.y_axes[name] = y_axis
+        axes = [x_axis, y_axis]
         self.marks[name] = mark
         figure = bq.Figure(marks=[mark], axes=axes, title=title, animation_duration=0,
                            fig_margin={"top": 40, "bottom": 90, "left": 60, "right": 20},
@@ -198,7 +226,11 @@ class MetricsDashboard(w.VBox):
         for name, (labels, series) in current.charts.items():
             mark = self.marks[name]
             with mark.hold_sync():
-                mark.x, mark.y = labels, series[0]
+                mark.x, mark.y = (_short(labels) if name in ROTATED else labels), series[0]
+            if name in ROTATED:  # ROTATED charts count things: whole-number ticks, at most 6
+                ticks = _count_ticks(max(series[0], default=1))
+                self.y_axes[name].tick_values = ticks
+                mark.scales["y"].max = float(ticks[-1])  # the top tick drawn, not cut at the tallest bar
 
     @staticmethod
     def _kpi(label: str, value: str) -> Any:

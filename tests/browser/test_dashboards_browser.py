@@ -22,7 +22,7 @@ import pytest
 
 import fw_kernel as fw
 from fw_widgets import viewer_app
-from fw_widgets.dashboard import CHARTS
+from fw_widgets.dashboard import CHARTS, ROTATED
 from tests.browser.helpers import (
     ROOT,
     ConsoleLog,
@@ -147,6 +147,20 @@ def check_gallery(page: Any, ids: dict[str, Any], shot: str, full: bool = False,
         _cards(page, "Linen summer dress")
 
 
+#: the boxes (client pixels) of a chart's plot area, x-axis title and x tick labels
+LABEL_BOXES = """([name, xlabel]) => {
+  const fig = document.querySelector('.fw-chart-' + name), f = fig.getBoundingClientRect();
+  const plot = fig.querySelector('.plotarea_background').getBoundingClientRect();
+  const title = [...fig.querySelectorAll('.axislabel')].find(t => t.textContent.trim() === xlabel);
+  let axis = title;
+  while (axis && !axis.querySelector('.tick text')) axis = axis.parentElement;
+  const ticks = [...axis.querySelectorAll('.tick text')].filter(t => t.textContent.trim())
+    .map(t => t.getBoundingClientRect()).map(r => [r.top, r.bottom, r.left, r.right]);
+  return {plot_bottom: plot.bottom, label_top: title.getBoundingClientRect().top, fig_left: f.left,
+          fig_bottom: f.bottom, ticks};
+}"""
+
+
 def check_dashboard(page: Any, shot: str, console: list[str] | None = None) -> None:
     page.wait_for_function("document.querySelectorAll('.fw-kpi').length === 4", timeout=120_000)
     kpis = page.inner_text(".fw-dashboard")
@@ -164,6 +178,12 @@ def check_dashboard(page: Any, shot: str, console: list[str] | None = None) -> N
         image = pixels(page.locator(f".fw-chart-{name}").first.screenshot())
         share = (~not_background(image, colours[0], tolerance=30)).mean()
         assert share > 0.002, (name, share)
+    for name in ROTATED:  # rotated x labels: under the axis line, above the axis title, inside the figure
+        box = page.evaluate(LABEL_BOXES, [name, CHARTS[name][1]])
+        assert box["ticks"], (name, box)
+        for top, bottom, left, _right in box["ticks"]:
+            assert top >= box["plot_bottom"] - 1 and bottom <= box["label_top"] + 1, (name, box)
+            assert left >= box["fig_left"] and bottom <= box["fig_bottom"], (name, box)
     page.locator(".fw-dashboard .widget-dropdown", has_text="Designer").locator("select").select_option("bob")
     wait_pixels(chart.screenshot, lambda img: changed(img, before) > 0.01, timeout=60)
     assert ">1<" in page.inner_html(".fw-kpi >> nth=0")  # Designs: bob's one

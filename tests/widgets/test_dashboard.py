@@ -72,3 +72,23 @@ def test_dashboard_widget_redraws_its_charts_on_a_filter(team) -> None:
     assert "after" in board.status.value  # a backwards range is said, the charts keep what they showed
     board.until.value = None
     assert len(bars.x) == 0
+
+
+def test_long_catalog_names_are_cut_for_the_rotated_axis_unless_two_would_read_the_same() -> None:
+    from fw_widgets.dashboard import _short
+
+    assert _short(["Classic Crew-Neck T-Shirt", "Wrap Dress"]) == ["Classic Crew-Ne\u2026", "Wrap Dress"]
+    same = ["Heritage Wool Tweed Blue", "Heritage Wool Tweed Red"]
+    assert _short(same) == same
+
+
+def test_count_charts_have_whole_number_ticks(team) -> None:
+    board = MetricsDashboard(team)
+    axis = board.y_axes["top_fabrics"]
+    top = max(board.marks["top_fabrics"].y)
+    assert axis.tick_format == "d" and list(axis.tick_values) == list(range(int(top) + 1))
+    assert board.y_axes["cost_by_category"].tick_format != "d"   # money keeps its decimals
+    from fw_widgets.dashboard import _count_ticks
+
+    assert _count_ticks(0) == [0, 1] and _count_ticks(3) == [0, 1, 2, 3] and _count_ticks(7) == [0, 2, 4, 6, 8]
+    assert _count_ticks(23) == [0, 5, 10, 15, 20, 25]
