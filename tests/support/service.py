@@ -98,7 +98,9 @@ class Client:
 
     def __getattr__(self, method: str) -> Any:
         def call(path: str, **kwargs: Any) -> requests.Response:
-            return self.session.request(method.upper(), self.base + path, timeout=60, **kwargs)
+            # generous: the first avatar on a fresh machine fits anny's body model cold (its kernels compile,
+            # > 60 s on 2 loaded cores); a hang still ends in pytest's timeout
+            return self.session.request(method.upper(), self.base + path, timeout=300, **kwargs)
 
         return call
 
