@@ -107,6 +107,13 @@ def garment_table(body) -> tuple[dict[str, dict], dict[str, tuple]]:
 
 def pictures(body, garment, draped: np.ndarray, name: str) -> list[str]:
     """Front, side and back renders (pyrender, the project's renderer) of the body in the draped garment."""
+    return outfit_pictures(body, [(garment, draped, (70, 110, 170))], name, HERE)
+
+
+def outfit_pictures(body, layers: list[tuple], name: str, folder: Path, size: tuple[int, int] = (450, 600)
+                    ) -> list[str]:
+    """Front, side and back renders of the body in draped garments ``layers`` [(garment, draped (N, 3) m,
+    RGB colour)], written as ``<folder>/drape-<name>-<view>.png``."""
     import trimesh
     from PIL import Image
 
@@ -117,12 +124,14 @@ def pictures(body, garment, draped: np.ndarray, name: str) -> list[str]:
     avatar = trimesh.Trimesh(body.vertices, body.faces, process=False)
     avatar.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
         baseColorFactor=[200, 160, 140, 255], roughnessFactor=0.7, metallicFactor=0.0))
-    cloth = trimesh.Trimesh(draped, garment.faces, process=False)
-    cloth.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
-        baseColorFactor=[70, 110, 170, 255], roughnessFactor=0.8, metallicFactor=0.0, doubleSided=True))
     scene.add_geometry(avatar, node_name="avatar")
-    scene.add_geometry(cloth, node_name="garment")
-    target = np.array([0.0, float(draped[:, 1].mean()), 0.0])
+    for k, (garment, draped, colour) in enumerate(layers):
+        cloth = trimesh.Trimesh(draped, garment.faces, process=False)
+        cloth.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+            baseColorFactor=[*colour, 255], roughnessFactor=0.8, metallicFactor=0.0, doubleSided=True))
+        scene.add_geometry(cloth, node_name=f"garment{k}")
+    every = np.concatenate([np.asarray(d_, np.float64) for _, d_, _ in layers])
+    target = np.array([0.0, float(every[:, 1].mean()), 0.0])
     eye = target + np.array([0.0, 0.15, 2.6])
     scene.camera = trimesh.scene.Camera(name="c", resolution=(600, 800), fov=(30.0, 40.0))
     scene.camera_transform = _look_at(eye, target)
@@ -133,10 +142,10 @@ def pictures(body, garment, draped: np.ndarray, name: str) -> list[str]:
     paths = []
     renderer = PyrenderRenderer()
     for view, yaw in (("front", 0.0), ("side", 90.0), ("back", 180.0)):
-        img = renderer.render(scene, 450, 600, yaw_deg=yaw, supersample=2)
-        path = HERE / f"drape-{name}-{view}.png"
-        Image.fromarray(img).save(path)
-        paths.append(str(path.relative_to(ROOT)))
+        img = renderer.render(scene, size[0], size[1], yaw_deg=yaw, supersample=2)
+        path = folder / f"drape-{name}-{view}.png"
+        Image.fromarray(img).save(path, optimize=True)
+        paths.append(str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path))
     return paths
 
 

@@ -33,9 +33,10 @@ BEND_REF_EDGE_M = 0.015       # edge length of the calibration mesh (the Cusick 
 RAMP_FRACTION = 0.5           # garments: the first half of the frame limit blends the rest shape to the pattern
 MIN_FRAMES = 10               # the settling rule is not checked before this frame
 PARTICLE_RADIUS_M = 0.002     # cloth thickness for contacts (the Cusick disc)
-# garments: contact thickness per quality, so that a body curved under a mesh edge stays outside the triangle
-# (the sagitta of an edge L over a thigh of radius R ~ 8 cm is L² / 8R: 3.2 mm at 4.5 cm edges, 1.4 mm at 3 cm)
-CONTACT_RADIUS_M = {"draft": 0.004, "standard": 0.003, "high": 0.002}
+# garments: contact thickness per quality (edge length), so that a body curved under a mesh edge stays outside the
+# triangle: the sagitta of an edge L over a curve of radius R is L² / 8R, at the bust (R ~ 5 cm) 5 mm for the draft
+# 4.5 cm edges, 2.3 mm for standard 3 cm (4 mm at draft left the bust 5.8 mm through between vertices)
+CONTACT_RADIUS_M = {"draft": 0.006, "standard": 0.003, "high": 0.002}
 CONTACT_GAP_M = 0.01          # contacts are detected this far beyond the particle radius
 CONTACT_KE, CONTACT_KD = 1.0e5, 1.0e-2
 COLLIDER_MARGIN_M = 0.08      # the body collider keeps the triangles within this of the garment's bounding box
@@ -276,7 +277,7 @@ def cusick(params: ClothParams, *, edge_m: float = 0.015, quality: str = "draft"
 
 # ---- garments on a body (the ClothDraper port) ---------------------------------------------------------------
 
-DRAPER_VERSION = "newton-draper-1"   # bump when the welding, pinning, collider or settling rules change
+DRAPER_VERSION = "newton-draper-2"   # bump when the welding, pinning, collider or settling rules change
 SEAM_KE = 1.0e6   # N/m: zero-length springs of the seams the wrap leaves open
 
 
@@ -291,6 +292,21 @@ def weld_labels(n: int, seam_pairs: np.ndarray) -> np.ndarray:
     _, label = connected_components(graph, directed=False)
     _, label = np.unique(label, return_inverse=True)   # compact, in order of first appearance of each group
     return label.astype(np.int64)
+
+
+def release_gathered(pinned: np.ndarray, sewn: np.ndarray) -> np.ndarray:
+    """(N,) ``pinned`` less the pinned vertices that share one free stitch partner with another pinned vertex. A
+    band sewn on a held line with fewer vertices than it (the T-shirt's neckband: 8 vertices on an 11-vertex
+    neckline) pairs one band vertex with two neckline vertices; held apart by their pins they left the seam 11 mm
+    open. Released, the stitches gather them onto the band (the line stays held by its other vertices)."""
+    out = np.asarray(pinned, bool).copy()
+    p = np.asarray(sewn, np.int64).reshape(-1, 2)
+    one = p[out[p[:, 0]] != out[p[:, 1]]]
+    held = np.where(out[one[:, 0]], one[:, 0], one[:, 1])
+    free = np.where(out[one[:, 0]], one[:, 1], one[:, 0])
+    shared = np.bincount(free, minlength=len(out)) >= 2
+    out[held[shared[free]]] = False
+    return out
 
 
 def crop_collider(verts: np.ndarray, faces: np.ndarray, around: np.ndarray,
@@ -375,6 +391,7 @@ class NewtonDraper:
             pinned[label[attachment(garment)]] = True
             sewn = label[stitches(garment)]   # seams the wrap did not weld (gathered, eased, bands): springs
             sewn = np.unique(np.sort(sewn[sewn[:, 0] != sewn[:, 1]], axis=1), axis=0)
+            pinned = release_gathered(pinned, sewn)
             corners = np.asarray(sim["uv_cm"], np.float64)[sim["faces"]] / 100.0
             name = garment.item_id
 
@@ -384,6 +401,8 @@ class NewtonDraper:
                 if progress is not None:
                     progress((index + frame / limit) / total, f"draping {name}: frame {frame}/{limit}")
 
+            start = lift_pinned(start, label[sim["faces"]], pinned, body_v, body_f, CONTACT_RADIUS_M[quality])
+            start = clear_of(start, pinned, beneath, 2.0 * CONTACT_RADIUS_M[quality])
             near = [crop_collider(v, f, start) for v, f in body_parts + beneath]
             run = simulate(None, label[sim["faces"]], start, params, pinned=pinned, seam_pairs=sewn,
                            seam_ke=SEAM_KE, colliders=[c for c in near if len(c[1])], quality=quality,
@@ -393,7 +412,7 @@ class NewtonDraper:
             run.stats.update({"sim_vertices": float(m), "pinned": float(pinned.sum())})
             self.last_runs.append(run)
             out.append(draped)
-            beneath.append((draped.astype(np.float64), np.asarray(garment.faces, np.int64)))
+            beneath.append((draped.astype(np.float64), orient_outward(draped, garment.faces, body_v)))
             if progress is not None:
                 progress((index + 1) / total, f"draped {name} ({run.frames} frames, "
                                               f"{'settled' if run.settled else 'step limit'})")
@@ -405,6 +424,13 @@ class NewtonDraper:
 def body_penetration(body_vertices: np.ndarray, body_faces: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(P,) how deep (m, >= 0) each point lies under the body's surface: the signed distance to the nearest of the
     body's vertices and triangle centres along that sample's normal (0 outside)."""
+    return _body_depth(body_vertices, body_faces, points)[0]
+
+
+def _body_depth(body_vertices: np.ndarray, body_faces: np.ndarray, points: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) depth under the body's surface (m, >= 0, as :func:`body_penetration`) and (P, 3) the outward normal of
+    the nearest body sample."""
     from scipy.spatial import cKDTree
 
     v = np.asarray(body_vertices, np.float64)
@@ -419,25 +445,148 @@ def body_penetration(body_vertices: np.ndarray, body_faces: np.ndarray, points: 
     normals = np.concatenate([vn, fn])
     _, nearest = cKDTree(samples).query(np.asarray(points, np.float64))
     depth = ((points - samples[nearest]) * normals[nearest]).sum(1)
-    return np.maximum(-depth, 0.0)
+    return np.maximum(-depth, 0.0), normals[nearest]
+
+
+def orient_outward(verts: np.ndarray, faces: np.ndarray, body_vertices: np.ndarray) -> np.ndarray:
+    """(F, 3) ``faces`` of a draped garment wound so that every normal points away from the body. The solver
+    takes the side of an open collision mesh from its nearest triangle's normal: a panel wound the other way
+    (the sewing module's panels are not wound alike) would push a garment above it inwards, through it."""
+    from scipy.spatial import cKDTree
+
+    v = np.asarray(verts, np.float64)
+    f = np.asarray(faces, np.int64).copy()
+    normal = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    centre = v[f].mean(1)
+    _, nearest = cKDTree(np.asarray(body_vertices, np.float64)).query(centre)
+    inward = ((centre - np.asarray(body_vertices, np.float64)[nearest]) * normal).sum(1) < 0
+    f[inward] = f[inward][:, ::-1]
+    return f
+
+
+def clear_of(start: np.ndarray, pinned: np.ndarray, under: Sequence[tuple[np.ndarray, np.ndarray]],
+             clearance: float, reach: float = 0.05) -> np.ndarray:
+    """(N, 3) start positions (m) with the free vertices that the sewing module's wrap put under a garment
+    beneath (it fits every garment on the body, not on each other) moved out along that garment's normal to
+    ``clearance`` (m) above it. ``under``: draped garments (vertices, faces wound outward by
+    :func:`orient_outward`); only points within ``reach`` (m) of one move (beyond its edge the nearest sample's
+    normal says nothing)."""
+    from scipy.spatial import cKDTree
+
+    out = np.asarray(start, np.float64).copy()
+    free = ~np.asarray(pinned, bool)
+    for verts, tris in under:
+        v = np.asarray(verts, np.float64)
+        depth, normal = _body_depth(v, tris, out)
+        dist, _ = cKDTree(np.concatenate([v, v[np.asarray(tris)].mean(1)])).query(out)
+        move = free & (depth > 0) & (dist < reach)
+        out[move] += normal[move] * (depth[move] + clearance)[:, None]
+    return out
+
+
+def layer_depth(inner_vertices: np.ndarray, inner_faces: np.ndarray, points: np.ndarray,
+                body_vertices: np.ndarray, reach: float = 0.03) -> np.ndarray:
+    """(P,) how deep (m, >= 0) each point (of a garment worn over another) lies under the garment beneath
+    (``inner_vertices`` m, ``inner_faces``), as :func:`body_penetration` with the inner garment's faces wound
+    away from the body; 0 for points further than ``reach`` (m) from it (beyond its edges)."""
+    from scipy.spatial import cKDTree
+
+    v = np.asarray(inner_vertices, np.float64)
+    f = orient_outward(v, inner_faces, body_vertices)
+    depth, _ = _body_depth(v, f, np.asarray(points, np.float64))
+    dist, _ = cKDTree(np.concatenate([v, v[f].mean(1)])).query(np.asarray(points, np.float64))
+    return np.where(dist < reach, depth, 0.0)
+
+
+def lift_pinned(start: np.ndarray, faces: np.ndarray, pinned: np.ndarray, body_vertices: np.ndarray,
+                body_faces: np.ndarray, clearance: float, rounds: int = 3) -> np.ndarray:
+    """(N, 3) start positions (m) with the pinned vertices moved out along the body's normal until they and the
+    midpoints of their edges lie ``clearance`` (m) outside the body. The solver keeps free vertices a contact
+    thickness off the body but never moves pinned ones, and the attachment line's edges are long at draft (a
+    neckline edge spans up to 10 cm): the body's curve bulged through between its vertices (8 mm at the neck)."""
+    out = np.asarray(start, np.float64).copy()
+    f = np.asarray(faces, np.int64)
+    e = np.unique(np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1), axis=0)
+    pin = np.flatnonzero(pinned)
+    if not len(pin):
+        return out
+    e = e[pinned[e[:, 0]] | pinned[e[:, 1]]]
+    for _ in range(rounds):   # a pushed vertex moves its edges' midpoints only half as far: repeat
+        depth_v, normal_v = _body_depth(body_vertices, body_faces, out[pin])
+        need = np.zeros(len(out))
+        need[pin] = depth_v + clearance * (depth_v > 0)
+        mid = 0.5 * (out[e[:, 0]] + out[e[:, 1]])
+        depth_m, _ = _body_depth(body_vertices, body_faces, mid)
+        short = np.where(depth_m > 0, 2.0 * depth_m + clearance, 0.0)   # two pinned ends: each moves it half
+        for k in (0, 1):
+            np.maximum.at(need, e[:, k], short * pinned[e[:, k]])
+        push = need[pin]
+        if not (push > 1e-5).any():
+            break
+        out[pin] += normal_v * push[:, None]
+    return out
+
+
+def seam_line_gap(faces: np.ndarray, verts: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """(S,) for each vertex of a seam (those in ``pairs``, in sorted order), its distance (m) to the other side's
+    seam line: the nearest of its partners and the seam edges (panel-outline edges between two seam vertices)
+    running from them. Where a gathered or eased side has more vertices than the other, several of its vertices
+    share one partner, and when they are held apart (pinned on a neckline) the partner cannot sit on all of them:
+    they are sewn if they lie on the other side's seam line, between its vertices."""
+    f = np.asarray(faces, np.int64)
+    p = np.asarray(pairs, np.int64).reshape(-1, 2)
+    on_seam = np.zeros(len(verts), bool)
+    on_seam[p.ravel()] = True
+    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    uniq, count = np.unique(e, axis=0, return_counts=True)
+    border = uniq[(count == 1) & on_seam[uniq[:, 0]] & on_seam[uniq[:, 1]]]   # the render mesh is not welded
+    nbrs: dict[int, list[int]] = {}
+    for a, b in border.tolist():
+        nbrs.setdefault(a, []).append(b)
+        nbrs.setdefault(b, []).append(a)
+    partners: dict[int, set[int]] = {}
+    for a, b in p.tolist():
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    v = np.asarray(verts, np.float64)
+    out = []
+    for a in sorted(partners):
+        best = np.inf
+        for b in partners[a]:
+            best = min(best, float(np.linalg.norm(v[a] - v[b])))
+            for c in nbrs.get(b, []):
+                seg = v[c] - v[b]
+                t = float(np.clip(np.dot(v[a] - v[b], seg) / max(float(np.dot(seg, seg)), 1e-18), 0.0, 1.0))
+                best = min(best, float(np.linalg.norm(v[a] - v[b] - t * seg)))
+        out.append(best)
+    return np.asarray(out)
 
 
 def garment_figures(body: Any, garment: Any, draped: np.ndarray) -> dict[str, float]:
-    """Max body penetration (mm), max seam gap (mm: welded seams and the stitches of the others), stretch p50/p90
-    against the flat pattern (%)."""
+    """Max body penetration (mm), max seam gap (mm: welded seams and the stitches of the others, each vertex's
+    distance to its partner's seam line, :func:`seam_line_gap`; ``seam_pair_gap_mm`` the distance between the
+    paired vertices themselves), stretch p50/p90 against the flat pattern (%)."""
     from fw_kernel.sewing.assemble import sim_input
     from fw_kernel.sewing.attach import stitches
 
     sim = sim_input(garment)
     pairs = np.concatenate([np.asarray(sim["seam_pairs"], np.int64).reshape(-1, 2), stitches(garment)])
-    gap = np.linalg.norm(draped[pairs[:, 0]] - draped[pairs[:, 1]], axis=1) if len(pairs) else np.zeros(1)
+    pair_gap = np.linalg.norm(draped[pairs[:, 0]] - draped[pairs[:, 1]], axis=1) if len(pairs) else np.zeros(1)
+    gap = seam_line_gap(garment.faces, draped, pairs) if len(pairs) else np.zeros(1)
     strain = edge_strain(np.asarray(sim["uv_cm"], np.float64) / 100.0, np.asarray(sim["faces"]),
                          np.asarray(draped, np.float64))
     start_strain = edge_strain(np.asarray(sim["uv_cm"], np.float64) / 100.0, np.asarray(sim["faces"]),
                                np.asarray(sim["vertices"], np.float64))
     pen = body_penetration(body.vertices, body.faces, draped)
+    f = np.asarray(garment.faces, np.int64)
+    v = np.asarray(draped, np.float64)
+    # between the vertices: where the body's curve bulges through a long edge (edge midpoints, triangle centres)
+    between = np.concatenate([0.5 * (v[f[:, a]] + v[f[:, b]]) for a, b in ((0, 1), (1, 2), (2, 0))] + [v[f].mean(1)])
+    pen_between = body_penetration(body.vertices, body.faces, between)
     return {"penetration_mm": float(pen.max() * 1000), "penetration_p99_mm": float(np.quantile(pen, 0.99) * 1000),
-            "seam_gap_mm": float(gap.max() * 1000), "stretch_p50_pct": float(np.quantile(strain, 0.5) * 100),
+            "penetration_between_mm": float(pen_between.max() * 1000),
+            "seam_gap_mm": float(gap.max() * 1000), "seam_pair_gap_mm": float(pair_gap.max() * 1000),
+            "stretch_p50_pct": float(np.quantile(strain, 0.5) * 100),
             "stretch_p90_pct": float(np.quantile(strain, 0.9) * 100),
             "start_stretch_p90_pct": float(np.quantile(start_strain, 0.9) * 100),
             "vertices": float(len(draped))}
