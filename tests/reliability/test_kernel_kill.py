@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 import fw_kernel as fw
+from tests.reliability.faults import _alive
 from tests.reliability.world import record
 from tests.support.service import SERVICE_ENV
 
@@ -194,13 +195,6 @@ def _run_trials(zygote: KernelZygote, tmp_path: Path, n: int, seed: int) -> dict
                "lost": 0, "duplicated": 0, "seconds": round(time.monotonic() - started, 1)}
     assert checked >= 3 * n, f"the kernels acknowledged too little to prove anything: {figures}"
     return figures
-
-
-def _alive(pid: int) -> bool:
-    try:  # a zombie is gone too
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _wait_gone(pid: int) -> None:
