@@ -277,7 +277,7 @@ def cusick(params: ClothParams, *, edge_m: float = 0.015, quality: str = "draft"
 
 # ---- garments on a body (the ClothDraper port) ---------------------------------------------------------------
 
-DRAPER_VERSION = "newton-draper-2"   # bump when the welding, pinning, collider or settling rules change
+DRAPER_VERSION = "newton-draper-3"   # bump when the welding, pinning, collider or settling rules change
 SEAM_KE = 1.0e6   # N/m: zero-length springs of the seams the wrap leaves open
 
 

@@ -244,6 +244,17 @@ def _across(panel: Panel, uv: np.ndarray) -> np.ndarray:
     return np.where(frozen, az_f, az)
 
 
+def _side_at_right(panel: Panel) -> bool:
+    """Whether a leg panel's ``side`` edge lies at its larger x (a mirrored panel: :func:`_across` maps the
+    smallest x to the placement's first azimuth, which for legs is the side seam's)."""
+    names = [e.name for e in panel.edges]
+    if "side" not in names:
+        return False
+    side_x = float(panel.edge("side").points[:, 0].mean())
+    xs = panel.outline[:, 0]
+    return side_x > 0.5 * (float(xs.min()) + float(xs.max()))
+
+
 def _fold(panel: Panel, uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reflect the part of the panel right of the fold line back over it (lapels, turn-ups); returns the points
     and whether each was folded."""
@@ -322,6 +333,10 @@ def place(pattern: Pattern, body: BodyGeometry, base: Garment, edge_cm: float = 
             leg = pieces.get(f"leg_{surface[-1]}", torso)
             az_t = _across(panel, flat)      # on the torso: side seam at +-90, centre at 0 / 180
             a0, a1 = plc.azimuth
+            if _side_at_right(panel):
+                # a mirrored leg (the right one) has its side seam at its largest x, but the placement's first
+                # azimuth is the side seam's: reversed, it wrapped the panel centre-to-side, through the body
+                az_t = a0 + a1 - az_t
             # on the leg: from the side seam round the front (or back) to the inseam
             inner = -90.0 * sign if abs(a1) < 90 else 270.0 * sign
             frac = (az_t - a0) / (a1 - a0 if a1 != a0 else 1.0)

@@ -343,3 +343,16 @@ def test_a_tshirt_over_a_skirt_stays_outside_it():
     assert np.quantile(depth, 0.99) <= 0.003 and depth.max() <= 0.008
     for garment, draped in zip((skirt, tee), out):
         assert d.garment_figures(body, garment, draped)["penetration_mm"] <= 3.0
+
+
+@pytest.mark.slow
+def test_straight_trousers_drape_outside_the_body_with_their_seams_closed():
+    from benchmarks.drape import reference_body, sew
+
+    body = reference_body()
+    trousers = sew(body, "sil-straight-trousers", "draft")
+    out = d.NewtonDraper().drape(body, [(trousers, FABRICS["fab-denim-indigo"])], "draft")
+    figures = d.garment_figures(body, trousers, out[0])
+    assert figures["penetration_mm"] <= 3.0     # 91 mm when the right leg was wrapped through the body
+    assert figures["seam_gap_mm"] <= 2.0
+    assert figures["penetration_between_mm"] <= 10.0

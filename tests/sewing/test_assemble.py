@@ -155,3 +155,27 @@ def test_pockets_and_zips_sit_where_the_pattern_puts_them(bodies: dict) -> None:
     for uv in (line_[0], line_[-1]):
         at, _ = trousers.point_3d(panel, uv)
         assert np.linalg.norm(zip_.vertices - at, axis=1).min() < 0.02
+
+
+@pytest.mark.parametrize("item_id", ["sil-straight-trousers", "sil-wide-leg-trousers"])
+def test_trouser_legs_wrap_as_mirror_images_with_the_side_seams_at_the_sides(bodies: dict, item_id: str) -> None:
+    # the right legs are mirrored panels: they were wrapped centre-to-side, their side seam at the centre back
+    item = next(i for i in SILHOUETTES if i.id == item_id)
+    garment = _make(bodies["female_M"], item, quality="draft")
+    offsets, meshes = {}, {}
+    k = 0
+    for m in garment.meshes:
+        offsets[m.panel.name], meshes[m.panel.name] = k, m
+        k += len(m.vertices)
+    for part in ("front", "back"):
+        edge = {side: garment.vertices[offsets[f"{part} {side}"]
+                                       + np.asarray(meshes[f"{part} {side}"].edge_vertices["side"])]
+                for side in ("left", "right")}
+        assert edge["left"][:, 0].min() > 0.08 and edge["right"][:, 0].max() < -0.08   # at the hips, not the centre
+        left = np.sort(edge["left"] * [1, 1, 1], axis=0)
+        right = np.sort(edge["right"] * [-1, 1, 1], axis=0)
+        assert np.abs(left - right).max() < 0.005
+        for side in ("left", "right"):   # the crotch seam runs down the centre
+            crotch = garment.vertices[offsets[f"{part} {side}"]
+                                      + np.asarray(meshes[f"{part} {side}"].edge_vertices["crotch"])]
+            assert np.abs(crotch[:, 0]).max() < 0.03
