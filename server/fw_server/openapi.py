@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import schemas as s
-from .routes import ROUTES, Route
+from .routes import _MEDIA, ROUTES, Route
 
 REF = "#/components/schemas/{model}"
 #: Refusals every authenticated operation may answer (documented so clients and fuzzers know them).
@@ -86,6 +87,15 @@ def _error_response(description: str, retry_after: bool = False) -> dict[str, An
     return response
 
 
+def _binary_media(route: Route) -> list[str]:
+    """The media types a file route answers with (thumbnails are PNGs; a download is its export's format)."""
+    if route.path.endswith("/thumbnail"):
+        return ["image/png"]
+    if route.operation_id == "download_export":
+        return [*sorted(set(_MEDIA.values())), "application/octet-stream"]
+    return ["application/octet-stream"]
+
+
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary, "tags": [route.tag]}
     params = _parameters(route)
@@ -97,8 +107,8 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.response is None:
         ok: dict[str, Any] = {"description": "Done (no content)"}
     elif route.response == "binary":
-        ok = {"description": "The file", "content": {"application/octet-stream": {
-            "schema": {"type": "string", "format": "binary"}}},
+        ok = {"description": "The file", "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                                     for media in _binary_media(route)},
               "headers": {"Content-Disposition": {"schema": {"type": "string"}}}}
     elif typing.get_origin(route.response) is list:
         item = typing.get_args(route.response)[0]
@@ -106,6 +116,9 @@ def _operation(route: Route) -> dict[str, Any]:
                                                                                "items": _ref(item)}}}}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": _ref(route.response)}}}
+    links = _links(route)
+    if links:
+        ok["links"] = links
     responses = {str(route.status): ok}
     if route.response == "binary" and route.auth == "signature":  # blobs on S3: S3 serves the file
         responses["307"] = {"description": "The file is served by the object store: a pre-signed URL",
@@ -116,6 +129,37 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.auth == "signature":
         op["security"] = []
     return op
+
+
+#: what a created object's answer gives the operations that take it (OpenAPI links, followed by stateful
+#: clients and schemathesis' state machine): response model -> (path parameter, JSON pointer in the answer)
+CREATES = {"DesignOut": ("design_id", "id"), "Layer": ("layer_id", "id"), "ExportOut": ("job_id", "id"),
+           "AvatarOut": ("avatar_id", "id"), "VersionOut": ("number", "version_number")}
+NO_LINK = {"download_export"}   # needs the signed query of GET /exports/{id}, not only the id
+
+
+def _path_params(path: str) -> set[str]:
+    return set(re.findall(r"{(\w+)}", path))
+
+
+def _links(route: Route) -> dict[str, Any]:
+    """Links from ``route``'s success answer to every operation taking the object it made (and only path
+    parameters this request had or the answer gives)."""
+    made = CREATES.get(getattr(route.response, "__name__", ""))
+    if made is None or route.method != "POST":
+        return {}
+    param, pointer = made
+    have = _path_params(route.path)
+    links: dict[str, Any] = {}
+    for target in ROUTES:
+        need = _path_params(target.path)
+        takes = {param} | ({"a", "b"} if param == "number" else set())
+        if target.operation_id in NO_LINK or not need & takes or not need <= have | takes:
+            continue
+        values = {n: f"$request.path.{n}" for n in need & have}
+        values.update({n: f"$response.body#/{pointer}" for n in need & takes})
+        links[target.operation_id] = {"operationId": target.operation_id, "parameters": values}
+    return links
 
 
 def document(prefix: str, version: str) -> dict[str, Any]:

@@ -92,3 +92,32 @@ def test_api_conforms_to_its_openapi_document(case: Any, target: RunningService)
                 path[name] = target.seed[name]
     case.call_and_validate(base_url=target.base, headers={"Authorization": f"token {TOKENS['alice']}"},
                            checks=CHECKS)
+
+
+def test_stateful_workflows_along_the_documented_links(target: RunningService) -> None:
+    # bounded: a few short scenarios that create designs, layers, checkpoints, exports and avatars and follow the
+    # links of their answers (OpenAPI `links`, fw_server.openapi.CREATES) into the operations that take them
+    document_links = sum(len(r.get("links", {})) for ops in document("/api/v1", __version__)["paths"].values()
+                         for op in ops.values() for r in op["responses"].values())
+    assert document_links >= 50
+    calls: list[tuple[str, int]] = []
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": target.base, "headers": {"Authorization": f"token {TOKENS['alice']}"}}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            calls.append((f"{case.method} {case.path}", response.status_code))
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+                              ) -> None:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Workflow.run(settings=settings(max_examples=30, stateful_step_count=8, deadline=None, derandomize=True,
+                                   suppress_health_check=list(HealthCheck)))
+    linked = [c for c in calls if "{" in c[0]]
+    followed_ok = [c for c in linked if c[1] < 300]
+    assert not [c for c in calls if c[1] >= 500]
+    assert len(calls) >= 100 and len(followed_ok) >= 10, (len(calls), followed_ok[:5])
+    print(f"\n[fuzz] stateful: {len(calls)} calls, {len(linked)} on linked objects, {len(followed_ok)} of them 2xx")
