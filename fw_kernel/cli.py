@@ -105,7 +105,7 @@ def _thumbnails(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from .adapters.queue_rq import queue_names, run_worker
     from .settings import Settings
-    from .worker import services
+    from .worker import lost_job_sweeper, services
 
     settings = Settings.from_env()
     if not settings.redis_url:
@@ -126,7 +126,8 @@ def _worker(args: argparse.Namespace) -> int:
           f"queues {', '.join(names)}", flush=True)
     run_worker(settings.redis_url, settings.queue_prefix, burst=args.burst, name=args.name,
                heartbeat_s=args.heartbeat, heartbeat_grace_s=args.grace, maintenance_s=args.maintenance,
-               max_jobs=args.max_jobs, priorities=priorities)
+               max_jobs=args.max_jobs, priorities=priorities,
+               sweeper=lost_job_sweeper(settings.redis_url, settings.queue_prefix, args.lost_grace))
     return 0
 
 
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a job whose worker missed its heartbeat by this long is retried elsewhere")
     worker.add_argument("--maintenance", type=int, default=60, metavar="S",
                         help="how often an idle worker looks for jobs of dead workers")
+    worker.add_argument("--lost-grace", type=float, default=30, metavar="S",
+                        help="an export in no queue or registry for this long (its worker died between taking and "
+                             "starting it, or Redis lost it) is queued again")
     worker.add_argument("--metrics-port", type=int, metavar="P", help="serve Prometheus metrics on /metrics of this "
                         "port (renders, exports, queue depth, memory)")
     worker.add_argument("--metrics-addr", default="0.0.0.0", help="address of the metrics port")

@@ -53,6 +53,14 @@ def run_export(export_id: str) -> str:
     return exports.get(export_id).status
 
 
+def lost_job_sweeper(redis_url: str, prefix: str, grace_s: float) -> Any:
+    """The ``queue_rq.LostJobSweeper`` of this worker: the export records are the truth of what must run."""
+    from .adapters.queue_rq import LazyRedis, LostJobSweeper
+
+    exports = _exports()
+    return LostJobSweeper(LazyRedis(redis_url), prefix, exports.pending, exports.resubmit, grace_s)
+
+
 def measure_photos(front: Any, side: Any, height: float, body_hint: str | None = None) -> dict[str, Any]:
     """Detect pose and mask on two decoded photos and extract the measurements (RQ job function of
     ``adapters.photo_queue_rq``; the kernel that queued it waits for the answer)."""

@@ -87,6 +87,14 @@ class SqlExportStore:
                              .order_by(t.exports.c.expires_at)).all()
         return [self._from(r) for r in rows]
 
+    def pending(self, before: datetime) -> list[str]:
+        """Ids of the jobs created before ``before`` that have not ended (``queued`` or ``processing``)."""
+        with self._engine.begin() as c:
+            rows = c.execute(select(t.exports.c.id).where(t.exports.c.status.in_(("queued", "processing")),
+                                                          t.exports.c.created_at < before)
+                             .order_by(t.exports.c.created_at)).all()
+        return [r[0] for r in rows]
+
     def get(self, job_id: str) -> ExportJob | None:
         with self._engine.begin() as c:
             row = c.execute(select(t.exports).where(t.exports.c.id == job_id)).first()
@@ -143,6 +151,10 @@ class MemoryExportStore:
     def expired(self, now: datetime) -> list[ExportJob]:
         return sorted((j for j in self._jobs.values() if j.status == "completed" and j.file_url
                        and j.expires_at is not None and j.expires_at < now), key=lambda j: j.expires_at or now)
+
+    def pending(self, before: datetime) -> list[str]:
+        return [j.id for j in self._jobs.values()
+                if not j.done and j.created_at is not None and _aware(j.created_at) < before]
 
     def get(self, job_id: str) -> ExportJob | None:
         return self._jobs.get(job_id)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .require_ import require_driver
@@ -127,6 +128,103 @@ def is_abandoned(exc_type: type[BaseException] | None) -> bool:
     return exc_type is not None and issubclass(exc_type, AbandonedJobError)
 
 
+class LostJobSweeper:
+    """Queues again the exports that no worker would ever run: a record not ended whose RQ job waits in no queue,
+    runs in no registry and is scheduled nowhere.
+
+    RQ loses a job that way when its worker is killed between popping it and registering it as started (a worker
+    of several queues pops with a plain BLPOP: RQ keeps its intermediate list, which it recovers, only for
+    single-queue workers; a worker SIGKILLed while blocked in BLPOP can still be handed the next job), and loses
+    every job when Redis restarts without persistence. A started job whose worker's lease expired ``grace_s`` ago
+    and that RQ's own cleanup has not retried counts as lost too (the reliability suite saw such jobs stay started).
+    The export record is the truth: a job is queued again once it has looked lost on two sweeps at least ``grace_s``
+    apart (a worker between pop and register, or a kernel between storing the record and enqueueing it, looks lost
+    for milliseconds).
+
+    Parameters
+    ----------
+    connection
+        Returns the Redis client of the queues.
+    prefix
+        Queue name prefix; markers are kept under ``<prefix>:lost-since:<export id>``.
+    pending
+        ``older_than_s`` -> ids of export records not ended, requested at least that long ago.
+    resubmit
+        Export id -> queue it again from its stored request.
+    """
+
+    def __init__(self, connection: Callable[[], Any], prefix: str, pending: Callable[[float], list[str]],
+                 resubmit: Callable[[str], None], grace_s: float = 30.0):
+        self._connection = connection
+        self._prefix = prefix
+        self._pending = pending
+        self._resubmit = resubmit
+        self._grace = float(grace_s)
+
+    def lost(self, export_ids: Iterable[str]) -> list[str]:
+        """Those of ``export_ids`` whose RQ job is nowhere a worker finds it (or is gone from Redis)."""
+        from rq import Queue
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        connection = self._connection()
+        found = []
+        started: dict[str, dict[str, float]] = {}   # queue -> job id -> expiry of its started entry
+        overdue = time.time() - self._grace
+        for export_id in export_ids:
+            job_id = rq_job_id(export_id)
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                found.append(export_id)
+                continue
+            if job.get_status(refresh=False) in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED,
+                                                 JobStatus.CANCELED):
+                continue  # ended in RQ: its failure callback records it on the export
+            queue = Queue(job.origin, connection=connection)
+            if job.origin not in started:
+                started[job.origin] = {}
+                for entry, score in connection.zrange(queue.started_job_registry.key, 0, -1, withscores=True):
+                    started[job.origin][entry.decode().split(":", 1)[0]] = float(score)
+            # wherever its status says, a job moving between states is in one of these; a started entry that
+            # expired ``grace_s`` ago should have been retried by RQ's registry cleanup already
+            held = (connection.lpos(queue.key, job_id) is not None
+                    or connection.lpos(queue.intermediate_queue_key, job_id) is not None
+                    or started[job.origin].get(job_id, -1.0) >= overdue
+                    or job_id in queue.scheduled_job_registry or job_id in queue.deferred_job_registry)
+            if not held:
+                found.append(export_id)
+        return found
+
+    def sweep(self) -> list[str]:
+        """Look once; returns the export ids queued again now."""
+        connection = self._connection()
+        pending = self._pending(self._grace)
+        lost = set(self.lost(pending))
+        requeued = []
+        now = time.time()
+        with connection.pipeline() as pipe:
+            for export_id in pending:
+                if export_id not in lost:
+                    pipe.delete(self._marker(export_id))
+            pipe.execute()
+        for export_id in sorted(lost):
+            marker = self._marker(export_id)
+            if connection.set(marker, now, nx=True, ex=24 * 3600):
+                continue  # first seen lost: look again next time
+            since = float(connection.get(marker) or now)
+            # deleting the marker claims the job: two workers sweeping at once queue it once
+            if now - since >= self._grace and connection.delete(marker):
+                self._resubmit(export_id)
+                requeued.append(export_id)
+                log.warning("export %s was in no queue or registry (its worker died between taking and starting "
+                            "it, its worker's lease ran out, or Redis lost it): queued again", export_id)
+        return requeued
+
+    def _marker(self, export_id: str) -> str:
+        return f"{self._prefix}:lost-since:{export_id}"
+
+
 def _worker_class() -> type:
     from rq import SimpleWorker
     from rq.worker import WorkerStatus
@@ -138,6 +236,15 @@ def _worker_class() -> type:
         job (RQ's ``StartedJobRegistry`` cleanup)."""
 
         heartbeat_grace = 60
+        fw_sweeper: LostJobSweeper | None = None
+
+        def clean_registries(self) -> None:
+            super().clean_registries()
+            if self.fw_sweeper is not None:
+                try:
+                    self.fw_sweeper.sweep()
+                except Exception:  # the next maintenance looks again
+                    log.warning("looking for lost export jobs failed", exc_info=True)
 
         def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
             if job.timeout == -1:
@@ -170,12 +277,14 @@ def _worker_class() -> type:
 
 def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | None = None,
                heartbeat_s: int = 10, heartbeat_grace_s: int = 30, maintenance_s: int = 60,
-               max_jobs: int | None = None, priorities: Sequence[str] | None = None) -> bool:
+               max_jobs: int | None = None, priorities: Sequence[str] | None = None,
+               sweeper: LostJobSweeper | None = None) -> bool:
     """Work the priority queues (highest first; only ``priorities`` when given) until stopped (SIGTERM/SIGINT:
     after the current job), or until they are empty with ``burst``. Returns whether any job ran.
 
     ``heartbeat_s`` + ``heartbeat_grace_s`` bound how long a dead worker's job waits before another worker
-    retries it; ``maintenance_s`` is how often an idle worker looks for such jobs."""
+    retries it; ``maintenance_s`` is how often an idle worker looks for such jobs, and runs ``sweeper`` (exports
+    whose queue entry was lost)."""
     require_driver("rq", "redis")
     from redis import Redis
     from rq import Queue
@@ -185,5 +294,6 @@ def run_worker(redis_url: str, prefix: str, *, burst: bool = False, name: str | 
     worker = _worker_class()(queues, connection=connection, name=name, job_monitoring_interval=heartbeat_s,
                              maintenance_interval=maintenance_s, worker_ttl=max(maintenance_s, heartbeat_s) + 15)
     worker.heartbeat_grace = heartbeat_grace_s
+    worker.fw_sweeper = sweeper
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO", max_jobs=max_jobs))
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain import permissions
@@ -95,6 +95,15 @@ class ExportService:
 
     def list(self, design_id: str) -> list[ExportJob]:
         return self._store.list(design_id)
+
+    def pending(self, older_than_s: float) -> builtins.list[str]:
+        """Ids of the jobs that have not ended, requested more than ``older_than_s`` seconds ago."""
+        return builtins.list(self._store.pending(datetime.now(UTC) - timedelta(seconds=older_than_s)))
+
+    def resubmit(self, job_id: str) -> None:
+        """Queue a job again from its stored request (its queue entry was lost: see ``queue_rq.LostJobSweeper``);
+        a job that completes meanwhile completes once."""
+        self._queue.submit(self.run, job_id, self._store.request(job_id))
 
     def cancel(self, user: str, job_id: str) -> ExportJob:
         """Cancel a job that has not ended (anyone who may export its design): it ends ``failed`` with the error

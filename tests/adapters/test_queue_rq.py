@@ -203,3 +203,52 @@ def test_fw_worker_refuses_an_unknown_queue(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "fw_kernel.cli", "worker", "--burst", "--queues", "high,urgent"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown queue priority urgent" in result.stderr
+
+
+@pytest.mark.service
+def test_the_sweeper_queues_again_a_job_that_a_dead_worker_popped_or_redis_lost(redis_url: str, prefix: str) -> None:
+    """A worker of several queues pops with BLPOP: killed before it registers the job as started, the job is in no
+    queue and no registry, and RQ never runs it (the reliability suite's worker kills found this). The sweeper
+    finds such jobs from the export records and queues them again, after they looked lost on two sweeps."""
+    from redis import Redis
+    from rq import Queue
+
+    from fw_kernel.adapters.queue_rq import LazyRedis, LostJobSweeper
+
+    queue = RqJobQueue(redis_url, prefix, lambda _: "free", backoff_s=())
+    ids = [f"{prefix}-popped", f"{prefix}-waiting", f"{prefix}-running", f"{prefix}-forgotten",
+           f"{prefix}-abandoned"]
+    for export_id in ids:
+        queue.submit(print, export_id)
+    connection = Redis.from_url(redis_url)
+    high, default, low = (Queue(n, connection=connection) for n in queue_names(prefix))
+    assert connection.lpop(low.key) == rq_job_id(ids[0]).encode()        # popped by a worker that then died
+    import time
+
+    # a live worker runs this one (RQ 3 registers "job:execution" entries, scored by their expiry)
+    connection.zadd(low.started_job_registry.key, {f"{rq_job_id(ids[2])}:execution-1": time.time() + 60})
+    connection.lrem(low.key, 1, rq_job_id(ids[2]))
+    # its worker's lease ran out a minute ago and RQ's registry cleanup has not retried it
+    connection.zadd(low.started_job_registry.key, {f"{rq_job_id(ids[4])}:execution-2": time.time() - 60})
+    connection.lrem(low.key, 1, rq_job_id(ids[4]))
+    connection.delete(f"rq:job:{rq_job_id(ids[3])}")                     # Redis restarted and lost it
+    connection.lrem(low.key, 1, rq_job_id(ids[3]))
+    resubmitted: list[str] = []
+
+    def resubmit(export_id: str) -> None:
+        resubmitted.append(export_id)
+        queue.submit(print, export_id)
+
+    sweeper = LostJobSweeper(LazyRedis(redis_url), prefix, lambda older_than_s: ids, resubmit, grace_s=0.2)
+    lost = sorted([ids[0], ids[3], ids[4]])
+    assert sorted(sweeper.lost(ids)) == lost
+    assert sweeper.sweep() == [] and resubmitted == []                    # first seen: not yet
+    assert sweeper.sweep() == []                                          # seen again, but within the grace
+    time.sleep(0.25)
+    assert sorted(sweeper.sweep()) == lost == sorted(resubmitted)
+    assert all(rq_job_id(i) in low.job_ids for i in lost)
+    assert sweeper.lost(ids) == [] and sweeper.sweep() == []             # held again: nothing to do
+    assert not list(connection.scan_iter(f"{prefix}:lost-since:*"))      # no marker left behind
+    assert high.count == default.count == 0
+    queue.close()
+    connection.close()
