@@ -336,11 +336,12 @@ def test_a_tshirt_over_a_skirt_stays_outside_it():
 
     body = reference_body()
     skirt, tee = sew(body, "sil-aline-skirt", "draft"), sew(body, "sil-tshirt", "draft")
-    out = d.NewtonDraper().drape(body, [(skirt, FABRICS["fab-cotton-poplin"]), (tee, FABRICS["fab-cotton-jersey"])],
-                                 "draft")
+    draper = d.NewtonDraper()
+    out = draper.drape(body, [(skirt, FABRICS["fab-cotton-poplin"]), (tee, FABRICS["fab-cotton-jersey"])], "draft")
     depth = d.layer_depth(out[0], skirt.faces, out[1], body.vertices)
-    assert (depth > 0).sum() < 0.02 * len(depth)   # the sewing module's wrap put 9.5 mm of it under the skirt
-    assert np.quantile(depth, 0.99) <= 0.003 and depth.max() <= 0.008
+    assert (depth > 0).sum() == 0 and depth.max() == 0.0   # the sewing module's wrap put 9.5 mm of it under it
+    solver = draper.last_runs[1].stats   # what the solver left under the skirt, before the vertices were moved out
+    assert solver["under_beneath"] < 0.03 * len(depth) and solver["under_beneath_p99_mm"] <= 3.0, solver
     for garment, draped in zip((skirt, tee), out):
         assert d.garment_figures(body, garment, draped)["penetration_mm"] <= 3.0
 
