@@ -98,7 +98,8 @@ class ExportService:
 
     def pending(self, older_than_s: float) -> builtins.list[str]:
         """Ids of the jobs that have not ended, requested more than ``older_than_s`` seconds ago."""
-        return builtins.list(self._store.pending(datetime.now(UTC) - timedelta(seconds=older_than_s)))
+        pending: builtins.list[str] = self._store.pending(datetime.now(UTC) - timedelta(seconds=older_than_s))
+        return pending
 
     def resubmit(self, job_id: str) -> None:
         """Queue a job again from its stored request (its queue entry was lost: see ``queue_rq.LostJobSweeper``);

@@ -19,17 +19,45 @@ from tests.support.servers import ServerProcess
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServiceZygote:
+class Zygote:
+    """A warmed-up process (``python -m MODULE ARGS``) that forks one child per line written to its stdin and
+    answers ``pid PID``; :mod:`tests.reliability.zygote`, ``kernel_zygote`` and ``worker_zygote`` are such."""
+
+    def __init__(self, module: str, env: dict[str, str | None], args: tuple[str, ...] = (), quiet: bool = True):
+        """``env``: added to this process's environment (with the repository on PYTHONPATH); a None value removes a
+        variable. ``quiet``: drop the zygote's stderr."""
+        path = os.pathsep.join([str(ROOT), str(ROOT / "extension"), str(ROOT / "server"),
+                                os.environ.get("PYTHONPATH", "")])
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, text=True,
+                                     env={k: v for k, v in {**os.environ, "PYTHONPATH": path, **env}.items()
+                                          if v is not None}, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None)
+
+    def fork(self, line: str) -> int:
+        """Send ``line``; the pid of the child forked for it."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{line}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().split()
+        assert answer[:1] == ["pid"], f"the zygote did not fork: {answer}"
+        return int(answer[1])
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class ServiceZygote(Zygote):
     """``spawn()`` a service process on a fresh port (same home and stores each time), ``kill()`` it with SIGKILL."""
 
     def __init__(self, env: dict[str, str | None]):
         """``env``: ``FW_*`` settings of the services; a None value removes a variable of this process."""
-        path = os.pathsep.join([str(ROOT), str(ROOT / "extension"), str(ROOT / "server"),
-                                os.environ.get("PYTHONPATH", "")])
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.zygote"], cwd=ROOT, text=True,
-                                     env={k: v for k, v in {**os.environ, "PYTHONPATH": path, **env}.items()
-                                          if v is not None}, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        super().__init__("tests.reliability.zygote", env)
         self.pid: int | None = None
         self.port = 0
 
@@ -38,13 +66,8 @@ class ServiceZygote:
         return f"http://127.0.0.1:{self.port}/api/v1"
 
     def spawn(self, timeout: float = 120) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.port = free_port()
-        self.proc.stdin.write(f"spawn {self.port}\n")
-        self.proc.stdin.flush()
-        answer = self.proc.stdout.readline().split()
-        assert answer[:1] == ["pid"], f"the zygote did not fork: {answer}"
-        self.pid = int(answer[1])
+        self.pid = self.fork(f"spawn {self.port}")
         wait_port(self.port, timeout)
 
     def kill(self) -> None:
@@ -58,13 +81,7 @@ class ServiceZygote:
 
     def close(self) -> None:
         self.kill()
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().close()
 
 
 def _alive(pid: int) -> bool:

@@ -16,8 +16,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from typing import Any
 import pytest
 
 import fw_kernel as fw
-from tests.reliability.faults import _alive
+from tests.reliability.faults import Zygote, _alive
 from tests.reliability.world import record
 from tests.support.service import SERVICE_ENV
 
@@ -35,30 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 Layers = list[tuple[str, int, str]]   # (name, opacity, notes) in stack order
 
 
-class KernelZygote:
+class KernelZygote(Zygote):
     def __init__(self, env: dict[str, str | None]):
-        path = os.pathsep.join([str(ROOT), str(ROOT / "extension"), str(ROOT / "server"),
-                                os.environ.get("PYTHONPATH", "")])
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.kernel_zygote"], cwd=ROOT, text=True,
-                                     env={k: v for k, v in {**os.environ, "PYTHONPATH": path, **env}.items()
-                                          if v is not None}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        super().__init__("tests.reliability.kernel_zygote", env, quiet=False)
 
     def spawn(self, cfg: dict[str, Any]) -> int:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"spawn {json.dumps(cfg)}\n")
-        self.proc.stdin.flush()
-        answer = self.proc.stdout.readline().split()
-        assert answer[:1] == ["pid"], f"the kernel zygote did not fork: {answer}"
-        return int(answer[1])
-
-    def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        return self.fork(f"spawn {json.dumps(cfg)}")
 
 
 @dataclass

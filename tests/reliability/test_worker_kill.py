@@ -13,8 +13,6 @@ import io
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ from PIL import Image
 
 import fw_kernel as fw
 from fw_kernel.domain.exports import ExportJob
-from tests.reliability.faults import ROOT, _alive
+from tests.reliability.faults import Zygote, _alive
 from tests.reliability.world import record
 
 pytestmark = pytest.mark.service
@@ -39,24 +37,17 @@ BACKLOG = 8               # exports waiting or running at once
 RETRIES = 12              # retries at once, so that an export survives many kills
 
 
-class WorkerZygote:
+class WorkerZygote(Zygote):
     """``spawn()`` an ``fw worker`` (forked), ``kill()`` its process group with SIGKILL."""
 
-    def __init__(self, env: dict[str, str], logs: Path):
+    def __init__(self, env: dict[str, str | None], logs: Path):
+        super().__init__("tests.reliability.worker_zygote", env, args=tuple(FAST))
         self.logs = logs
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.worker_zygote", *FAST], cwd=ROOT,
-                                     text=True, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
         self.pid: int | None = None
         self.count = 0
 
     def spawn(self) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"spawn {self.logs / f'worker{self.count}.log'}\n")
-        self.proc.stdin.flush()
-        answer = self.proc.stdout.readline().split()
-        assert answer[:1] == ["pid"], f"the zygote did not fork: {answer}"
-        self.pid = int(answer[1])
+        self.pid = self.fork(f"spawn {self.logs / f'worker{self.count}.log'}")
         self.count += 1
 
     def kill(self) -> None:
@@ -75,13 +66,7 @@ class WorkerZygote:
 
     def close(self) -> None:
         self.kill()
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().close()
 
 
 @pytest.fixture
@@ -92,11 +77,9 @@ def rq_world(redis_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     user = f"kill-{uuid.uuid4().hex[:8]}"
     home = tmp_path / "fw"
     settings = {"home": str(home), "user": user, "queue": "rq", "redis_url": redis_url, "queue_prefix": prefix}
-    path = os.pathsep.join([str(ROOT), str(ROOT / "extension"), str(ROOT / "server"),
-                            os.environ.get("PYTHONPATH", "")])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FW_")}
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("FW_")}   # only the test's own
     env.update({"FW_HOME": str(home), "FW_REDIS_URL": redis_url, "FW_QUEUE_PREFIX": prefix, "FW_USER": user,
-                "FW_EXPORT_RETRY_BACKOFF": ",".join(["0"] * RETRIES), "PYTHONPATH": path})
+                "FW_EXPORT_RETRY_BACKOFF": ",".join(["0"] * RETRIES)})
     logs = tmp_path / "logs"
     logs.mkdir()
     zygote = WorkerZygote(env, logs)
