@@ -1,5 +1,7 @@
 """Cloth drape (issue #13): the simulated Cusick test for every catalog fabric, garments draped on a real body,
-and pictures of a draped garment (``python -m benchmarks.drape [--cusick-only|--garments-only] [--no-pictures]``).
+and pictures of a draped garment (``python -m benchmarks.drape [--cusick-only|--garments-only] [--no-pictures]
+[--outfits | --outfits-only]``; ``--outfits`` also drapes the README's three outfits and writes
+``docs/images/drape_<outfit>.png``).
 
 Cusick (ISO 9073-9 / BS 5058): a 30 cm disc clamped on an 18 cm pedestal, drape coefficient from its shadow.
 Baseline in the same run: the same disc with no bending stiffness (the solver's floor: what a limp membrane of
@@ -149,6 +151,51 @@ def outfit_pictures(body, layers: list[tuple], name: str, folder: Path, size: tu
     return paths
 
 
+OUTFITS = {   # the README's pictures: garments bottom layer first, with the fabric and the render colour
+    "aline-dress": [("sil-aline-dress", "fab-cotton-poplin", (70, 110, 170))],
+    "tee-skirt": [("sil-aline-skirt", "fab-cotton-poplin", (60, 70, 110)),
+                  ("sil-tshirt", "fab-cotton-jersey", (225, 225, 220))],
+    "blouse-pencil": [("sil-pencil-skirt", "fab-wool-twill", (70, 70, 80)),
+                      ("sil-blouse", "fab-silk-satin", (200, 170, 190))],
+}
+
+
+def outfits(body, quality: str = "draft") -> dict[str, dict]:
+    """Drape each of :data:`OUTFITS` in one run (the upper garments collide with those beneath) and write its
+    front/side/back strip ``docs/images/drape_<name>.png``; returns the figures per outfit and garment."""
+    import tempfile
+
+    from PIL import Image
+
+    fabrics = catalog_fabrics()
+    rows: dict[str, dict] = {}
+    for name, layers in OUTFITS.items():
+        garments = [sew(body, item, quality) for item, _, _ in layers]
+        draper = d.NewtonDraper()
+        out = draper.drape(body, [(g, fabrics[fid]) for g, (_, fid, _) in zip(garments, layers, strict=True)],
+                           quality)
+        rows[name] = {}
+        for g, draped, run, (item, fid, _) in zip(garments, out, draper.last_runs, layers, strict=True):
+            figs = d.garment_figures(body, g, draped)
+            rows[name][f"{item}/{fid}"] = {**{k: round(v, 2) for k, v in figs.items()}, "frames": run.frames,
+                                           "cpu_s": round(run.stats["cpu_seconds"], 1)}
+            print(f"  {name:14} {item:20} pen {figs['penetration_mm']:4.1f} mm (between "
+                  f"{figs['penetration_between_mm']:4.1f})  seam {figs['seam_gap_mm']:4.1f} mm  stretch p90 "
+                  f"{figs['stretch_p90_pct']:5.1f} %  {run.frames} frames {run.stats['cpu_seconds']:5.1f} s cpu",
+                  flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = outfit_pictures(body, [(g, o, c) for g, o, (_, _, c) in zip(garments, out, layers, strict=True)],
+                                    name, Path(tmp), size=(300, 400))
+            views = [Image.open(Path(tmp) / Path(p).name) for p in paths]
+            strip = Image.new("RGB", (sum(v.width for v in views), views[0].height), "white")
+            x = 0
+            for v in views:
+                strip.paste(v, (x, 0))
+                x += v.width
+            strip.save(ROOT / "docs" / "images" / f"drape_{name}.png", optimize=True)
+    return rows
+
+
 def main() -> None:
     args = set(sys.argv[1:])
     results: dict = {"machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
@@ -157,6 +204,8 @@ def main() -> None:
     out = HERE / "results-drape.json"
     if out.exists():   # keep the part not rerun
         results = {**json.loads(out.read_text()), **results}
+    if "--outfits-only" in args:
+        args |= {"--cusick-only", "--garments-only", "--outfits"}   # neither table: the outfits alone
     if "--garments-only" not in args:
         print("Cusick drape coefficient (30 cm disc on an 18 cm pedestal, draft):")
         results["cusick"] = cusick_table()
@@ -170,6 +219,9 @@ def main() -> None:
             results["pictures"] = pictures(body, garment, draped, "aline-dress")
             skirt = next(k for k in kept if k.startswith("sil-aline-skirt"))
             results["pictures"] += pictures(body, kept[skirt][0], kept[skirt][1], "aline-skirt")
+    if "--outfits" in args:
+        print("Outfits (docs/images/drape_<outfit>.png):")
+        results["outfits"] = outfits(reference_body())
     out.write_text(json.dumps(results, indent=1))
     print(f"wrote {out.relative_to(ROOT)}")
 

@@ -289,6 +289,47 @@ def test_lift_pinned_moves_pinned_vertices_and_their_edges_out_of_the_body():
     assert np.allclose(out[waist, 1], WAIST_Y, atol=1e-3)   # moved out along the (horizontal) normal
 
 
+def _rest_corners(garment):
+    uv = np.concatenate([m.uv for m in garment.meshes]) / 100.0
+    return uv[garment.faces]
+
+
+def test_relax_pinned_shortens_a_stretched_attachment_line_to_the_pattern_and_keeps_it_outside_the_body():
+    body = _cylinder_body()
+    skirt = _tube_skirt()
+    v = np.asarray(skirt.vertices, np.float64).copy()
+    waist = np.abs(v[:, 1] - WAIST_Y) < 1e-4
+    v[waist] *= np.array([1.4, 1.0, 1.4])   # the waist line placed 40 % longer than the pattern's
+    faces = np.asarray(skirt.faces)
+    welded = d.weld_labels(len(v), skirt.seam_pairs)   # the solver's vertices: the side seams joined
+    start = np.zeros((welded.max() + 1, 3))
+    np.add.at(start, welded, v)
+    start /= np.bincount(welded)[:, None]
+    pinned = np.zeros(len(start), bool)
+    pinned[welded[waist]] = True
+    out = d.relax_pinned(start, welded[faces], _rest_corners(skirt), pinned, body.vertices, body.faces, 0.003)
+    r0, r1 = (np.hypot(x[pinned, 0], x[pinned, 2]) for x in (start, out))
+    assert r0.min() > 0.2
+    assert r1.max() < SKIRT_R + 0.005          # back to the pattern's girth (0.15 m radius)
+    assert r1.min() > 0.125                    # and not through the 12.5 cm waist
+    assert np.allclose(out[~pinned], start[~pinned])   # free vertices are the solver's
+    fits = start.copy()   # as sewn: the waist line as long as the pattern's
+    fits[welded[waist]] = np.asarray(skirt.vertices, np.float64)[waist]
+    slack = d.relax_pinned(fits, welded[faces], _rest_corners(skirt), pinned, body.vertices, body.faces, 0.003)
+    assert np.allclose(slack, fits, atol=1e-6)  # a line no longer than the pattern's stays where it is
+
+
+def test_vertices_sewn_together_get_the_largest_of_their_moves():
+    moves = np.zeros((6, 3))
+    moves[1] = [0.0, 0.01, 0.0]
+    moves[4] = [0.002, 0.0, 0.0]
+    out = d.same_across_seams(moves, np.array([[0, 1], [0, 2], [3, 4]]))   # 0-1-2 one gathered seam, 3-4 another
+    assert np.allclose(out[[0, 1, 2]], [0.0, 0.01, 0.0])
+    assert np.allclose(out[[3, 4]], [0.002, 0.0, 0.0])
+    assert np.allclose(out[5], 0.0)                  # not sewn: its own move
+    assert np.allclose(d.same_across_seams(moves, np.empty((0, 2), int)), moves)
+
+
 def test_clear_of_moves_a_start_out_from_under_a_garment_beneath():
     body = _cylinder_body()
     inner = _tube_skirt()
