@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -60,6 +61,15 @@ class Services:
     def events(self) -> EventSubscriber:
         """The events port (the cache's pub/sub: in-process, or Redis)."""
         return self.cache
+
+    def one_connection(self) -> AbstractContextManager[None]:
+        """A block whose units of work on this thread share one database connection (the design service wraps
+        each request in one: an edit opens the design, then saves it)."""
+        if self.engine is None:
+            return nullcontext()
+        from .adapters.sql.repositories import held_connection
+
+        return held_connection(self.engine)
 
     def scene_builder(self) -> Any:
         """The process's scene builder (geometry cache); trimesh loads on first use."""

@@ -68,7 +68,9 @@ class DesignService:
         if design is None:
             raise NotFound(f"design {show_value(design_id)} does not exist or is not shared with {user!r}",
                            field="design_id", value=design_id)
-        role = permissions.role_of(design, user, uow.collaborators.role(design.id, user))
+        # the owner's role is the owner's whatever the collaborators table says: no query (every edit opens)
+        collaborator = None if design.owner == user else uow.collaborators.role(design.id, user)
+        role = permissions.role_of(design, user, collaborator)
         permissions.check(design, user, role, operation)
         return design, role  # type: ignore[return-value]
 

@@ -208,7 +208,8 @@ class ApiHandler(JsonErrors):
                            and self.request.headers.get(RETURN_HEADER, "").strip().lower() == "design")
 
             def call() -> tuple[int, Any]:
-                result = route.endpoint(ctx, **kwargs)
+                with service.services.one_connection():   # the open and the save of an edit: one checkout
+                    result = route.endpoint(ctx, **kwargs)
                 ws.save_undo()
                 if want_design and result[0] < 300:  # X-FW-Return: design (one request per edit for a client)
                     design = ws.opened.get(path_params["design_id"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -524,16 +526,46 @@ def event_row(event: Event) -> dict[str, Any]:
             "properties": event.properties}
 
 
+_held = threading.local()   # engine -> the connection this thread holds (held_connection)
+
+
+@contextmanager
+def held_connection(engine: Engine) -> Iterator[None]:
+    """Units of work of ``engine`` opened in this block on this thread share one connection, each still in its
+    own transaction. A design service request opens the design and then saves the edit (two units of work): one
+    pool checkout instead of two, so one ``pool_pre_ping`` round trip and one reset-on-return fewer per edit.
+    Nested blocks reuse the outer one's connection."""
+    conns: dict[Engine, Connection] = _held.__dict__.setdefault("conns", {})
+    if engine in conns:
+        yield
+        return
+    conn = engine.connect()
+    conns[engine] = conn
+    try:
+        yield
+    finally:
+        del conns[engine]
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        finally:
+            conn.close()
+
+
 class SqlUnitOfWork:
-    """One connection and one transaction; rolled back unless ``commit()`` was called."""
+    """One transaction on a connection of its own (or the thread's :func:`held_connection`); rolled back unless
+    ``commit()`` was called."""
 
     def __init__(self, engine: Engine, clock: Any):
         self._engine = engine
         self._clock = clock
         self._conn: Connection | None = None
+        self._own = True
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._conn = self._engine.connect()
+        held = _held.__dict__.get("conns", {}).get(self._engine)
+        self._own = held is None
+        self._conn = self._engine.connect() if held is None else held
         self._conn.begin()
         c = self._conn
         self.designs = SqlDesignRepository(c)
@@ -553,7 +585,8 @@ class SqlUnitOfWork:
             if self._conn.in_transaction():
                 self._conn.rollback()
         finally:
-            self._conn.close()
+            if self._own:
+                self._conn.close()
             self._conn = None
 
     def commit(self) -> None:
