@@ -38,7 +38,7 @@ from benchmarks import infra
 from benchmarks.service_load import CREATED, EDIT_INTERVAL_S, P95_LIMIT_MS, Service, _env, log, ramp
 
 HAPROXY = """global
-    maxconn 20000
+    maxconn 8000
     nbthread 1
 defaults
     mode http
@@ -68,7 +68,11 @@ def haproxy(ports: list[int]) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         fh.write(HAPROXY.format(port=port, servers=servers))
     proc = subprocess.Popen([exe, "-f", fh.name, "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        infra.wait_port(port, 30)
+        try:
+            infra.wait_port(port, 30)
+        except RuntimeError:
+            proc.terminate()
+            raise RuntimeError(f"HAProxy did not start: {proc.communicate(timeout=10)[1].decode()}") from None
         yield port, proc
     finally:
         proc.terminate()
