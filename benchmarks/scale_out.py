@@ -98,7 +98,7 @@ def run(storage: str, processes: tuple[int, ...], step_s: float, start: int, top
                 log(f"{n} process(es) behind HAProxy :{port} ({storage})")
                 pids = [s.proc.pid for s in services] + [balancer.pid]
                 r = asyncio.run(ramp([f"http://127.0.0.1:{port}/api/v1"], pids, start, top, step_s,
-                                     EDIT_INTERVAL_S, refine))
+                                     EDIT_INTERVAL_S, refine, processes=n))
             finally:
                 for s in services:
                     errors += s.stop()

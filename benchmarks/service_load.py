@@ -151,9 +151,11 @@ def _cpu_s(pid: int) -> float:
 
 
 async def ramp(bases: list[str], pids: list[int], start: int, top: int, step_s: float, interval: float,
-               refine: int) -> dict[str, Any]:
+               refine: int, processes: int | None = None) -> dict[str, Any]:
     """Double the designers from ``start`` until a step fails, then bisect ``refine`` times between the last
-    passing and the failing count; designers are dealt round-robin to ``bases``."""
+    passing and the failing count; designers are dealt round-robin to ``bases``. ``processes``: how many service
+    processes answer (default: one per base; behind a load balancer, one base serves several)."""
+    processes = processes or len(bases)
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=30)
     steps: list[dict[str, Any]] = []
@@ -173,15 +175,16 @@ async def ramp(bases: list[str], pids: list[int], start: int, top: int, step_s: 
             ms = [r[1] for r in record]
             errors = sum(1 for r in record if not r[2])
             by_kind = {k: [r[1] for r in record if r[0] == k] for k in sorted({r[0] for r in record})}
-            step = {"designers": n, "requests": len(record), "rps": len(record) / step_s, "errors": errors,
-                    "p50_ms": _p(ms, 0.5), "p95_ms": _p(ms, 0.95), "p99_ms": _p(ms, 0.99), "max_ms": max(ms),
-                    "p95_by_kind_ms": {k: _p(v, 0.95) for k, v in by_kind.items()},
-                    "service_cpu_cores": [round(c, 2) for c in cpu],
-                    "generator_cpu_cores": round((time.process_time() - own0) / step_s, 2),
-                    "loadavg_1": os.getloadavg()[0]}
+            step: dict[str, Any] = {
+                "designers": n, "requests": len(record), "rps": len(record) / step_s, "errors": errors,
+                "p50_ms": _p(ms, 0.5), "p95_ms": _p(ms, 0.95), "p99_ms": _p(ms, 0.99), "max_ms": max(ms),
+                "p95_by_kind_ms": {k: _p(v, 0.95) for k, v in by_kind.items()},
+                "service_cpu_cores": [round(c, 2) for c in cpu],
+                "generator_cpu_cores": round((time.process_time() - own0) / step_s, 2),
+                "loadavg_1": os.getloadavg()[0]}
             step["ok"] = errors == 0 and step["p95_ms"] < P95_LIMIT_MS
             steps.append(step)
-            log(f"{len(bases)} process(es), {n} designers: {step['rps']:.0f} req/s, p50 {step['p50_ms']:.1f} "
+            log(f"{processes} process(es), {n} designers: {step['rps']:.0f} req/s, p50 {step['p50_ms']:.1f} "
                 f"p95 {step['p95_ms']:.1f} p99 {step['p99_ms']:.1f} ms, {errors} errors, service CPU "
                 f"{step['service_cpu_cores']}, generator CPU {step['generator_cpu_cores']} -> "
                 f"{'ok' if step['ok'] else 'FAIL'}")
@@ -196,7 +199,7 @@ async def ramp(bases: list[str], pids: list[int], start: int, top: int, step_s: 
                 n = (ok_n + fail_n) // 20 * 10
             else:
                 n = 0
-    return {"processes": len(bases), "steps": steps, "held": ok_n, "limit_reached": bool(fail_n),
+    return {"processes": processes, "steps": steps, "held": ok_n, "limit_reached": bool(fail_n),
             "first_failing": fail_n}
 
 
