@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -28,6 +29,7 @@ from .clock import new_id, utcnow
 log = logging.getLogger(__name__)
 
 _MAX_REBASES = 3
+_RECENT = 2048   # designs whose last state read or saved here is kept for edits (open_for_edit; ~20 KB each)
 
 
 class DesignService:
@@ -48,6 +50,11 @@ class DesignService:
         self.event_log = True  # analytics events in the transaction of each change (FW_EVENT_LOG=0: off)
         #: called after each commit with the event it wrote (Prometheus counters); never fails a call
         self.observers: list[Callable[[Event], None]] = []
+        # the last state of each design read or saved by this process, and the copies of it handed out for an
+        # edit (by id(): an edit of one of those re-reads the design if the guess was behind, never conflicts)
+        self._recent: OrderedDict[str, Design] = OrderedDict()
+        self._handed: OrderedDict[int, Design] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------------------------
     def limits_for(self, uow: UnitOfWork, user: str) -> TierLimits:
@@ -172,7 +179,48 @@ class DesignService:
             if count_view and role != "owner":
                 uow.designs.bump_counter(design.id, "view_count")
                 uow.commit()
+        self._remember(design)
         return design, role
+
+    def open_for_edit(self, user: str, design_id: str) -> tuple[Design, str]:
+        """The design an edit is about to change: for its owner, the state this process last read or saved,
+        without a read; else :meth:`open`.
+
+        The guess may be behind (another process saved since); the edit's save is conditional on the version,
+        so :meth:`execute` then reads the design and applies the edit to it as if it had been opened fresh (no
+        conflict check against changes its caller never saw, no error that the fresh state would not raise).
+        Only for a handle that edits at once: what it shows before its first edit may be behind."""
+        with self._recent_lock:
+            design = self._recent.get(design_id)
+            if design is None or design.owner != user or design.deleted_at is not None:
+                design = None
+            else:
+                design = replace(design)   # its own object: a plain handle of the same state stays plain
+                self._handed[id(design)] = design
+                while len(self._handed) > _RECENT:
+                    self._handed.popitem(last=False)
+        if design is None:
+            return self.open(user, design_id)
+        return design, "owner"
+
+    def _remember(self, design: Design) -> None:
+        with self._recent_lock:
+            known = self._recent.get(design.id)
+            if known is not None and known.version > design.version:
+                return   # a slower reader must not put an older state back
+            self._recent[design.id] = design
+            self._recent.move_to_end(design.id)
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+
+    def _forget(self, design_id: str) -> None:
+        with self._recent_lock:
+            self._recent.pop(design_id, None)
+
+    def _was_guess(self, known: Design) -> bool:
+        """Whether ``known`` was handed out by :meth:`open_for_edit` (each copy counts once)."""
+        with self._recent_lock:
+            return self._handed.pop(id(known), None) is known
 
     def list(self, user: str) -> list[tuple[Design, str]]:
         """Designs the user owns or collaborates on, with the user's role on each."""
@@ -206,12 +254,15 @@ class DesignService:
         """
         action = action or command.action
         design = known
+        guess = self._was_guess(known)   # open_for_edit's state: if it is behind, the fresh one decides
         if base_version is not None and base_version < known.version:
             known = replace(known, version=base_version)
         for attempt in range(_MAX_REBASES):
             rebasing = attempt > 0 or known is not design
             with self._uow() as uow:
-                if rebasing:
+                if rebasing and guess:
+                    design = self._fresh(uow, known.id)
+                elif rebasing:
                     design = self._fresh_for_rebase(uow, known, user, command)
                 # the owner needs no lookup: saves a query on every edit
                 collaborator = None if design.owner == user else uow.collaborators.role(design.id, user)
@@ -225,7 +276,9 @@ class DesignService:
                 try:
                     new, inverse = command.apply(design, ctx)
                 except (ValidationError, NotFound) as exc:
-                    if not rebasing:
+                    if guess and not rebasing:
+                        continue   # perhaps only the guessed state lacks it: decide on the fresh one
+                    if not rebasing or guess:
                         raise
                     raise Conflict(f"another session changed design {design.id!r} so that this edit no longer "
                                    f"applies ({exc}); call design.refresh() and decide again") from None
@@ -239,6 +292,7 @@ class DesignService:
                         "summary": _summary(action, design, new, command)}
                 self._record(uow, saved, user, action, data, before=design)
                 uow.commit()
+            self._remember(saved)
             self._publish(saved, user, action, data)
             return saved, inverse
         raise Conflict(f"design {design.id!r} is being edited too busily to save this edit; try again")
@@ -250,6 +304,15 @@ class DesignService:
         if avatar is None or avatar.owner != owner:
             raise NotFound(f"avatar {show_value(avatar_id)} does not exist or is not the design owner's; create "
                            "one with ws.avatars.create(...)", field="avatar", value=avatar_id)
+
+    @staticmethod
+    def _fresh(uow: UnitOfWork, design_id: str) -> Design:
+        """The stored design, row-locked for this transaction (an edit decided on a guessed state)."""
+        fresh = uow.designs.get(design_id, for_update=True)
+        if fresh is None or fresh.deleted_at is not None:
+            raise NotFound(f"design {design_id!r} was deleted by another session", field="design_id",
+                           value=design_id)
+        return fresh
 
     def _fresh_for_rebase(self, uow: UnitOfWork, known: Design, user: str, command: Command) -> Design:
         """The stored design, row-locked for this transaction, if nothing since ``known`` conflicts."""
@@ -451,6 +514,7 @@ class DesignService:
             uow.designs.soft_delete(design.id, self._clock())
             self._record(uow, design, user, "delete", {"touched": ["*"]})
             uow.commit()
+        self._forget(design.id)
         self._publish(design, user, "delete", {})
 
 

@@ -137,9 +137,9 @@ def get_design(ctx: Context, design_id: str) -> tuple[int, Any]:
 
 
 def update_design(ctx: Context, design_id: str) -> tuple[int, Any]:
-    design = ctx.ws.open(design_id)
     changes = _given(ctx.body)
     canvas = changes.pop("canvas", None)
+    design = ctx.ws.open(design_id, edit=bool(changes or canvas))
     if changes:
         design.update(**changes)
     if canvas:
@@ -250,30 +250,30 @@ def add_layer(ctx: Context, design_id: str) -> tuple[int, Any]:
     fields = {k: v for k, v in _given(ctx.body).items() if v is not None}
     item = fields.pop("item_id")
     customization = fields.pop("customization", None)
-    return 201, ctx.ws.open(design_id).add_layer(item, customization, **fields)
+    return 201, ctx.ws.open(design_id, edit=True).add_layer(item, customization, **fields)
 
 
 def update_layer(ctx: Context, design_id: str, layer_id: str) -> tuple[int, Any]:
     changes = _given(ctx.body)
-    design = ctx.ws.open(design_id)
+    design = ctx.ws.open(design_id, edit=bool(changes))
     if not changes:
         return 200, design.layer(layer_id)
     return 200, design.update_layer(layer_id, **changes)
 
 
 def remove_layer(ctx: Context, design_id: str, layer_id: str) -> tuple[int, Any]:
-    ctx.ws.open(design_id).remove_layer(layer_id)
+    ctx.ws.open(design_id, edit=True).remove_layer(layer_id)
     return 204, None
 
 
 def reorder_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
-    design = ctx.ws.open(design_id)
+    design = ctx.ws.open(design_id, edit=True)
     design.reorder_layers(ctx.body.layer_ids)
     return 200, list(design.layers)
 
 
 def group_layers(ctx: Context, design_id: str) -> tuple[int, Any]:
-    design = ctx.ws.open(design_id)
+    design = ctx.ws.open(design_id, edit=True)
     design.group_layers(ctx.body.layer_ids, ctx.body.group)
     return 200, list(design.layers)
 

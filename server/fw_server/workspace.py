@@ -37,11 +37,17 @@ class UserWorkspace(Workspace):
         """The process's local services (the service holds the stores: exports, photo processing, audits)."""
         return self._local
 
-    def open(self, design_id: str) -> Design:
+    def open(self, design_id: str, edit: bool = False) -> Design:
         """The design for an edit or a sub-resource (no view counted; ``designs.get`` counts one), with this
-        request's session's undo/redo stacks when it names one (``X-FW-Session``)."""
+        request's session's undo/redo stacks when it names one (``X-FW-Session``). ``edit``: the endpoint edits
+        the handle at once and answers from what it saved, so the process's last state of the design will do
+        (no read; ``DesignService.open_for_edit``), unless the client named the version it decided on."""
         designs: DesignUseCases = self.services.designs
-        state, role = designs.open(self.user, design_id)
+        role: str | None
+        if edit and self.base_version is None:
+            state, role = self.services.designs.open_for_edit(self.user, design_id)
+        else:
+            state, role = designs.open(self.user, design_id)
         if self.base_version is not None:
             if self.base_version > state.version:
                 raise ValidationError.bad("X-FW-Base-Version", self.base_version,

@@ -494,3 +494,85 @@ def test_deleted_designs_disappear(s: Services) -> None:
         assert s.designs.list(user) == []
     with pytest.raises(NotFound):
         s.designs.execute("ada", stored(s, design.id), UpdateLayer(top, {"opacity": 1}))
+
+
+# -- edits on the state this process last saw (the design service's open_for_edit) ---------------------------------
+def _other_process(s: Services) -> Any:
+    """A second DesignService on the same store: another design-service process."""
+    from fw_kernel.services.designs import DesignService
+
+    return DesignService(s.uow, s.catalog)
+
+
+def test_open_for_edit_hands_the_owner_the_last_saved_state_without_a_read(s: Services,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from fw_kernel.adapters import memory
+
+    design, top, _ = two_layer_design(s)
+    reads: list[str] = []
+    get = memory._Designs.get
+    monkeypatch.setattr(memory._Designs, "get", lambda self, i, for_update=False: reads.append(i) or get(
+        self, i, for_update))
+    guess, role = s.designs.open_for_edit("ada", design.id)
+    assert role == "owner" and guess.version == design.version and reads == []
+    saved, _ = s.designs.execute("ada", guess, UpdateLayer(top, {"opacity": 40}))
+    assert reads == [] and saved.version == design.version + 1 and stored(s, design.id).layer(top).opacity == 40
+
+
+def test_an_edit_on_a_state_another_process_moved_on_is_applied_to_the_fresh_one_without_a_conflict(
+        s: Services) -> None:
+    design, top, _ = two_layer_design(s)
+    other = _other_process(s)
+    theirs, _ = other.open("ada", design.id)
+    theirs, _ = other.execute("ada", theirs, UpdateLayer(top, {"opacity": 20}))   # the same layer
+    theirs, _ = other.execute("ada", theirs, AddLayer(NEW_BELT))
+    guess, _ = s.designs.open_for_edit("ada", design.id)
+    assert guess.version == design.version < theirs.version   # this process's guess is behind
+    saved, _ = s.designs.execute("ada", guess, UpdateLayer(top, {"opacity": 70}))
+    assert saved.version == theirs.version + 1
+    assert stored(s, design.id).layer(top).opacity == 70            # last writer wins, as with a fresh open
+    assert stored(s, design.id).layer(NEW_BELT.id).name == "Belt"    # their layer kept
+    guess, _ = s.designs.open_for_edit("ada", design.id)
+    theirs, _ = other.open("ada", design.id)
+    other.execute("ada", theirs, RemoveLayer(NEW_BELT.id))
+    with pytest.raises(NotFound):   # the fresh state lacks the layer: the real error, not a conflict
+        s.designs.execute("ada", guess, UpdateLayer(NEW_BELT.id, {"opacity": 10}))
+    # a layer only the fresh state has: found there (the guess lacks it)
+    guess, _ = s.designs.open_for_edit("ada", design.id)
+    theirs, _ = other.open("ada", design.id)
+    other.execute("ada", theirs, AddLayer(NEW_BELT))
+    saved, _ = s.designs.execute("ada", guess, UpdateLayer(NEW_BELT.id, {"opacity": 30}))
+    assert saved.layer(NEW_BELT.id).opacity == 30
+
+
+def test_an_edit_on_a_guess_of_a_design_another_process_deleted_changes_nothing(s: Services) -> None:
+    design, top, _ = two_layer_design(s)
+    guess, _ = s.designs.open_for_edit("ada", design.id)
+    _other_process(s).delete("ada", design.id)
+    before = state_of(s, design.id)
+    with pytest.raises(NotFound, match="deleted"):
+        s.designs.execute("ada", guess, UpdateLayer(top, {"opacity": 5}))
+    assert state_of(s, design.id) == before
+
+
+def test_open_for_edit_reads_afresh_for_anyone_but_the_owner_and_for_designs_it_has_not_seen(s: Services) -> None:
+    design, top, _ = two_layer_design(s)
+    s.designs.share("ada", design.id, "bob", "editor")
+    state, role = s.designs.open_for_edit("bob", design.id)
+    assert role == "editor"                       # the collaborator's role is looked up each time
+    unseen = _other_process(s)
+    state, role = unseen.open_for_edit("ada", design.id)
+    assert role == "owner" and state == stored(s, design.id)
+    stale = s.designs.open("ada", design.id)[0]   # a plain handle (not a guess) still gets its conflicts
+    s.designs.execute("ada", s.designs.open("ada", design.id)[0], UpdateLayer(top, {"opacity": 11}))
+    with pytest.raises(Conflict):
+        s.designs.execute("ada", stale, UpdateLayer(top, {"opacity": 12}))
+
+
+def test_a_plain_handle_of_the_state_handed_out_for_an_edit_keeps_its_conflict_check(s: Services) -> None:
+    design, top, _ = two_layer_design(s)
+    plain, _ = s.designs.open("ada", design.id)   # what open_for_edit will guess from
+    s.designs.open_for_edit("ada", design.id)
+    _other_process(s).execute("ada", _other_process(s).open("ada", design.id)[0], UpdateLayer(top, {"opacity": 3}))
+    with pytest.raises(Conflict):
+        s.designs.execute("ada", plain, UpdateLayer(top, {"opacity": 4}))
