@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,9 @@ def test_from_photos_measures_on_the_worker_with_the_same_api_and_answer(queued,
     assert service._detector is None  # the kernel never loaded MediaPipe: the worker detected
     assert "photo measurement" in queued["log"].read_text(errors="replace")  # RQ logs the job it ran
     assert avatar.source == "photo" and ws.avatars.get(avatar.id).source == "photo"
+    deadline = time.monotonic() + 10   # events go out through the Redis sender thread: the last may still fly
+    while not (events and events[-1]["type"] == "processing_complete") and time.monotonic() < deadline:
+        time.sleep(0.02)
     kinds = [e["type"] for e in events]
     assert kinds[0] == "processing_started" and kinds[-1] == "processing_complete"
     assert kinds.count("processing_progress") == 6
