@@ -307,7 +307,7 @@ class DesignService:
 
     @staticmethod
     def _fresh(uow: UnitOfWork, design_id: str) -> Design:
-        """The stored design, row-locked for this transaction (an edit decided on a guessed state)."""
+        """The stored design, row-locked for this transaction (NotFound once deleted)."""
         fresh = uow.designs.get(design_id, for_update=True)
         if fresh is None or fresh.deleted_at is not None:
             raise NotFound(f"design {design_id!r} was deleted by another session", field="design_id",
@@ -316,10 +316,7 @@ class DesignService:
 
     def _fresh_for_rebase(self, uow: UnitOfWork, known: Design, user: str, command: Command) -> Design:
         """The stored design, row-locked for this transaction, if nothing since ``known`` conflicts."""
-        fresh = uow.designs.get(known.id, for_update=True)
-        if fresh is None or fresh.deleted_at is not None:
-            raise NotFound(f"design {known.id!r} was deleted by another session", field="design_id",
-                           value=known.id)
+        fresh = self._fresh(uow, known.id)
         for entry in uow.history.list(known.id, since_version=known.version):
             touched = entry.data.get("touched", ["*"])
             if footprints_overlap(command.footprint(), touched):
